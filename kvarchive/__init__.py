@@ -1,0 +1,61 @@
+"""kvarchive: the archive of Amazon Kinesis Video Streams, easy and safe from Python.
+
+``ArchivedMediaClient`` is the entry point; see the README for a tour.
+"""
+
+from . import errors
+from ._client import ArchivedMediaClient
+from ._errors import (
+    ClientLimitExceededError,
+    EndpointUnreachableError,
+    InvalidArgumentError,
+    InvalidCodecPrivateDataError,
+    InvalidMediaFrameError,
+    KVArchiveError,
+    MediaIncompleteError,
+    MediaParseError,
+    MissingCodecPrivateDataError,
+    NoDataRetentionError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    ServiceError,
+    UnsupportedStreamMediaTypeError,
+    ValidationError,
+    WrongEndpointError,
+)
+from ._media import MediaStream
+from ._models import DownloadResult, Fragment, Image, MediaFragment
+from ._paginate import FragmentPager, ImagePager
+from ._throttle import Backoff
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ArchivedMediaClient",
+    "Backoff",
+    "ClientLimitExceededError",
+    "DownloadResult",
+    "EndpointUnreachableError",
+    "Fragment",
+    "FragmentPager",
+    "Image",
+    "ImagePager",
+    "InvalidArgumentError",
+    "InvalidCodecPrivateDataError",
+    "InvalidMediaFrameError",
+    "KVArchiveError",
+    "MediaFragment",
+    "MediaIncompleteError",
+    "MediaParseError",
+    "MediaStream",
+    "MissingCodecPrivateDataError",
+    "NoDataRetentionError",
+    "NotAuthorizedError",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "UnsupportedStreamMediaTypeError",
+    "ValidationError",
+    "WrongEndpointError",
+    "__version__",
+    "errors",
+]

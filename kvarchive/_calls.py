@@ -1,0 +1,173 @@
+"""The one path every request takes: pacing, retries, endpoint recovery, error translation.
+
+Everything botocore raises is translated here, so no ``ClientError`` or
+``BotoCoreError`` escapes a public method.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable
+
+from ._endpoints import Clients, EndpointCache
+from ._errors import (
+    ClientLimitExceededError,
+    EndpointUnreachableError,
+    KVArchiveError,
+    WrongEndpointError,
+    translate_client_errors,
+)
+from ._media import Body
+from ._throttle import Backoff, RateLimiter
+from ._validate import StreamRef
+
+__all__ = ["Caller"]
+
+log = logging.getLogger("kvarchive")
+
+_SNAKE_NAMES = {
+    "GetDataEndpoint": "get_data_endpoint",
+    "ListFragments": "list_fragments",
+    "GetMediaForFragmentList": "get_media_for_fragment_list",
+    "GetClip": "get_clip",
+    "GetImages": "get_images",
+    "GetHLSStreamingSessionURL": "get_hls_streaming_session_url",
+    "GetDASHStreamingSessionURL": "get_dash_streaming_session_url",
+}
+
+
+class Caller:
+    """Sends calls for a client: to the right endpoint, at a safe pace, retried as needed."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        endpoints: EndpointCache,
+        *,
+        backoff: Backoff,
+        limiter: RateLimiter,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clients = clients
+        self._endpoints = endpoints
+        self._backoff = backoff
+        self._limiter = limiter
+        self._sleep = sleep
+
+    def control(self, operation: str, stream: StreamRef, params: Mapping[str, Any]) -> Any:
+        """Call a control-plane operation on ``stream``."""
+        with _translate_transport(operation):
+            client = self._clients.control()
+            return self._with_backoff(client, operation, stream, params)
+
+    def data(
+        self, api_name: str, operation: str, stream: StreamRef, params: Mapping[str, Any]
+    ) -> Any:
+        """Call a data-plane operation at ``stream``'s endpoint for ``api_name``.
+
+        An endpoint that refuses or resets the connection before answering is
+        dropped from the cache, resolved again, and the call tried once more.
+        """
+        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+        url = self._endpoints.get(stream, api_name)
+        try:
+            with _translate_transport(operation):
+                return self._with_backoff(self._clients.data(url), operation, stream, params)
+        except EndpointUnreachableError as exc:
+            if not isinstance(exc.__cause__, (EndpointConnectionError, ConnectionClosedError)):
+                raise
+            log.info("%s: data endpoint stopped answering, resolving it again", operation)
+            self._endpoints.drop(stream, api_name, url)
+        url = self._endpoints.get(stream, api_name)
+        with _translate_transport(operation):
+            return self._with_backoff(self._clients.data(url), operation, stream, params)
+
+    def _with_backoff(
+        self, client: Any, operation: str, stream: StreamRef, params: Mapping[str, Any]
+    ) -> Any:
+        method = getattr(client, _SNAKE_NAMES[operation])
+        delays = self._backoff.delays()
+        attempt = 1
+        while True:
+            self._limiter.wait(stream, operation)
+            try:
+                with translate_client_errors(operation):
+                    return method(**{stream[0]: stream[1]}, **params)
+            except ClientLimitExceededError:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.debug("%s throttled (attempt %d), retrying in %.3fs", operation, attempt, delay)
+                attempt += 1
+                self._sleep(delay)
+
+    @staticmethod
+    def field(response: Mapping[str, Any], name: str, operation: str) -> Any:
+        """``response[name]``; its absence means the call reached the wrong endpoint."""
+        if name not in response:
+            raise WrongEndpointError(
+                f"{operation} answered HTTP 200 without {name!r}: the request reached an "
+                "endpoint that does not serve it (the data plane needs the endpoint "
+                "GetDataEndpoint names)",
+                code="InvalidResponse",
+                operation=operation,
+                status_code=_status(response),
+                request_id=_request_id(response),
+            )
+        return response[name]
+
+    @staticmethod
+    def media_body(response: Mapping[str, Any], operation: str) -> tuple[Body, str]:
+        """The streaming body and content type of a media answer, checked."""
+        body = response.get("Payload")
+        content_type = str(response.get("ContentType") or "")
+        if body is None or content_type.startswith("application/json"):
+            if body is not None:
+                body.close()
+            raise WrongEndpointError(
+                f"{operation} answered HTTP 200 with {content_type or 'no'} content instead of "
+                "media: the request reached an endpoint that does not serve it",
+                code="InvalidResponse",
+                operation=operation,
+                status_code=_status(response),
+                request_id=_request_id(response),
+            )
+        return body, content_type
+
+
+@contextmanager
+def _translate_transport(operation: str) -> Iterator[None]:
+    """Raise botocore's own errors (no answer, no credentials...) as kvarchive errors."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    try:
+        yield
+    except KVArchiveError:
+        raise
+    except (
+        EndpointConnectionError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+    ) as exc:
+        raise EndpointUnreachableError(f"{operation}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise KVArchiveError(f"{operation}: {exc}") from exc
+
+
+def _status(response: Mapping[str, Any]) -> Any:
+    return (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+
+
+def _request_id(response: Mapping[str, Any]) -> Any:
+    return (response.get("ResponseMetadata") or {}).get("RequestId")

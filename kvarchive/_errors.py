@@ -1,0 +1,262 @@
+"""Everything kvarchive raises.
+
+::
+
+    KVArchiveError
+     ├── ValidationError (also ValueError)     bad input, raised before any request
+     ├── MediaParseError                       the media body is not valid Matroska
+     ├── MediaIncompleteError                  a media body could not be fetched whole
+     ├── EndpointUnreachableError              no answer: refused, reset or timed out
+     └── ServiceError                          the service said no
+          ├── ResourceNotFoundError
+          ├── InvalidArgumentError
+          ├── ClientLimitExceededError         (retried by kvarchive before it surfaces)
+          ├── NotAuthorizedError
+          ├── NoDataRetentionError
+          ├── UnsupportedStreamMediaTypeError
+          ├── MissingCodecPrivateDataError
+          ├── InvalidCodecPrivateDataError
+          ├── InvalidMediaFrameError
+          └── WrongEndpointError               HTTP 200 without the expected answer
+
+Every ``botocore`` ``ClientError`` is translated at one seam,
+:func:`translate_client_errors`, and kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Optional
+
+__all__ = [
+    "ClientLimitExceededError",
+    "EndpointUnreachableError",
+    "InvalidArgumentError",
+    "InvalidCodecPrivateDataError",
+    "InvalidMediaFrameError",
+    "KVArchiveError",
+    "MediaIncompleteError",
+    "MediaParseError",
+    "MissingCodecPrivateDataError",
+    "NoDataRetentionError",
+    "NotAuthorizedError",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "UnsupportedStreamMediaTypeError",
+    "ValidationError",
+    "WrongEndpointError",
+]
+
+
+class KVArchiveError(Exception):
+    """Base of everything kvarchive raises."""
+
+
+class ValidationError(KVArchiveError, ValueError):
+    """An argument the service would reject; raised before any request."""
+
+
+class MediaParseError(KVArchiveError):
+    """The media body holds bytes that cannot be Matroska.
+
+    ``offset`` is the position in the body where the bad element starts, or None.
+    """
+
+    def __init__(self, message: str, offset: Optional[int] = None) -> None:
+        super().__init__(message, offset)
+        self.message = message
+        self.offset = offset
+
+    def __str__(self) -> str:
+        if self.offset is None:
+            return self.message
+        return f"{self.message} (at byte {self.offset})"
+
+
+class MediaIncompleteError(KVArchiveError):
+    """A media body stopped early and could not be resumed.
+
+    ``first_missing`` is the number of the first fragment not delivered.
+    """
+
+    def __init__(self, message: str, first_missing: Optional[str] = None) -> None:
+        super().__init__(message, first_missing)
+        self.message = message
+        self.first_missing = first_missing
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EndpointUnreachableError(KVArchiveError):
+    """A request got no answer: the connection was refused, reset or timed out."""
+
+
+class ServiceError(KVArchiveError):
+    """The service answered with an error.
+
+    Keeps the service's ``code``, ``message``, the ``operation`` called, the HTTP
+    ``status_code``, the ``x-amz(n)-ErrorType`` header as ``error_type``, the
+    ``request_id`` and whether kvarchive considers it ``retryable``.
+    """
+
+    retryable_codes = frozenset({"ClientLimitExceededException"})
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        operation: Optional[str] = None,
+        status_code: Optional[int] = None,
+        error_type: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.operation = operation
+        self.status_code = status_code
+        self.error_type = error_type
+        self.request_id = request_id
+
+    @property
+    def retryable(self) -> bool:
+        """True when the same call may succeed if tried again later."""
+        return self.code in self.retryable_codes or (self.status_code or 0) >= 500
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments do not survive the default exception pickling.
+        details = {
+            "code": self.code,
+            "operation": self.operation,
+            "status_code": self.status_code,
+            "error_type": self.error_type,
+            "request_id": self.request_id,
+        }
+        return (_rebuild_service_error, (type(self), self.message, details))
+
+    def __str__(self) -> str:
+        parts = [f"{self.code}: {self.message}"]
+        if self.operation:
+            parts.append(f"operation={self.operation}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
+            f"operation={self.operation!r}, status_code={self.status_code!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
+
+def _rebuild_service_error(
+    cls: type[ServiceError], message: str, details: dict[str, Any]
+) -> ServiceError:
+    return cls(message, **details)
+
+
+class ResourceNotFoundError(ServiceError):
+    """No such stream, or no fragments in the requested range."""
+
+
+class InvalidArgumentError(ServiceError):
+    """The service rejected an argument."""
+
+
+class ClientLimitExceededError(ServiceError):
+    """Throttled: too many calls; kvarchive retried with backoff before raising this."""
+
+
+class NotAuthorizedError(ServiceError):
+    """The credentials may not perform this call."""
+
+
+class NoDataRetentionError(ServiceError):
+    """The stream keeps no archive (data retention is zero)."""
+
+
+class UnsupportedStreamMediaTypeError(ServiceError):
+    """The stream's media type cannot be served by this call."""
+
+
+class MissingCodecPrivateDataError(ServiceError):
+    """The stream's fragments lack the codec private data this call needs."""
+
+
+class InvalidCodecPrivateDataError(ServiceError):
+    """The stream's codec private data is not valid for this call."""
+
+
+class InvalidMediaFrameError(ServiceError):
+    """A frame in the requested range could not be decoded (GetImages)."""
+
+
+class WrongEndpointError(ServiceError):
+    """HTTP 200 without the expected answer: the call reached the wrong endpoint."""
+
+
+ERROR_CLASSES: dict[str, type[ServiceError]] = {
+    "ResourceNotFoundException": ResourceNotFoundError,
+    "InvalidArgumentException": InvalidArgumentError,
+    "ClientLimitExceededException": ClientLimitExceededError,
+    "NotAuthorizedException": NotAuthorizedError,
+    "NoDataRetentionException": NoDataRetentionError,
+    "UnsupportedStreamMediaTypeException": UnsupportedStreamMediaTypeError,
+    "MissingCodecPrivateDataException": MissingCodecPrivateDataError,
+    "InvalidCodecPrivateDataException": InvalidCodecPrivateDataError,
+    "InvalidMediaFrameException": InvalidMediaFrameError,
+}
+
+
+def service_error(
+    code: str,
+    message: str,
+    *,
+    operation: Optional[str] = None,
+    status_code: Optional[int] = None,
+    error_type: Optional[str] = None,
+    request_id: Optional[str] = None,
+) -> ServiceError:
+    """Build the ServiceError subclass that matches a service error ``code``."""
+    cls = ERROR_CLASSES.get(code, ServiceError)
+    return cls(
+        message,
+        code=code,
+        operation=operation,
+        status_code=status_code,
+        error_type=error_type,
+        request_id=request_id,
+    )
+
+
+def from_client_error(exc: Any, operation: Optional[str] = None) -> ServiceError:
+    """Translate a botocore ``ClientError`` into the matching ServiceError."""
+    response = getattr(exc, "response", None) or {}
+    error = response.get("Error") or {}
+    metadata = response.get("ResponseMetadata") or {}
+    headers = {k.lower(): v for k, v in (metadata.get("HTTPHeaders") or {}).items()}
+    raw_type = headers.get("x-amz-errortype") or headers.get("x-amzn-errortype")
+    code = str(error.get("Code") or (raw_type or "Unknown").split(":", 1)[0])
+    return service_error(
+        code,
+        str(error.get("Message") or error.get("message") or code),
+        operation=operation or getattr(exc, "operation_name", None),
+        status_code=metadata.get("HTTPStatusCode"),
+        error_type=raw_type,
+        request_id=metadata.get("RequestId") or headers.get("x-amzn-requestid"),
+    )
+
+
+@contextlib.contextmanager
+def translate_client_errors(operation: Optional[str] = None) -> Iterator[None]:
+    """Re-raise botocore's ``ClientError`` as a ServiceError, keeping it as the cause."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        raise from_client_error(exc, operation) from exc

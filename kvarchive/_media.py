@@ -1,0 +1,217 @@
+"""``MediaStream``: a media body presented as a standard, read-only file object."""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Callable, Optional, Protocol
+
+from ._errors import KVArchiveError, MediaIncompleteError, MediaParseError
+from ._mkv import FragmentInfo, Frame, iter_frames
+from ._models import MediaFragment
+from ._resume import FragmentListBody, is_connection_error
+
+__all__ = ["Body", "MediaStream"]
+
+
+class Body(Protocol):
+    """What MediaStream reads from: botocore's ``StreamingBody`` or the like."""
+
+    def read(self, amt: Optional[int] = None) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class MediaStream(io.RawIOBase):
+    """One media body (MKV or MP4), streamed: never held whole in memory.
+
+    A context manager; ``read``/``readinto`` as any raw file, ``iter_chunks``
+    for convenience, and for MKV bodies ``iter_fragments``/``iter_frames``.
+    Not seekable.
+    """
+
+    def __init__(
+        self,
+        body: Body,
+        content_type: Optional[str],
+        *,
+        description: str = "",
+        fragments: Optional[FragmentListBody] = None,
+    ) -> None:
+        super().__init__()
+        self._body: Optional[Body] = body
+        self._content_type = content_type
+        self._description = description
+        self._fragments = fragments
+        self._position = 0
+
+    @classmethod
+    def for_fragments(
+        cls,
+        numbers: list[str],
+        open_batch: Callable[[list[str]], tuple[Body, str]],
+        *,
+        batch_size: int,
+        max_stalls: int = 3,
+    ) -> MediaStream:
+        """The media of ``numbers``, requested ``batch_size`` at a time, resumed after drops.
+
+        The first batch is requested now, so that errors such as an unknown
+        stream surface at the call.
+        """
+        body = FragmentListBody(numbers, open_batch, batch_size=batch_size, max_stalls=max_stalls)
+        return cls(
+            body,
+            body.content_type,
+            description=f"GetMediaForFragmentList of {len(numbers)} fragment(s)",
+            fragments=body,
+        )
+
+    @property
+    def content_type(self) -> Optional[str]:
+        """The body's MIME type, e.g. ``video/webm`` or ``video/mp4``."""
+        return self._content_type
+
+    @property
+    def position(self) -> int:
+        """How many bytes have been read so far."""
+        return self._position
+
+    def readable(self) -> bool:
+        """Always True: a MediaStream is for reading."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always False: the service offers no byte ranges."""
+        return False
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left if negative); ``b""`` at the end."""
+        self._check_open()
+        if size is None or size < 0:
+            return self.readall()
+        if self._body is None:
+            return b""
+        try:
+            data = self._body.read(size)
+        except KVArchiveError:
+            raise
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            raise MediaIncompleteError(
+                f"the connection dropped after {self._position} bytes of "
+                f"{self._description}: {exc}"
+            ) from exc
+        self._position += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        """Everything left. Holds the whole rest in memory: prefer ``iter_chunks``."""
+        return b"".join(self.iter_chunks())
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into a writable buffer; returns the count (0 at the end)."""
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def iter_chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Yield the rest of the body in chunks of at most ``chunk_size`` bytes."""
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        while True:
+            data = self.read(chunk_size)
+            if not data:
+                return
+            yield data
+
+    def iter_fragments(self, chunk_size: int = 1 << 20) -> Iterator[MediaFragment]:
+        """Yield each fragment of an MKV body with its tags, one fragment in memory at a time.
+
+        Must start at a fragment boundary (before any read, or after a whole
+        fragment). An error chunk from the service raises its ServiceError.
+        """
+        source = self._fragment_source()
+        collected: deque[tuple[FragmentInfo, str]] = deque()
+        source.collected = collected
+        buffer = bytearray()
+        base = self._position
+        try:
+            while True:
+                chunk = self.read(chunk_size)
+                buffer += chunk
+                while collected:
+                    info, requested = collected.popleft()
+                    data = bytes(buffer[info.start - base : info.end - base])
+                    del buffer[: info.end - base]
+                    base = info.end
+                    yield _media_fragment(info, requested, data)
+                if not chunk:
+                    return
+        finally:
+            source.collected = None
+
+    def iter_frames(self) -> Iterator[Frame]:
+        """Yield every frame of an MKV body: track, timestamp, keyframe flag and payload."""
+        for fragment in self.iter_fragments():
+            yield from iter_frames(fragment.data)
+
+    def close(self) -> None:
+        """Release the connection; safe to call more than once."""
+        if not self.closed:
+            body, self._body = self._body, None
+            if body is not None:
+                body.close()
+        super().close()
+
+    def __enter__(self) -> MediaStream:
+        self._check_open()
+        return self
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"at byte {self._position}"
+        return f"<MediaStream {self._description} {self._content_type} {state}>"
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed MediaStream")
+
+    def _fragment_source(self) -> FragmentListBody:
+        self._check_open()
+        if self._fragments is None:
+            raise KVArchiveError(
+                f"iter_fragments needs a Matroska body from GetMediaForFragmentList, "
+                f"not {self._description} ({self._content_type})"
+            )
+        if self._position != self._fragments.fragment_base:
+            raise KVArchiveError(
+                "iter_fragments must start at a fragment boundary: "
+                f"{self._position - self._fragments.fragment_base} bytes of a fragment "
+                "were already read"
+            )
+        return self._fragments
+
+
+def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFragment:
+    """The public model of one parsed fragment; error chunks raise their error."""
+    number = info.number or requested
+    error = info.error()
+    if error is not None:
+        error.message = f"fragment {number}: {error.message}"
+        error.args = (error.message,)
+        raise error
+    server, producer = info.server_timestamp, info.producer_timestamp
+    if server is None or producer is None:
+        raise MediaParseError(
+            f"fragment {number} has no readable server or producer timestamp tag", info.start
+        )
+    return MediaFragment(
+        number=number,
+        server_timestamp=server,
+        producer_timestamp=producer,
+        data=data,
+        tags=info.tags,
+    )

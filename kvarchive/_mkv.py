@@ -1,0 +1,765 @@
+"""The Matroska reader: fragment boundaries, tags and frames of KVS media bodies.
+
+A GetMediaForFragmentList body is a concatenation of Matroska documents, one
+per fragment (EBML header, then a Segment of usually unknown size), and nothing
+marks where one ends but the next EBML header. :class:`FragmentScanner` finds
+those boundaries in a byte stream fed chunk by chunk: it walks element headers
+only, skips frame payloads by counting, buffers nothing but element headers and
+the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
+the bytes fed and memory bounded by one fragment's metadata.
+
+:func:`iter_frames` and :func:`split_fragment` read one fragment held in memory,
+with the same validation: frames with their timestamps, and the parts a writer
+needs to join many fragments into one playable file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional, Union
+
+import attrs
+
+from kvarchive._ebml import (
+    ATTACHMENTS,
+    BLOCK,
+    BLOCK_GROUP,
+    CHAPTERS,
+    CLUSTER,
+    CUES,
+    EBML,
+    INFO,
+    REFERENCE_BLOCK,
+    SEEK_HEAD,
+    SEGMENT,
+    SIMPLE_BLOCK,
+    SIMPLE_TAG,
+    TAG,
+    TAG_NAME,
+    TAG_STRING,
+    TAGS,
+    TIMECODE,
+    TIMECODE_SCALE,
+    TRACKS,
+    UNKNOWN_SIZE,
+    read_id,
+    read_size,
+)
+from kvarchive._errors import MediaParseError, ServiceError, service_error
+
+__all__ = [
+    "DEFAULT_MAX_METADATA_SIZE",
+    "FragmentInfo",
+    "FragmentParts",
+    "FragmentScanner",
+    "Frame",
+    "iter_frames",
+    "split_fragment",
+]
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+DEFAULT_MAX_METADATA_SIZE = 4 << 20
+"""Most bytes of EBML header, Info, Tracks and Tags one fragment may hold."""
+
+DEFAULT_TIMECODE_SCALE = 1_000_000
+"""Nanoseconds per Matroska timecode unit when Info does not say (the spec default)."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
+_MAX_TAG_NESTING = 32
+
+# Elements that cannot be children of a Cluster: they end an unknown-size one.
+_LEVEL1 = frozenset({SEEK_HEAD, INFO, TRACKS, CLUSTER, CUES, TAGS, CHAPTERS, ATTACHMENTS})
+_NOT_IN_CLUSTER = _LEVEL1 | {EBML, SEGMENT}
+_METADATA = frozenset({INFO, TRACKS, TAGS})
+
+_NAMES = {
+    EBML: "EBML header",
+    SEGMENT: "Segment",
+    SEEK_HEAD: "SeekHead",
+    INFO: "Info",
+    TRACKS: "Tracks",
+    CLUSTER: "Cluster",
+    CUES: "Cues",
+    TAGS: "Tags",
+    CHAPTERS: "Chapters",
+    ATTACHMENTS: "Attachments",
+    SIMPLE_BLOCK: "SimpleBlock",
+    BLOCK_GROUP: "BlockGroup",
+    TIMECODE: "Timecode",
+}
+
+# Tag names. GetMediaForFragmentList's docs spell some of them differently from
+# GetMedia and every parser; the service's bodies are read with both spellings.
+FRAGMENT_NUMBER_TAG = "AWS_KINESISVIDEO_FRAGMENT_NUMBER"
+_SERVER_TAGS = ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP")
+_PRODUCER_TAGS = (
+    "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP",
+    "AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP",
+)
+# GetMedia: ERROR_ID is the integer code, ERROR_CODE its text.
+# GetMediaForFragmentList: EXCEPTION_ERROR_CODE is the integer code, EXCEPTION_MESSAGE the text.
+_ERROR_CODE_TAGS = (
+    "AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE",
+    "AWS_KINESISVIDEO_ERROR_ID",
+    "AWS_KINESISVIDEO_ERROR_CODE",
+)
+_ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
+
+_EPOCH_SECONDS = re.compile(r"(\d+)(?:\.(\d*))?", re.ASCII)
+
+
+def _name(element_id: int) -> str:
+    return _NAMES.get(element_id, f"element 0x{element_id:X}")
+
+
+def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
+    for name in names:
+        if name in tags:
+            return tags[name]
+    return None
+
+
+def _epoch_time(text: Optional[str]) -> Optional[datetime]:
+    """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime; None if not that."""
+    match = _EPOCH_SECONDS.fullmatch(text.strip()) if text is not None else None
+    if match is None:
+        return None
+    micros = int(((match.group(2) or "") + "000000")[:6])
+    return _EPOCH + timedelta(seconds=int(match.group(1)), microseconds=micros)
+
+
+@attrs.frozen
+class FragmentInfo:
+    """One fragment found in a media body: where it lies and what its tags say.
+
+    ``start`` and ``end`` are body offsets (``end`` exclusive: the next EBML
+    header or the end of the body). ``tags`` holds every SimpleTag (TagName to
+    TagString, nested ones included, a later duplicate name winning) of every
+    Tags element of the fragment, before and after its Cluster. ``tracks`` is
+    the payload of its Tracks element, for telling whether two fragments share
+    one track list. ``clusters`` counts its Clusters (an error chunk has none).
+    """
+
+    start: int
+    end: int
+    tags: dict[str, str] = attrs.field(factory=dict)
+    tracks: Optional[bytes] = attrs.field(
+        default=None, repr=lambda data: "None" if data is None else f"<{len(data)} bytes>"
+    )
+    timecode_scale: int = DEFAULT_TIMECODE_SCALE
+    clusters: int = 0
+
+    @property
+    def size(self) -> int:
+        """Length of the fragment in bytes."""
+        return self.end - self.start
+
+    @property
+    def number(self) -> Optional[str]:
+        """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
+        return self.tags.get(FRAGMENT_NUMBER_TAG)
+
+    @property
+    def server_timestamp(self) -> Optional[datetime]:
+        """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
+        return _epoch_time(_first_tag(self.tags, _SERVER_TAGS))
+
+    @property
+    def producer_timestamp(self) -> Optional[datetime]:
+        """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
+        return _epoch_time(_first_tag(self.tags, _PRODUCER_TAGS))
+
+    @property
+    def error_code(self) -> Optional[str]:
+        """The service's error code for an error chunk, or None."""
+        return _first_tag(self.tags, _ERROR_CODE_TAGS)
+
+    @property
+    def error_message(self) -> Optional[str]:
+        """The service's description of the error of an error chunk, or None."""
+        return _first_tag(self.tags, _ERROR_MESSAGE_TAGS)
+
+    @property
+    def is_error(self) -> bool:
+        """True for an error chunk: error tags, or a fragment number without a server timestamp."""
+        if self.error_code is not None:
+            return True
+        return self.number is not None and _first_tag(self.tags, _SERVER_TAGS) is None
+
+    def error(self) -> Optional[ServiceError]:
+        """The ServiceError an error chunk stands for (not raised), or None for media."""
+        if not self.is_error:
+            return None
+        message = (
+            self.error_message or f"the service sent an error chunk for fragment {self.number}"
+        )
+        return service_error(self.error_code or "UnknownMediaError", message)
+
+
+class _Fragment:
+    """What the scanner has gathered about the fragment in progress."""
+
+    __slots__ = ("clusters", "metadata", "segment", "start", "tags", "timecode_scale", "tracks")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.segment = False
+        self.tags: dict[str, str] = {}
+        self.tracks: Optional[bytes] = None
+        self.timecode_scale = DEFAULT_TIMECODE_SCALE
+        self.clusters = 0
+        self.metadata = 0
+
+    def done(self, end: int) -> FragmentInfo:
+        return FragmentInfo(
+            self.start, end, self.tags, self.tracks, self.timecode_scale, self.clusters
+        )
+
+
+# (depth, element ID, start, header length, size): depth 0 is the top level,
+# 1 a child of the Segment, 2 a child of a Cluster.
+_Listener = Callable[[int, int, int, int, int], None]
+
+
+class FragmentScanner:
+    """Finds the fragments of a media body fed to it in chunks, as they arrive.
+
+    ``feed(chunk)`` returns the fragments that chunk completed; ``finish()`` at
+    the end of the body returns the last one, or raises MediaParseError if the
+    body was cut inside an element. Bytes that cannot be Matroska raise
+    MediaParseError with their body offset, then and on every later call.
+    """
+
+    def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
+        self.max_metadata_size = max_metadata_size
+        self._consumed = 0  # bytes fed before the current chunk
+        self._pending = bytearray()  # the start of an element header cut by a chunk end
+        self._skip = 0  # payload bytes still to pass over
+        self._collect: Optional[bytearray] = None  # a metadata element being read
+        self._collect_left = 0
+        self._collect_base = 0  # body offset of the collected payload
+        self._element = (0, 0)  # (ID, start) of the element being skipped or collected
+        self._stack: list[tuple[int, int, Optional[int]]] = []  # open (ID, start, end)
+        self._fragment: Optional[_Fragment] = None
+        self._completed = 0
+        self._failed: Optional[MediaParseError] = None
+        self._finished = False
+        self._listener: Optional[_Listener] = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<FragmentScanner offset={self.offset} completed={self._completed} "
+            f"fragment_start={self.fragment_start}>"
+        )
+
+    @property
+    def offset(self) -> int:
+        """Bytes fed so far."""
+        return self._consumed
+
+    @property
+    def completed(self) -> int:
+        """Fragments returned so far."""
+        return self._completed
+
+    @property
+    def fragment_start(self) -> Optional[int]:
+        """Body offset of the fragment in progress; None before the first and after finish."""
+        return None if self._fragment is None else self._fragment.start
+
+    @property
+    def current_tags(self) -> dict[str, str]:
+        """The tags read so far of the fragment in progress (a copy)."""
+        return {} if self._fragment is None else dict(self._fragment.tags)
+
+    @property
+    def at_element_boundary(self) -> bool:
+        """True when the bytes fed end between elements, not inside a header or payload.
+
+        A Segment or Cluster may still be open: :attr:`clean_end` says whether
+        the body may end here.
+        """
+        return not self._pending and not self._skip and self._collect is None
+
+    @property
+    def clean_end(self) -> bool:
+        """True when the body could end here: :meth:`finish` would not raise."""
+        return self._failed is None and not self._finished and self._truncation() is None
+
+    def feed(self, data: Buffer) -> list[FragmentInfo]:
+        """Read the next bytes of the body; return the fragments they complete."""
+        self._check_usable()
+        view = memoryview(data)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        end = len(view)
+        pos = 0
+        done: list[FragmentInfo] = []
+        try:
+            while pos < end:
+                if self._skip:
+                    step = min(self._skip, end - pos)
+                    self._skip -= step
+                    pos += step
+                elif self._collect is not None:
+                    step = min(self._collect_left, end - pos)
+                    self._collect += view[pos : pos + step]
+                    self._collect_left -= step
+                    pos += step
+                    if not self._collect_left:
+                        self._collected()
+                else:
+                    pos = self._header(view, pos, done)
+        except MediaParseError as exc:
+            self._failed = exc
+            raise
+        finally:
+            self._consumed += pos
+        self._completed += len(done)
+        return done
+
+    def finish(self) -> list[FragmentInfo]:
+        """Declare the end of the body; return the last fragment (if any).
+
+        Raises MediaParseError ("truncated ...") if the body stops inside an
+        element, inside a known-size Segment or Cluster, or before a Segment.
+        """
+        self._check_usable()
+        problem = self._truncation()
+        if problem is not None:
+            self._failed = problem
+            raise problem
+        self._finished = True
+        self._stack.clear()
+        fragment, self._fragment = self._fragment, None
+        if fragment is None:
+            return []
+        self._completed += 1
+        return [fragment.done(self._consumed)]
+
+    def _check_usable(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+        if self._finished:
+            raise ValueError("the FragmentScanner has finished; start a new one")
+
+    def _truncation(self) -> Optional[MediaParseError]:
+        at = self._consumed
+        if self._pending:
+            return MediaParseError("truncated element header", at - len(self._pending))
+        if self._skip or self._collect is not None:
+            element_id, start = self._element
+            return MediaParseError(f"truncated {_name(element_id)}", start)
+        for element_id, start, end in self._stack:
+            if end is not None and end != at:
+                return MediaParseError(f"truncated {_name(element_id)}", start)
+        if self._fragment is not None and not self._fragment.segment:
+            return MediaParseError("truncated fragment: no Segment", self._fragment.start)
+        return None
+
+    def _header(self, view: memoryview, pos: int, done: list[FragmentInfo]) -> int:
+        """Read one element header at ``pos`` (maybe begun in an earlier chunk)."""
+        pending = self._pending
+        start = self._consumed + pos - len(pending)
+        if pending:
+            head = bytes(pending) + bytes(view[pos : pos + _MAX_HEADER - len(pending)])
+            parsed = _parse_header(head, 0, start)
+            if parsed is None:
+                taken = len(head) - len(pending)
+                pending += view[pos : pos + taken]
+                return pos + taken
+            pos += parsed[2] - len(pending)
+            pending.clear()
+        else:
+            self._close_at(start)
+            parsed = _parse_header(view, pos, start)
+            if parsed is None:
+                pending += view[pos:]
+                return len(view)
+            pos += parsed[2]
+        self._on_element(*parsed, start, done)
+        return pos
+
+    def _close_at(self, pos: int) -> None:
+        """Close the known-size elements that end at ``pos``, with any unknown-size ones inside."""
+        for index, (_, _, end) in enumerate(self._stack):
+            if end == pos:
+                del self._stack[index:]
+                return
+
+    def _on_element(
+        self, element_id: int, size: int, header: int, start: int, done: list[FragmentInfo]
+    ) -> None:
+        end = None if size == UNKNOWN_SIZE else start + header + size
+        stack = self._stack
+        for _, _, limit in reversed(stack):
+            if limit is not None:
+                if start + header > limit or (end is not None and end > limit):
+                    raise MediaParseError(f"{_name(element_id)} overruns its parent", start)
+                break
+        # An unknown-size element ends at the first element that cannot be its child.
+        while stack:
+            parent, _, parent_end = stack[-1]
+            if parent == SEGMENT and element_id != EBML:
+                break
+            if parent == CLUSTER and element_id not in _NOT_IN_CLUSTER:
+                break
+            if parent_end is not None:
+                raise MediaParseError(
+                    f"{_name(element_id)} inside a {_name(parent)} of known size", start
+                )
+            stack.pop()
+        depth = len(stack)
+        if depth == 0:
+            self._top_level(element_id, size, start, end, done)
+        elif element_id == SEGMENT:
+            raise MediaParseError("Segment inside a Segment", start)
+        elif end is None and element_id != CLUSTER:
+            raise MediaParseError(f"{_name(element_id)} of unknown size", start)
+        if self._listener is not None:
+            self._listener(depth, element_id, start, header, size)
+        if depth == 0:
+            return
+        if element_id == CLUSTER:
+            assert self._fragment is not None
+            self._fragment.clusters += 1
+            stack.append((CLUSTER, start, end))
+        elif depth == 1 and element_id in _METADATA:
+            self._start_metadata(element_id, size, start, header)
+        else:
+            self._skip = size
+            self._element = (element_id, start)
+
+    def _top_level(
+        self,
+        element_id: int,
+        size: int,
+        start: int,
+        end: Optional[int],
+        done: list[FragmentInfo],
+    ) -> None:
+        fragment = self._fragment
+        if element_id == EBML:
+            if fragment is not None:
+                if not fragment.segment:
+                    raise MediaParseError("expected a Segment, found an EBML header", start)
+                done.append(fragment.done(start))
+            if end is None:
+                raise MediaParseError("EBML header of unknown size", start)
+            self._fragment = _Fragment(start)
+            self._count_metadata(size, start)
+            self._skip = size
+            self._element = (EBML, start)
+        elif fragment is None:
+            raise MediaParseError(f"expected an EBML header, found {_name(element_id)}", start)
+        elif element_id == SEGMENT and not fragment.segment:
+            fragment.segment = True
+            self._stack.append((SEGMENT, start, end))
+        elif not fragment.segment:
+            raise MediaParseError(f"expected a Segment, found {_name(element_id)}", start)
+        else:
+            raise MediaParseError(f"{_name(element_id)} after the Segment", start)
+
+    def _count_metadata(self, size: int, start: int) -> None:
+        assert self._fragment is not None
+        self._fragment.metadata += size
+        if self._fragment.metadata > self.max_metadata_size:
+            raise MediaParseError(
+                f"fragment metadata exceeds {self.max_metadata_size} bytes", start
+            )
+
+    def _start_metadata(self, element_id: int, size: int, start: int, header: int) -> None:
+        self._count_metadata(size, start)
+        self._element = (element_id, start)
+        self._collect_base = start + header
+        self._collect = bytearray()
+        self._collect_left = size
+        if not size:
+            self._collected()
+
+    def _collected(self) -> None:
+        """Read a metadata element once all its bytes are in."""
+        data = bytes(self._collect or b"")
+        self._collect = None
+        fragment = self._fragment
+        assert fragment is not None
+        element_id = self._element[0]
+        if element_id == TAGS:
+            _read_tags(data, 0, len(data), self._collect_base, out=fragment.tags)
+        elif element_id == TRACKS:
+            fragment.tracks = data
+        else:
+            fragment.timecode_scale = _read_timecode_scale(data, 0, len(data), self._collect_base)
+
+
+def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
+    """``(ID, size, header length)`` of the element at ``pos``; None if the bytes stop first.
+
+    ``start`` is its body offset, for errors.
+    """
+    try:
+        element_id, id_length = read_id(data, pos)
+    except ValueError:
+        raise MediaParseError(f"invalid element ID byte 0x{data[pos]:02X}", start) from None
+    if not id_length:
+        return None
+    mask = (1 << (7 * id_length)) - 1
+    if element_id & mask in (0, mask):  # all-zero and all-one IDs are reserved
+        raise MediaParseError(f"invalid element ID 0x{element_id:X}", start)
+    try:
+        size, size_length = read_size(data, pos + id_length)
+    except ValueError:
+        raise MediaParseError(f"invalid size of {_name(element_id)}", start) from None
+    if not size_length:
+        return None
+    return element_id, size, id_length + size_length
+
+
+def _children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[int, int, int]]:
+    """``(ID, payload start, payload end)`` of each element in ``data[start:end]``.
+
+    Every one must have a known size and fit; ``base`` is the body offset of ``data[0]``.
+    """
+    pos = start
+    while pos < end:
+        parsed = _parse_header(data, pos, base + pos)
+        if parsed is None or pos + parsed[2] > end:
+            raise MediaParseError("element header overruns its parent", base + pos)
+        element_id, size, header = parsed
+        if size == UNKNOWN_SIZE:
+            raise MediaParseError(f"{_name(element_id)} of unknown size", base + pos)
+        payload = pos + header
+        if payload + size > end:
+            raise MediaParseError(f"{_name(element_id)} overruns its parent", base + pos)
+        yield element_id, payload, payload + size
+        pos = payload + size
+
+
+def _text(data: Buffer) -> str:
+    # EBML strings may be padded with zero bytes.
+    return bytes(data).rstrip(b"\0").decode("utf-8", errors="replace")
+
+
+def _read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
+    if end - start > 8:
+        raise MediaParseError("unsigned integer longer than 8 bytes", offset)
+    return int.from_bytes(data[start:end], "big")
+
+
+def _read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
+    """The TimecodeScale of an Info payload (nanoseconds per timecode unit)."""
+    scale = DEFAULT_TIMECODE_SCALE
+    for element_id, payload, payload_end in _children(data, start, end, base):
+        if element_id == TIMECODE_SCALE:
+            scale = _read_uint(data, payload, payload_end, base + payload)
+            if not scale:
+                raise MediaParseError("TimecodeScale of zero", base + payload)
+    return scale
+
+
+def _read_tags(
+    data: Buffer, start: int, end: int, base: int, *, out: dict[str, str], depth: int = 0
+) -> None:
+    """Add every SimpleTag (nested ones too) under Tags, Tag or SimpleTag children to ``out``."""
+    if depth > _MAX_TAG_NESTING:
+        raise MediaParseError("tags nested too deeply", base + start)
+    for element_id, payload, payload_end in _children(data, start, end, base):
+        if element_id == TAG:
+            _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
+        elif element_id == SIMPLE_TAG:
+            name: Optional[str] = None
+            value: Optional[str] = None
+            for child_id, child, child_end in _children(data, payload, payload_end, base):
+                if child_id == TAG_NAME:
+                    name = _text(data[child:child_end])
+                elif child_id == TAG_STRING:
+                    value = _text(data[child:child_end])
+            _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
+            if name is not None and value is not None:
+                out[name] = value
+
+
+def _scan(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:
+    """Every element header the scanner saw in ``data``, and the fragments it found."""
+    events: list[tuple[int, int, int, int, int]] = []
+
+    def listen(depth: int, element_id: int, start: int, header: int, size: int) -> None:
+        events.append((depth, element_id, start, header, size))
+
+    scanner = FragmentScanner()
+    scanner._listener = listen
+    fragments = scanner.feed(data)
+    fragments += scanner.finish()
+    return events, fragments
+
+
+@attrs.frozen
+class Frame:
+    """One frame (a SimpleBlock or a BlockGroup's Block) of a fragment.
+
+    ``time_ns`` is (Cluster Timecode + the block's relative timecode) times
+    TimecodeScale: nanoseconds from the Segment's time origin, which KVS sets
+    to the Unix epoch (producer time). ``keyframe`` is the SimpleBlock flag, or
+    for a Block the absence of a ReferenceBlock. Laced blocks are not split:
+    ``data`` is then the whole laced payload, lace sizes included, and
+    ``laced`` is True.
+    """
+
+    track: int
+    time_ns: int
+    keyframe: bool
+    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
+    laced: bool = False
+
+    @property
+    def timestamp(self) -> timedelta:
+        """``time_ns`` as a timedelta (whole microseconds, rounded down)."""
+        return timedelta(microseconds=self.time_ns // 1000)
+
+    @property
+    def utc_time(self) -> datetime:
+        """``timestamp`` after the Unix epoch, as an aware UTC datetime (KVS producer time)."""
+        return _EPOCH + self.timestamp
+
+
+def _frame(
+    data: bytes,
+    start: int,
+    end: int,
+    *,
+    offset: int,
+    cluster_time: Optional[int],
+    scale: int,
+    keyframe: Optional[bool] = None,
+) -> Frame:
+    """The Frame of a (Simple)Block payload ``data[start:end]``; ``offset`` for errors."""
+    if cluster_time is None:
+        raise MediaParseError("block before the Cluster's Timecode", offset)
+    try:
+        track, width = read_size(data, start)
+    except ValueError:
+        raise MediaParseError("invalid track number in a block", offset) from None
+    body = start + width + 3
+    if not width or track == UNKNOWN_SIZE or body > end:
+        raise MediaParseError("block too short", offset)
+    relative = int.from_bytes(data[start + width : start + width + 2], "big", signed=True)
+    flags = data[start + width + 2]
+    return Frame(
+        track,
+        (cluster_time + relative) * scale,
+        bool(flags & 0x80) if keyframe is None else keyframe,
+        data[body:end],
+        laced=bool(flags & 0x06),
+    )
+
+
+def iter_frames(fragment: Buffer) -> Iterator[Frame]:
+    """Yield the frames of fragments held in memory, in stream order.
+
+    The whole input is validated (as by :class:`FragmentScanner`) before the
+    first frame, so malformed or truncated input raises MediaParseError at once.
+    """
+    data = bytes(fragment)
+    events, _ = _scan(data)
+    scale = DEFAULT_TIMECODE_SCALE
+    cluster_time: Optional[int] = None
+    for depth, element_id, start, header, size in events:
+        payload, end = start + header, start + header + size
+        if depth == 0 and element_id == EBML:
+            scale = DEFAULT_TIMECODE_SCALE
+        elif depth == 1 and element_id == INFO:
+            scale = _read_timecode_scale(data, payload, end, 0)
+        elif depth == 1 and element_id == CLUSTER:
+            cluster_time = None
+        elif depth == 2 and element_id == TIMECODE:
+            cluster_time = _read_uint(data, payload, end, start)
+        elif depth == 2 and element_id == SIMPLE_BLOCK:
+            yield _frame(data, payload, end, offset=start, cluster_time=cluster_time, scale=scale)
+        elif depth == 2 and element_id == BLOCK_GROUP:
+            block: Optional[tuple[int, int]] = None
+            referenced = False
+            for child_id, child, child_end in _children(data, payload, end, 0):
+                if child_id == BLOCK:
+                    block = (child, child_end)
+                elif child_id == REFERENCE_BLOCK:
+                    referenced = True
+            if block is None:
+                raise MediaParseError("BlockGroup without a Block", start)
+            yield _frame(
+                data,
+                *block,
+                offset=start,
+                cluster_time=cluster_time,
+                scale=scale,
+                keyframe=not referenced,
+            )
+
+
+def _parts_repr(children: tuple[tuple[int, bytes], ...]) -> str:
+    return "(" + ", ".join(f"{_name(i)} <{len(b)} bytes>" for i, b in children) + ")"
+
+
+@attrs.frozen
+class FragmentParts:
+    """One fragment cut into the pieces a writer of a single playable file needs.
+
+    ``ebml_header`` is the whole EBML header element, ``segment_header`` the
+    Segment's ID and size field as found, ``children`` every element of the
+    Segment as ``(ID, bytes)`` in order. ``to_bytes()`` gives back the input.
+    """
+
+    ebml_header: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
+    segment_header: bytes
+    children: tuple[tuple[int, bytes], ...] = attrs.field(repr=_parts_repr)
+
+    def _child(self, element_id: int) -> Optional[bytes]:
+        return next((data for i, data in self.children if i == element_id), None)
+
+    @property
+    def info(self) -> Optional[bytes]:
+        """The Info element (bytes), or None."""
+        return self._child(INFO)
+
+    @property
+    def tracks(self) -> Optional[bytes]:
+        """The Tracks element (bytes), or None."""
+        return self._child(TRACKS)
+
+    @property
+    def body(self) -> list[bytes]:
+        """Every child of the Segment but Info and Tracks (Tags, Clusters, ...), in order.
+
+        A SeekHead or Cues (KVS writes neither) hold positions that do not
+        survive joining; filter ``children`` by ID to drop them.
+        """
+        return [data for i, data in self.children if i not in (INFO, TRACKS)]
+
+    def to_bytes(self) -> bytes:
+        """The fragment's bytes, reassembled."""
+        return self.ebml_header + self.segment_header + b"".join(d for _, d in self.children)
+
+
+def split_fragment(fragment: Buffer) -> FragmentParts:
+    """Cut one complete fragment (a Matroska document) into its parts.
+
+    Raises MediaParseError if the input is malformed, truncated, or not
+    exactly one fragment.
+    """
+    data = bytes(fragment)
+    events, fragments = _scan(data)
+    if len(fragments) != 1:
+        where = fragments[1].start if len(fragments) > 1 else 0
+        raise MediaParseError(f"expected one fragment, found {len(fragments)}", where)
+    tops = [event for event in events if event[0] == 0]
+    (_, _, ebml, ebml_header, ebml_size), (_, _, segment, segment_header, _) = tops
+    starts = [(element_id, start) for depth, element_id, start, _, _ in events if depth == 1]
+    ends = [start for _, start in starts[1:]] + [len(data)]
+    return FragmentParts(
+        data[ebml : ebml + ebml_header + ebml_size],
+        data[segment : segment + segment_header],
+        tuple((i, data[start:end]) for (i, start), end in zip(starts, ends)),
+    )

@@ -1,0 +1,119 @@
+"""The values kvarchive returns: frozen, slotted attrs classes.
+
+``__init__`` takes plain values, so tests and users can build models
+directly; ``from_api`` reads the service's response shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, Optional, Union
+
+import attrs
+
+from ._errors import WrongEndpointError
+from ._times import to_utc
+
+__all__ = ["DownloadResult", "Fragment", "Image", "MediaFragment", "fragment_sort_key"]
+
+
+def _size_repr(data: Optional[bytes]) -> str:
+    return "None" if data is None else f"<{len(data)} bytes>"
+
+
+@attrs.frozen
+class Fragment:
+    """One archived fragment, as ListFragments describes it."""
+
+    number: str
+    size: int
+    producer_timestamp: datetime
+    server_timestamp: datetime
+    duration: timedelta
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> Fragment:
+        """Build from one entry of ListFragments' ``Fragments``."""
+        try:
+            return cls(
+                number=item["FragmentNumber"],
+                size=item["FragmentSizeInBytes"],
+                producer_timestamp=to_utc(item["ProducerTimestamp"]),
+                server_timestamp=to_utc(item["ServerTimestamp"]),
+                duration=timedelta(milliseconds=item["FragmentLengthInMilliseconds"]),
+            )
+        except KeyError as exc:
+            raise _missing("ListFragments", exc) from None
+
+    @property
+    def number_int(self) -> int:
+        """The fragment number as an integer: the only right way to compare two numbers."""
+        return int(self.number)
+
+
+def fragment_sort_key(timestamp_type: str) -> Any:
+    """Order fragments by the selected timestamp, then by number as an integer."""
+    if timestamp_type == "PRODUCER_TIMESTAMP":
+        return lambda f: (f.producer_timestamp, int(f.number))
+    return lambda f: (f.server_timestamp, int(f.number))
+
+
+@attrs.frozen
+class Image:
+    """One sampled image from GetImages: its bytes, or why there are none."""
+
+    timestamp: datetime
+    data: Optional[bytes] = attrs.field(default=None, repr=_size_repr)
+    error: Optional[str] = None
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> Image:
+        """Build from one entry of GetImages' ``Images`` (``ImageContent`` is base64)."""
+        content = item.get("ImageContent")
+        data = None
+        if content:
+            try:
+                data = base64.b64decode(content, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise WrongEndpointError(
+                    f"GetImages returned ImageContent that is not base64: {exc}",
+                    code="InvalidResponse",
+                    operation="GetImages",
+                ) from None
+        try:
+            timestamp = to_utc(item["TimeStamp"])
+        except KeyError as exc:
+            raise _missing("GetImages", exc) from None
+        return cls(timestamp=timestamp, data=data, error=item.get("Error"))
+
+
+@attrs.frozen
+class MediaFragment:
+    """One fragment of a media body: its complete Matroska bytes and every tag."""
+
+    number: str
+    server_timestamp: datetime
+    producer_timestamp: datetime
+    data: bytes = attrs.field(repr=_size_repr)
+    tags: dict[str, str] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class DownloadResult:
+    """What ``download()`` wrote."""
+
+    path: Union[str, os.PathLike[str]]
+    fragment_count: int
+    bytes_written: int
+
+
+def _missing(operation: str, exc: KeyError) -> WrongEndpointError:
+    return WrongEndpointError(
+        f"{operation} answered without {exc.args[0]!r}; was the call sent to the wrong endpoint?",
+        code="InvalidResponse",
+        operation=operation,
+    )

@@ -1,0 +1,62 @@
+"""Times in, times out: everything becomes an aware UTC ``datetime``.
+
+botocore takes naive datetimes as UTC and hands back response timestamps in
+the machine's local zone; kvarchive keeps the first rule and undoes the second.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Union
+
+from ._errors import ValidationError
+
+__all__ = ["TimeLike", "from_epoch", "parse_time", "to_utc"]
+
+TimeLike = Union[datetime, str, int, float]
+"""What every ``start=`` / ``end=`` accepts: datetime (naive is UTC), ISO 8601, epoch seconds."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; a naive one is taken as UTC, as botocore does."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def from_epoch(seconds: float) -> datetime:
+    """An aware UTC datetime from epoch seconds, exact to the microsecond."""
+    return _EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
+
+
+def parse_time(value: TimeLike, name: str) -> datetime:
+    """Read a user's time argument ``name`` as an aware UTC datetime.
+
+    Raises ValidationError for anything that is not a datetime, an ISO 8601
+    string or epoch seconds.
+    """
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} must be a datetime, ISO 8601 string or epoch seconds")
+    if isinstance(value, (int, float)):
+        if not 0 <= value < 253402300800:  # up to year 9999
+            raise ValidationError(f"{name} is out of range: {value!r}")
+        return from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            # datetime.fromisoformat accepts a 'Z' suffix only from Python 3.11.
+            text = text[:-1] + "+00:00"
+        try:
+            return to_utc(datetime.fromisoformat(text))
+        except ValueError:
+            raise ValidationError(
+                f"{name} is not an ISO 8601 time: {value!r} (e.g. '2026-01-31T12:00:00Z')"
+            ) from None
+    raise ValidationError(
+        f"{name} must be a datetime, ISO 8601 string or epoch seconds, "
+        f"not {type(value).__name__}"
+    )

@@ -1,0 +1,39 @@
+"""The exceptions kvarchive raises (see the tree in ``kvarchive._errors``)."""
+
+from ._errors import (
+    ClientLimitExceededError,
+    EndpointUnreachableError,
+    InvalidArgumentError,
+    InvalidCodecPrivateDataError,
+    InvalidMediaFrameError,
+    KVArchiveError,
+    MediaIncompleteError,
+    MediaParseError,
+    MissingCodecPrivateDataError,
+    NoDataRetentionError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    ServiceError,
+    UnsupportedStreamMediaTypeError,
+    ValidationError,
+    WrongEndpointError,
+)
+
+__all__ = [
+    "ClientLimitExceededError",
+    "EndpointUnreachableError",
+    "InvalidArgumentError",
+    "InvalidCodecPrivateDataError",
+    "InvalidMediaFrameError",
+    "KVArchiveError",
+    "MediaIncompleteError",
+    "MediaParseError",
+    "MissingCodecPrivateDataError",
+    "NoDataRetentionError",
+    "NotAuthorizedError",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "UnsupportedStreamMediaTypeError",
+    "ValidationError",
+    "WrongEndpointError",
+]

@@ -1,0 +1,285 @@
+"""The emulator: Kinesis Video control plane and archived-media data plane on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from datetime import datetime
+from types import TracebackType
+from typing import Optional
+
+from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
+from kvarchive.testing._fragments import MAGIC_MODES, _seed
+from kvarchive.testing._operations import Service
+from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
+from kvarchive.testing._streams import EmulatedStream, synthetic_stream, to_epoch_ms
+
+__all__ = ["Emulator"]
+
+_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,256}")
+
+
+class Emulator:
+    """A local Kinesis Video Streams archive, served over HTTP by background threads.
+
+    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream); it
+    hands out ``data_endpoint_url``, a separate server for the six
+    archived-media operations. Servers start at construction; :meth:`close`
+    (or leaving the ``with`` block) stops them and joins their threads.
+    Credentials and signatures are not checked.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        body_framing: str = "chunked",
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.seed = seed
+        self.session_token = "KVSEMU" + secrets.token_hex(24)
+        """The token planted in every streaming-session URL (check it never leaks)."""
+        self.body_framing = body_framing
+        self._host = host
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._faults = Faults()
+        self._service = Service(
+            region=region,
+            account_id=account_id,
+            seed=seed,
+            session_token=self.session_token,
+            data_endpoint=lambda: self.data_endpoint_url,
+        )
+        self._dispatcher = Dispatcher(
+            self._service, self._faults, self._record, lambda: self.body_framing, self._closing
+        )
+        self._control = EndpointServer("control", self._dispatcher, host)
+        self._data = EndpointServer("data", self._dispatcher, host)
+        self._control.start()
+        self._data.start()
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop both servers and join their threads (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._closing.set()
+        self._control.stop()
+        self._data.stop()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.endpoint_url
+        return f"<Emulator {state} data={self._data.url}>"
+
+    # -- endpoints -------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        """The control-plane URL: what ``ArchivedMediaClient(endpoint_url=...)`` takes."""
+        return self._control.url
+
+    @property
+    def data_endpoint_url(self) -> str:
+        """The data endpoint GetDataEndpoint currently hands out."""
+        return self._data.url
+
+    @property
+    def body_framing(self) -> str:
+        """How media bodies are framed: ``"chunked"`` (as the service), ``"length"`` or
+        ``"close"`` (no length, connection closed at the end: a cut looks like a clean end).
+        """
+        return self._body_framing
+
+    @body_framing.setter
+    def body_framing(self, value: str) -> None:
+        if value not in FRAMINGS:
+            raise ValueError(f"body_framing must be one of {FRAMINGS}, got {value!r}")
+        self._body_framing = value
+
+    def retire_data_endpoint(self) -> str:
+        """Stop the current data server (connections refused, open ones dropped).
+
+        GetDataEndpoint hands out a new server on a new port, which is returned.
+        """
+        fresh = EndpointServer("data", self._dispatcher, self._host)
+        fresh.start()
+        with self._lock:
+            old, self._data = self._data, fresh
+        old.stop()
+        return fresh.url
+
+    # -- streams ---------------------------------------------------------------
+
+    def add_stream(
+        self,
+        name: str,
+        *,
+        fragment_count: int = 10,
+        fragment_duration_ms: int = 2000,
+        start: Optional[datetime] = None,
+        payload_size: int = 64 * 1024,
+        frame_rate: int = 15,
+        audio: bool = False,
+        seed: Optional[int] = None,
+        mixed_number_lengths: bool = False,
+        gap_ms: int = 0,
+        cluster_size_known: bool = False,
+        trailing_tags: bool = False,
+        magic: str = "sometimes",
+        retention_hours: int = 24,
+    ) -> EmulatedStream:
+        """Create a stream of synthetic fragments and return it.
+
+        ``start`` is the first fragment's server timestamp (naive means UTC);
+        by default the stream ends now, so LIVE playback finds it. Fragment
+        bytes are generated on demand, so large streams cost no memory.
+        ``payload_size`` is the video bytes per fragment; ``gap_ms`` leaves a
+        hole between fragments; ``mixed_number_lengths`` makes fragment
+        numbers of 46 and 47 digits; ``magic`` ("never", "sometimes",
+        "always") plants the EBML magic bytes inside frames.
+        """
+        if not _STREAM_NAME.fullmatch(name):
+            raise ValueError(f"invalid stream name {name!r}")
+        if fragment_count < 0 or payload_size < 0:
+            raise ValueError("fragment_count and payload_size must not be negative")
+        if magic not in MAGIC_MODES:
+            raise ValueError(f"magic must be one of {MAGIC_MODES}")
+        step = fragment_duration_ms + gap_ms
+        if start is None:
+            start_ms = int(time.time() * 1000) - fragment_count * step
+        else:
+            start_ms = to_epoch_ms(start)
+        stream = synthetic_stream(
+            name,
+            self._service.arn(name, start_ms - 3_600_000),
+            fragment_count=fragment_count,
+            fragment_duration_ms=fragment_duration_ms,
+            start_ms=start_ms,
+            payload_size=payload_size,
+            frame_count=max(1, fragment_duration_ms * frame_rate // 1000),
+            audio=audio,
+            seed=_seed(self.seed, name) if seed is None else seed,
+            mixed_number_lengths=mixed_number_lengths,
+            gap_ms=gap_ms,
+            cluster_size_known=cluster_size_known,
+            trailing_tags=trailing_tags,
+            magic=magic,
+            retention_hours=retention_hours,
+        )
+        self._service.add_stream(stream)
+        return stream
+
+    def stream(self, name: str) -> EmulatedStream:
+        """The stream called ``name`` (KeyError if none)."""
+        return self._service.stream(name)
+
+    # -- recorded requests -----------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the requests received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def count(self, operation: Optional[str] = None) -> int:
+        """How many requests of ``operation`` (all when None) were received."""
+        with self._lock:
+            return sum(1 for r in self._requests if operation in (None, r.operation))
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self._lock:
+            self._requests.clear()
+
+    # -- fault injection -------------------------------------------------------
+
+    def fail_next(
+        self,
+        operation: Optional[str],
+        code: str = "InternalFailure",
+        *,
+        count: int = 1,
+        status: Optional[int] = None,
+        message: Optional[str] = None,
+    ) -> None:
+        """Answer the next ``count`` calls of ``operation`` (any when None) with an error."""
+        self._faults.add_failure(
+            Failure(
+                operation,
+                code,
+                status if status is not None else ERROR_STATUS.get(code, 400),
+                message if message is not None else f"Injected {code}",
+                count,
+            )
+        )
+
+    def throttle(self, operation: str, per_second: Optional[float]) -> None:
+        """Allow ``per_second`` calls per (stream, operation); excess calls get
+        ``ClientLimitExceededException``. None lifts the limit.
+        """
+        if per_second is not None and per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self._faults.set_rate(operation, per_second)
+
+    @property
+    def throttled_count(self) -> int:
+        """How many calls were refused by :meth:`throttle` limits."""
+        return self._faults.throttled_count
+
+    def cut_next(
+        self,
+        operation: Optional[str],
+        after_bytes: int,
+        *,
+        count: int = 1,
+        framing: Optional[str] = None,
+    ) -> None:
+        """Drop the connection after ``after_bytes`` body bytes of the next ``count`` answers.
+
+        ``framing`` overrides :attr:`body_framing` for those answers.
+        """
+        if after_bytes < 0:
+            raise ValueError("after_bytes must not be negative")
+        if framing is not None and framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {FRAMINGS}")
+        self._faults.add_cut(Cut(operation, after_bytes, count, framing))
+
+    def stall_next(self, operation: Optional[str], seconds: float, *, count: int = 1) -> None:
+        """Wait ``seconds`` before answering the next ``count`` calls (for read timeouts)."""
+        self._faults.add_stall(operation, seconds, count)
+
+    def bandwidth(self, bytes_per_second: Optional[int]) -> None:
+        """Cap every connection's body rate (None: unlimited)."""
+        if bytes_per_second is not None and bytes_per_second <= 0:
+            raise ValueError("bytes_per_second must be positive")
+        self._faults.bandwidth = bytes_per_second
+
+    def reset_faults(self) -> None:
+        """Remove every injected fault, limit and the throttled count."""
+        self._faults.reset()

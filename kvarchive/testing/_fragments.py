@@ -1,0 +1,381 @@
+"""Synthetic Kinesis Video fragments: deterministic Matroska documents in KVS layout.
+
+A fragment is laid out as the service returns it from GetMediaForFragmentList::
+
+    EBML header, Segment (unknown size)
+      Info, Tracks (1: V_MPEG4/ISO/AVC, 2: A_AAC optional)
+      Tags (AWS_KINESISVIDEO_FRAGMENT_NUMBER / _SERVER_TIMESTAMP / _PRODUCER_TIMESTAMP)
+      Cluster (unknown size unless asked): Timecode, SimpleBlocks
+      Tags (AWS_KINESISVIDEO_MILLIS_BEHIND_NOW), optional
+
+Frame payloads are pseudo-random. Their sizes follow from the parameters alone,
+so :attr:`SyntheticFragment.size` is known without generating a byte, and the
+bytes are produced piece by piece by :meth:`SyntheticFragment.iter_chunks`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import struct
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Union
+
+import attrs
+
+from kvarchive import _ebml as ebml
+
+__all__ = [
+    "EBML_MAGIC",
+    "MAGIC_MODES",
+    "VIDEO_HEIGHT",
+    "VIDEO_WIDTH",
+    "Frame",
+    "SyntheticFragment",
+    "rng",
+    "synthetic_fragment",
+    "tags_element",
+]
+
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+"""The EBML header ID, which synthetic frame payloads carry to trap naive splitters."""
+
+MAGIC_MODES = ("never", "sometimes", "always")
+
+# An avcC record (ISO 14496-15): 640x480 constrained baseline, SPS and PPS
+# from x264. The frames are noise; the header is real so tools can describe it.
+_SPS = bytes.fromhex("6742c016d900a03db0110000030001000003001e0f162e48")
+_PPS = bytes.fromhex("68cb83cb20")
+AVC_CODEC_PRIVATE = (
+    bytes([1, _SPS[1], _SPS[2], _SPS[3], 0xFF, 0xE1])
+    + len(_SPS).to_bytes(2, "big")
+    + _SPS
+    + b"\x01"
+    + len(_PPS).to_bytes(2, "big")
+    + _PPS
+)
+# AudioSpecificConfig: AAC-LC, 48 kHz, mono.
+AAC_CODEC_PRIVATE = b"\x11\x88"
+VIDEO_WIDTH, VIDEO_HEIGHT = 640, 480
+_AUDIO_FRAME_SIZE = 96
+_MIN_VIDEO_FRAME = 16
+
+
+def _seed(*parts: object) -> int:
+    """A well-mixed 64-bit seed from several values (``random.Random`` refuses tuples)."""
+    text = ",".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def rng(*parts: object) -> random.Random:
+    """A deterministic generator seeded from ``parts`` (test data, not secrets)."""
+    return random.Random(_seed(*parts))  # noqa: S311
+
+
+def _epoch_ms(value: datetime | int) -> int:
+    if isinstance(value, int):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _tag_time(ms: int) -> str:
+    """A tag value as the service writes it: ``"1511852109.126"``."""
+    return f"{ms // 1000}.{ms % 1000:03d}"
+
+
+@functools.lru_cache(maxsize=1)
+def _noise_pool() -> bytes:
+    """1 MiB of fixed pseudo-random bytes; noise is a seeded window on it (fast)."""
+    return rng(0x4B5641).randbytes(1 << 20)
+
+
+@attrs.frozen
+class _Noise:
+    """``length`` pseudo-random bytes, with ``insert`` written at ``insert_at``."""
+
+    length: int
+    seed: int
+    insert_at: int = -1
+    insert: bytes = b""
+
+    def generate(self) -> bytes:
+        pool = _noise_pool()
+        start = self.seed % len(pool)
+        parts = [pool[start : start + self.length]]
+        missing = self.length - len(parts[0])
+        while missing > 0:
+            parts.append(pool[:missing])
+            missing -= len(parts[-1])
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if self.insert_at < 0:
+            return data
+        end = self.insert_at + len(self.insert)
+        return data[: self.insert_at] + self.insert + data[end:]
+
+
+_Piece = Union[bytes, _Noise]
+
+
+def _piece_len(piece: _Piece) -> int:
+    return len(piece) if isinstance(piece, bytes) else piece.length
+
+
+@attrs.frozen
+class Frame:
+    """One SimpleBlock's frame: track, time from the cluster start, and its bytes."""
+
+    track: int
+    offset_ms: int
+    keyframe: bool
+    prefix: bytes
+    noise: _Noise
+
+    @property
+    def size(self) -> int:
+        """Length of the frame data (what an MP4 sample holds)."""
+        return len(self.prefix) + self.noise.length
+
+    def data(self) -> bytes:
+        """The frame data."""
+        return self.prefix + self.noise.generate()
+
+
+def _frame_sizes(total: int, count: int) -> list[int]:
+    """Split ``total`` bytes over ``count`` frames, the keyframe weighing four."""
+    weights = [4] + [1] * (count - 1)
+    unit = total // sum(weights)
+    sizes = [max(_MIN_VIDEO_FRAME, unit * w) for w in weights]
+    sizes[0] += max(0, total - sum(sizes))
+    return sizes
+
+
+@attrs.frozen
+class SyntheticFragment:
+    """The recipe of one synthetic fragment; cheap to hold, bytes made on demand.
+
+    ``server_ms`` / ``producer_ms`` are epoch milliseconds. ``magic`` says how
+    often frame payloads embed :data:`EBML_MAGIC` (followed by the start of a
+    plausible EBML header): ``"never"``, ``"sometimes"`` (in about half of the
+    fragments, one frame) or ``"always"`` (every video frame).
+    """
+
+    number: str
+    server_ms: int
+    producer_ms: int
+    duration_ms: int = 2000
+    frame_count: int = 30
+    payload_size: int = 64 * 1024
+    seed: int = 0
+    audio: bool = False
+    cluster_size_known: bool = False
+    trailing_tags: bool = False
+    magic: str = "sometimes"
+
+    def __attrs_post_init__(self) -> None:
+        if not self.number.isdigit() or len(self.number) > 128:
+            raise ValueError(f"fragment number must be 1-128 digits: {self.number!r}")
+        if not 1 <= self.duration_ms <= 32_767:
+            raise ValueError("duration_ms must be 1..32767 (SimpleBlock offsets are int16)")
+        if self.frame_count < 1:
+            raise ValueError("frame_count must be at least 1")
+        if self.magic not in MAGIC_MODES:
+            raise ValueError(f"magic must be one of {MAGIC_MODES}")
+
+    def frames(self) -> list[Frame]:
+        """The frames in cluster order (audio, when present, follows each video frame)."""
+        generator = rng(self.seed, 1)
+        magic_frame = -1
+        if self.magic == "sometimes" and generator.random() < 0.5:
+            magic_frame = generator.randrange(self.frame_count)
+        frames = []
+        sizes = _frame_sizes(self.payload_size, self.frame_count)
+        # A fake EBML header start, so a splitter that searches for the magic
+        # finds something that looks like the beginning of a document.
+        trap = EBML_MAGIC + bytes.fromhex("9f42868101 42f78101")
+        for index, size in enumerate(sizes):
+            keyframe = index == 0
+            nal_header = b"\x65" if keyframe else b"\x41"
+            prefix = (size - 4).to_bytes(4, "big") + nal_header
+            noise_len = size - len(prefix)
+            insert_at = -1
+            if (self.magic == "always" or index == magic_frame) and noise_len >= len(trap):
+                insert_at = generator.randrange(noise_len - len(trap) + 1)
+            noise = _Noise(noise_len, _seed(self.seed, 2, index), insert_at, trap)
+            offset = index * self.duration_ms // self.frame_count
+            frames.append(Frame(1, offset, keyframe, prefix, noise))
+            if self.audio:
+                audio = _Noise(_AUDIO_FRAME_SIZE, _seed(self.seed, 3, index))
+                frames.append(Frame(2, offset, True, b"", audio))
+        return frames
+
+    def _pieces(self) -> list[_Piece]:
+        head = _ebml_header() + ebml.encode_id(ebml.SEGMENT) + ebml.encode_size(ebml.UNKNOWN_SIZE)
+        head += _info(self.seed) + _tracks(self.audio)
+        head += _tags(
+            [
+                ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", self.number),
+                ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", _tag_time(self.server_ms)),
+                ("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", _tag_time(self.producer_ms)),
+            ]
+        )
+        body: list[_Piece] = [
+            ebml.encode_element(ebml.TIMECODE, ebml.encode_uint(self.producer_ms))
+        ]
+        for frame in self.frames():
+            block_head = bytes([0x80 | frame.track]) + frame.offset_ms.to_bytes(2, "big")
+            block_head += b"\x80" if frame.keyframe else b"\x00"
+            size = len(block_head) + frame.size
+            body.append(
+                ebml.encode_id(ebml.SIMPLE_BLOCK)
+                + ebml.encode_size(size)
+                + block_head
+                + frame.prefix
+            )
+            body.append(frame.noise)
+        body_size = sum(_piece_len(p) for p in body)
+        cluster_size = body_size if self.cluster_size_known else ebml.UNKNOWN_SIZE
+        head += ebml.encode_id(ebml.CLUSTER) + ebml.encode_size(cluster_size)
+        pieces: list[_Piece] = [head, *body]
+        if self.trailing_tags:
+            behind = rng(self.seed, 4).randrange(100, 5000)
+            pieces.append(_tags([("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", str(behind))]))
+        return _merge(pieces)
+
+    @property
+    def size(self) -> int:
+        """Length in bytes of the whole document, computed without generating it."""
+        return sum(_piece_len(p) for p in self._pieces())
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        """The document's bytes, in pieces of at most one frame each."""
+        for piece in self._pieces():
+            yield piece if isinstance(piece, bytes) else piece.generate()
+
+    def data(self) -> bytes:
+        """The whole document."""
+        return b"".join(self.iter_chunks())
+
+
+def _merge(pieces: list[_Piece]) -> list[_Piece]:
+    """Join neighbouring literal pieces so that chunks are not absurdly small."""
+    merged: list[_Piece] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] = merged[-1] + piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _ebml_header() -> bytes:
+    return ebml.encode_element(
+        ebml.EBML,
+        ebml.encode_element(ebml.EBML_VERSION, b"\x01")
+        + ebml.encode_element(ebml.EBML_READ_VERSION, b"\x01")
+        + ebml.encode_element(ebml.EBML_MAX_ID_LENGTH, b"\x04")
+        + ebml.encode_element(ebml.EBML_MAX_SIZE_LENGTH, b"\x08")
+        + ebml.encode_element(ebml.DOC_TYPE, b"matroska")
+        + ebml.encode_element(ebml.DOC_TYPE_VERSION, b"\x02")
+        + ebml.encode_element(ebml.DOC_TYPE_READ_VERSION, b"\x02"),
+    )
+
+
+def _info(seed: int) -> bytes:
+    uid = rng(seed, 5).randbytes(16)
+    return ebml.encode_element(
+        ebml.INFO,
+        ebml.encode_element(ebml.SEGMENT_UID, uid)
+        + ebml.encode_element(ebml.TIMECODE_SCALE, ebml.encode_uint(1_000_000))
+        + ebml.encode_element(ebml.TITLE, b"kinesis_video")
+        + ebml.encode_element(ebml.MUXING_APP, b"kvarchive.testing")
+        + ebml.encode_element(ebml.WRITING_APP, b"kvarchive.testing"),
+    )
+
+
+def _tracks(audio: bool) -> bytes:
+    video = ebml.encode_element(
+        ebml.TRACK_ENTRY,
+        ebml.encode_element(ebml.TRACK_NUMBER, b"\x01")
+        + ebml.encode_element(ebml.TRACK_UID, b"\x01")
+        + ebml.encode_element(ebml.TRACK_TYPE, b"\x01")
+        + ebml.encode_element(ebml.TRACK_NAME, b"kinesis_video")
+        + ebml.encode_element(ebml.CODEC_ID, b"V_MPEG4/ISO/AVC")
+        + ebml.encode_element(ebml.CODEC_PRIVATE, AVC_CODEC_PRIVATE)
+        + ebml.encode_element(
+            ebml.VIDEO,
+            ebml.encode_element(ebml.PIXEL_WIDTH, ebml.encode_uint(VIDEO_WIDTH))
+            + ebml.encode_element(ebml.PIXEL_HEIGHT, ebml.encode_uint(VIDEO_HEIGHT)),
+        ),
+    )
+    entries = video
+    if audio:
+        entries += ebml.encode_element(
+            ebml.TRACK_ENTRY,
+            ebml.encode_element(ebml.TRACK_NUMBER, b"\x02")
+            + ebml.encode_element(ebml.TRACK_UID, b"\x02")
+            + ebml.encode_element(ebml.TRACK_TYPE, b"\x02")
+            + ebml.encode_element(ebml.TRACK_NAME, b"kinesis_audio")
+            + ebml.encode_element(ebml.CODEC_ID, b"A_AAC")
+            + ebml.encode_element(ebml.CODEC_PRIVATE, AAC_CODEC_PRIVATE)
+            + ebml.encode_element(
+                ebml.AUDIO,
+                ebml.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", 48000.0))
+                + ebml.encode_element(ebml.CHANNELS, b"\x01"),
+            ),
+        )
+    return ebml.encode_element(ebml.TRACKS, entries)
+
+
+def tags_element(pairs: list[tuple[str, str]]) -> bytes:
+    """A Tags element holding one Tag with a SimpleTag per ``(name, value)``."""
+    return _tags(pairs)
+
+
+def _tags(pairs: list[tuple[str, str]]) -> bytes:
+    simple = b"".join(
+        ebml.encode_element(
+            ebml.SIMPLE_TAG,
+            ebml.encode_element(ebml.TAG_NAME, name.encode())
+            + ebml.encode_element(ebml.TAG_STRING, value.encode()),
+        )
+        for name, value in pairs
+    )
+    targets = ebml.encode_element(
+        ebml.TARGETS, ebml.encode_element(ebml.TARGET_TYPE_VALUE, b"\x32")
+    )
+    return ebml.encode_element(ebml.TAGS, ebml.encode_element(ebml.TAG, targets + simple))
+
+
+def synthetic_fragment(
+    number: str,
+    server_timestamp: datetime | int,
+    producer_timestamp: datetime | int,
+    *,
+    duration_ms: int = 2000,
+    frame_count: int = 30,
+    payload_size: int = 64 * 1024,
+    seed: int = 0,
+    audio: bool = False,
+    cluster_size_known: bool = False,
+    trailing_tags: bool = False,
+    magic: str = "sometimes",
+) -> bytes:
+    """The bytes of one deterministic synthetic fragment (timestamps: datetime or epoch ms)."""
+    return SyntheticFragment(
+        number=number,
+        server_ms=_epoch_ms(server_timestamp),
+        producer_ms=_epoch_ms(producer_timestamp),
+        duration_ms=duration_ms,
+        frame_count=frame_count,
+        payload_size=payload_size,
+        seed=seed,
+        audio=audio,
+        cluster_size_known=cluster_size_known,
+        trailing_tags=trailing_tags,
+        magic=magic,
+    ).data()

@@ -1,0 +1,298 @@
+"""HTTP plumbing of the emulator: listening servers, dispatch and response writing.
+
+Speaks the AWS rest-json protocol as botocore expects it: ``POST /operationName``
+with a JSON body; errors carry ``x-amzn-ErrorType`` and ``x-amzn-RequestId``
+headers and a ``{"message": ...}`` body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Optional
+
+import attrs
+
+from kvarchive.testing._faults import FRAMINGS, Faults
+from kvarchive.testing._operations import (
+    CONTROL_OPERATIONS,
+    DATA_OPERATIONS,
+    ApiError,
+    Response,
+    Service,
+)
+
+__all__ = ["Dispatcher", "EndpointServer", "RecordedRequest"]
+
+_log = logging.getLogger("kvarchive.testing")
+
+_ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.kinesis.video.v20170930/"
+# What the control-plane host answers to an operation it does not know: HTTP 200.
+_UNKNOWN_OPERATION = (
+    b'{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException",'
+    b'"message":null},"Version":"1.0"}'
+)
+_WRITE_SIZE = 64 * 1024
+_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
+
+
+@attrs.frozen
+class RecordedRequest:
+    """A request the emulator received: which server, which operation, which parameters."""
+
+    endpoint: str
+    url: str
+    operation: str
+    params: dict[str, Any] = attrs.field(eq=False)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EndpointServer
+    # Idle keep-alive connections end on their own after this long.
+    timeout = 120
+
+    def do_POST(self) -> None:
+        self.server.dispatcher.handle(self, self.server)
+
+    do_GET = do_PUT = do_DELETE = do_POST
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("%s %s", self.address_string(), format % args)
+
+
+class EndpointServer(ThreadingHTTPServer):
+    """One listening endpoint ("control" or "data") on a free port, served by threads."""
+
+    daemon_threads = True
+
+    def __init__(self, role: str, dispatcher: Dispatcher, host: str = "127.0.0.1") -> None:
+        self.role = role
+        self.dispatcher = dispatcher
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        self._lock = threading.Lock()
+        self._serving: Optional[threading.Thread] = None
+        super().__init__((host, 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of this endpoint."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Serve in a background daemon thread."""
+        self._serving = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"kvarchive-emulator-{self.role}",
+            daemon=True,
+        )
+        self._serving.start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True
+        )
+        with self._lock:
+            self._connections[thread] = request
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            with self._lock:
+                self._connections.pop(threading.current_thread(), None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop listening, drop open connections and join every thread."""
+        if self._serving is not None:
+            self.shutdown()
+            self._serving.join(timeout)
+            self._serving = None
+        self.server_close()
+        with self._lock:
+            connections = list(self._connections.items())
+        for _, sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread, _ in connections:
+            thread.join(timeout)
+
+
+class Dispatcher:
+    """Turns HTTP requests into recorded, fault-injected service calls."""
+
+    def __init__(
+        self,
+        service: Service,
+        faults: Faults,
+        record: Callable[[RecordedRequest], None],
+        framing: Callable[[], str],
+        closing: threading.Event,
+    ) -> None:
+        self.service = service
+        self.faults = faults
+        self._record = record
+        self._framing = framing
+        self._closing = closing
+
+    def handle(self, handler: _Handler, server: EndpointServer) -> None:
+        """Answer one request on ``handler``."""
+        try:
+            self._handle(handler, server)
+        except _DISCONNECTS:
+            handler.close_connection = True
+
+    def _handle(self, handler: _Handler, server: EndpointServer) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        path = handler.path.split("?", 1)[0]
+        operations = CONTROL_OPERATIONS if server.role == "control" else DATA_OPERATIONS
+        operation = operations.get(path)
+        try:
+            params: dict[str, Any] = json.loads(raw or b"{}", parse_float=Decimal)
+            if not isinstance(params, dict):
+                raise ValueError("not an object")
+            recorded = json.loads(raw or b"{}")
+        except ValueError:
+            params, recorded = {}, {}
+            if operation is not None:
+                self._record(RecordedRequest(server.role, server.url, operation, {}))
+                error = ApiError("SerializationException", "The request body is not JSON")
+                self._write_error(handler, error)
+                return
+        name = operation or {**CONTROL_OPERATIONS, **DATA_OPERATIONS}.get(path, path)
+        self._record(RecordedRequest(server.role, server.url, name, recorded))
+        if operation is None:
+            _write(handler, Response([_UNKNOWN_OPERATION], len(_UNKNOWN_OPERATION)), "length")
+            return
+
+        stall = self.faults.take_stall(operation)
+        if stall:
+            self._closing.wait(stall)
+        try:
+            failure = self.faults.take_failure(operation)
+            if failure is not None:
+                raise ApiError(failure.code, failure.message, failure.status)
+            if self.faults.throttled(self.service.stream_key(params), operation):
+                raise ApiError(
+                    "ClientLimitExceededException",
+                    "Kinesis Video Streams has throttled the request because you have"
+                    " exceeded the limit of allowed client calls.",
+                )
+            response = self.service.call(operation, params)
+        except ApiError as error:
+            self._write_error(handler, error)
+            return
+        except Exception:
+            _log.exception("emulated %s failed", operation)
+            self._write_error(handler, ApiError("InternalFailure", "Internal failure", 500))
+            return
+
+        cut = self.faults.take_cut(operation)
+        framing = self._framing() if response.streamed else "length"
+        if cut is not None and cut.framing is not None:
+            framing = cut.framing
+        _write(
+            handler,
+            response,
+            framing,
+            cut_after=cut.after_bytes if cut is not None else None,
+            bandwidth=self.faults.bandwidth,
+            closing=self._closing,
+        )
+
+    def _write_error(self, handler: _Handler, error: ApiError) -> None:
+        body = json.dumps({"message": error.message}).encode()
+        _write(
+            handler,
+            Response([body], len(body), status=error.status),
+            "length",
+            error_type=error.code + _ERROR_TYPE_SUFFIX,
+        )
+
+
+def _write(
+    handler: _Handler,
+    response: Response,
+    framing: str,
+    *,
+    error_type: Optional[str] = None,
+    cut_after: Optional[int] = None,
+    bandwidth: Optional[int] = None,
+    closing: Optional[threading.Event] = None,
+) -> None:
+    """Send ``response`` framed as asked, cut after ``cut_after`` body bytes if set."""
+    if framing not in FRAMINGS:
+        raise ValueError(f"framing must be one of {FRAMINGS}")
+    handler.send_response(response.status)
+    handler.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+    handler.send_header("Content-Type", response.content_type)
+    if error_type is not None:
+        handler.send_header("x-amzn-ErrorType", error_type)
+    if framing == "length":
+        handler.send_header("Content-Length", str(response.length))
+    elif framing == "chunked":
+        handler.send_header("Transfer-Encoding", "chunked")
+    else:
+        handler.send_header("Connection", "close")
+        handler.close_connection = True
+    handler.end_headers()
+
+    out = handler.wfile
+    sent = 0
+    started = time.monotonic()
+    for chunk in response.chunks:
+        view = memoryview(chunk)
+        for position in range(0, len(view), _WRITE_SIZE):
+            piece = view[position : position + _WRITE_SIZE]
+            if cut_after is not None and sent + len(piece) > cut_after:
+                partial = piece[: cut_after - sent]
+                if framing == "chunked":
+                    # Announce the whole piece, deliver only part of it.
+                    out.write(b"%x\r\n" % len(piece) + partial)
+                else:
+                    out.write(partial)
+                _drop(handler)
+                return
+            if framing == "chunked":
+                out.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            else:
+                out.write(piece)
+            sent += len(piece)
+            if bandwidth:
+                delay = sent / bandwidth - (time.monotonic() - started)
+                if delay > 0:
+                    if closing is not None:
+                        if closing.wait(delay):
+                            _drop(handler)
+                            return
+                    else:
+                        time.sleep(delay)
+    if cut_after is not None and sent >= cut_after:
+        _drop(handler)
+        return
+    if framing == "chunked":
+        out.write(b"0\r\n\r\n")
+
+
+def _drop(handler: _Handler) -> None:
+    """End the connection now, as a dropped one ends (the peer sees EOF)."""
+    handler.close_connection = True
+    with contextlib.suppress(OSError):
+        handler.connection.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,267 @@
+"""Emulated streams and their fragment records."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Optional, Protocol
+
+import attrs
+
+from kvarchive.testing._fragments import (
+    AAC_CODEC_PRIVATE,
+    AVC_CODEC_PRIVATE,
+    VIDEO_HEIGHT,
+    VIDEO_WIDTH,
+    Frame,
+    SyntheticFragment,
+    _seed,
+    rng,
+)
+from kvarchive.testing._images import jpeg, png
+from kvarchive.testing._mp4 import Mp4Track
+
+__all__ = [
+    "EmulatedStream",
+    "FragmentRecord",
+    "FragmentSource",
+    "fragment_numbers",
+    "from_epoch_ms",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NUMBER_PREFIX = 91343852333181432392682062
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """An aware UTC datetime from epoch milliseconds."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def to_epoch_ms(value: datetime) -> int:
+    """Epoch milliseconds of a datetime (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def fragment_numbers(count: int, seed: int = 0, *, mixed_lengths: bool = False) -> list[str]:
+    """``count`` increasing fragment numbers, 47 digits like the service's.
+
+    With ``mixed_lengths`` the first half has 46 digits and the rest 47, so a
+    string sort differs from an integer sort.
+    """
+    generator = rng(seed, 10)
+    steps = [generator.randrange(10**15, 2 * 10**15) for _ in range(count)]
+    cumulative = [0]
+    for step in steps[1:]:
+        cumulative.append(cumulative[-1] + step)
+    if mixed_lengths:
+        start = 10**46 - cumulative[count // 2] if count > 1 else 10**46
+    else:
+        start = _NUMBER_PREFIX * 10**21 + generator.randrange(10**20)
+    return [str(start + c) for c in cumulative]
+
+
+class FragmentSource(Protocol):
+    """What a fragment's bytes come from (synthetic recipe or stored sample)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def iter_chunks(self) -> Iterator[bytes]: ...
+
+    def frames(self) -> Sequence[Frame]: ...
+
+
+@attrs.frozen
+class FragmentRecord:
+    """One fragment of an emulated stream, as ListFragments describes it.
+
+    Timestamps are epoch milliseconds (``*_ms``) and aware UTC datetimes.
+    The bytes are made on demand: :meth:`data` or :meth:`iter_chunks`.
+    """
+
+    number: str
+    server_ms: int
+    producer_ms: int
+    duration_ms: int
+    size: int
+    index: int
+    source: FragmentSource = attrs.field(eq=False, repr=False)
+
+    @property
+    def server_timestamp(self) -> datetime:
+        """Server-side timestamp (aware UTC)."""
+        return from_epoch_ms(self.server_ms)
+
+    @property
+    def producer_timestamp(self) -> datetime:
+        """Producer-side timestamp (aware UTC)."""
+        return from_epoch_ms(self.producer_ms)
+
+    def timestamp_ms(self, selector: str) -> int:
+        """The timestamp a ``FragmentSelectorType`` names, in epoch ms."""
+        return self.producer_ms if selector == "PRODUCER_TIMESTAMP" else self.server_ms
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        """The fragment's Matroska bytes, piece by piece."""
+        return self.source.iter_chunks()
+
+    def data(self) -> bytes:
+        """The fragment's whole Matroska document."""
+        return b"".join(self.source.iter_chunks())
+
+
+@attrs.define(eq=False)
+class EmulatedStream:
+    """A stream held by the emulator: name, ARN and fragments in time order."""
+
+    name: str
+    arn: str
+    creation_ms: int
+    fragments: list[FragmentRecord]
+    tracks: list[Mp4Track]
+    retention_hours: int = 24
+    image_size: tuple[int, int] = (VIDEO_WIDTH, VIDEO_HEIGHT)
+    stored_images: dict[str, list[tuple[int, bytes]]] = attrs.field(factory=dict, repr=False)
+    _by_number: dict[str, FragmentRecord] = attrs.field(init=False, repr=False)
+    _order: dict[str, tuple[list[int], list[FragmentRecord]]] = attrs.field(
+        init=False, repr=False, factory=dict
+    )
+
+    def __attrs_post_init__(self) -> None:
+        self._by_number = {f.number: f for f in self.fragments}
+
+    @property
+    def creation_time(self) -> datetime:
+        """When the stream was created (aware UTC)."""
+        return from_epoch_ms(self.creation_ms)
+
+    def fragment(self, number: str) -> Optional[FragmentRecord]:
+        """The fragment with this number, or None."""
+        return self._by_number.get(number)
+
+    @property
+    def total_size(self) -> int:
+        """Sum of the fragments' sizes in bytes."""
+        return sum(f.size for f in self.fragments)
+
+    def _ordered(self, selector: str) -> tuple[list[int], list[FragmentRecord]]:
+        cached = self._order.get(selector)
+        if cached is None:
+            ordered = sorted(self.fragments, key=lambda f: (f.timestamp_ms(selector), f.index))
+            cached = ([f.timestamp_ms(selector) for f in ordered], ordered)
+            self._order[selector] = cached
+        return cached
+
+    def starting_within(self, selector: str, start_us: int, end_us: int) -> list[FragmentRecord]:
+        """Fragments whose selected timestamp lies in [start, end] (microseconds)."""
+        starts, ordered = self._ordered(selector)
+        lo = bisect.bisect_left(starts, -(-start_us // 1000))
+        hi = bisect.bisect_right(starts, end_us // 1000)
+        return ordered[lo:hi]
+
+    def overlapping(self, selector: str, start_us: int, end_us: int) -> list[FragmentRecord]:
+        """Fragments whose [start, start + duration) meets [start, end] (microseconds)."""
+        starts, ordered = self._ordered(selector)
+        hi = bisect.bisect_right(starts, end_us // 1000)
+        found = []
+        for fragment in reversed(ordered[:hi]):
+            if (fragment.timestamp_ms(selector) + fragment.duration_ms) * 1000 > start_us:
+                found.append(fragment)
+            else:
+                break
+        found.reverse()
+        return found
+
+    def covering(self, selector: str, at_us: int) -> Optional[FragmentRecord]:
+        """The fragment whose [start, start + duration) holds ``at_us``, if any."""
+        starts, ordered = self._ordered(selector)
+        index = bisect.bisect_right(starts, at_us // 1000) - 1
+        if index >= 0:
+            fragment = ordered[index]
+            if at_us < (starts[index] + fragment.duration_ms) * 1000:
+                return fragment
+        return None
+
+    def image(
+        self,
+        fragment: FragmentRecord,
+        at_us: int,
+        fmt: str,
+        size: Optional[tuple[int, int]],
+        quality: int,
+    ) -> bytes:
+        """The image GetImages returns for an instant inside ``fragment``.
+
+        A sample stream returns its stored frame nearest in time when no other
+        size is asked; otherwise a flat image whose shade follows the fragment.
+        """
+        stored = self.stored_images.get(fmt)
+        if stored and (size is None or size == self.image_size):
+            return min(stored, key=lambda item: abs(item[0] * 1000 - at_us))[1]
+        width, height = size or self.image_size
+        shade = 40 + (fragment.index * 37) % 180
+        if fmt == "PNG":
+            return png(width, height, (shade, 255 - shade, 128))
+        return jpeg(width, height, shade, quality)
+
+
+def synthetic_tracks(audio: bool) -> list[Mp4Track]:
+    """The MP4 tracks matching synthetic fragments."""
+    tracks = [Mp4Track(1, "video", AVC_CODEC_PRIVATE, VIDEO_WIDTH, VIDEO_HEIGHT)]
+    if audio:
+        tracks.append(Mp4Track(2, "audio", AAC_CODEC_PRIVATE, sample_rate=48000, channels=1))
+    return tracks
+
+
+def synthetic_stream(
+    name: str,
+    arn: str,
+    *,
+    fragment_count: int,
+    fragment_duration_ms: int,
+    start_ms: int,
+    payload_size: int,
+    frame_count: int,
+    audio: bool,
+    seed: int,
+    mixed_number_lengths: bool,
+    gap_ms: int,
+    cluster_size_known: bool,
+    trailing_tags: bool,
+    magic: str,
+    retention_hours: int,
+) -> EmulatedStream:
+    """A stream of ``fragment_count`` synthetic fragments starting at ``start_ms``."""
+    generator = rng(seed, 20)
+    numbers = fragment_numbers(fragment_count, seed, mixed_lengths=mixed_number_lengths)
+    records = []
+    for index, number in enumerate(numbers):
+        server_ms = start_ms + index * (fragment_duration_ms + gap_ms)
+        producer_ms = server_ms - generator.randrange(200, 500)
+        spec = SyntheticFragment(
+            number=number,
+            server_ms=server_ms,
+            producer_ms=producer_ms,
+            duration_ms=fragment_duration_ms,
+            frame_count=frame_count,
+            payload_size=payload_size,
+            seed=_seed(seed, 30, index),
+            audio=audio,
+            cluster_size_known=cluster_size_known,
+            trailing_tags=trailing_tags,
+            magic=magic,
+        )
+        records.append(
+            FragmentRecord(
+                number, server_ms, producer_ms, fragment_duration_ms, spec.size, index, spec
+            )
+        )
+    creation_ms = start_ms - 3_600_000
+    return EmulatedStream(
+        name, arn, creation_ms, records, synthetic_tracks(audio), retention_hours=retention_hours
+    )

@@ -1,0 +1,730 @@
+"""kvarchive.testing: the emulator, driven by raw boto3 clients over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import re
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
+
+from kvarchive import _ebml as ebml
+from kvarchive.testing import (
+    EBML_MAGIC,
+    EmulatedStream,
+    Emulator,
+    SyntheticFragment,
+    fragment_numbers,
+    synthetic_fragment,
+)
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# Server-side validation is under test, so botocore does not check minimums first.
+NO_RETRY = Config(
+    retries={"total_max_attempts": 1},
+    connect_timeout=2,
+    read_timeout=10,
+    parameter_validation=False,
+)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def selector(start: datetime, end: datetime, kind: str = "SERVER_TIMESTAMP") -> dict[str, Any]:
+    """A FragmentSelector / ClipFragmentSelector."""
+    return {
+        "FragmentSelectorType": kind,
+        "TimestampRange": {"StartTimestamp": start, "EndTimestamp": end},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEMULATORTEST0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "emulator/test/secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def cam(emu: Emulator) -> EmulatedStream:
+    return emu.add_stream("cam", fragment_count=30, start=START, payload_size=8 * 1024)
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., Any]]:
+    """A factory of boto3 clients, all closed at teardown."""
+    made: list[Any] = []
+
+    def make(service: str, url: str, config: Config = NO_RETRY, session: Any = None) -> Any:
+        client = (session or boto3).client(
+            service, endpoint_url=url, region_name="us-east-1", config=config
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def control(emu: Emulator, make_client: Callable[..., Any]) -> Any:
+    return make_client("kinesisvideo", emu.endpoint_url)
+
+
+@pytest.fixture
+def data(emu: Emulator, cam: EmulatedStream, control: Any, make_client: Callable[..., Any]) -> Any:
+    url = control.get_data_endpoint(StreamName="cam", APIName="LIST_FRAGMENTS")["DataEndpoint"]
+    return make_client("kinesis-video-archived-media", url)
+
+
+def list_all(data: Any, **kwargs: Any) -> list[list[dict[str, Any]]]:
+    pages = []
+    token = None
+    while True:
+        extra = {"NextToken": token} if token else {}
+        answer = data.list_fragments(StreamName="cam", **kwargs, **extra)
+        pages.append(answer["Fragments"])
+        token = answer.get("NextToken")
+        if not token:
+            return pages
+
+
+def read_body(answer: dict[str, Any]) -> bytes:
+    try:
+        return answer["Payload"].read()  # type: ignore[no-any-return]
+    finally:
+        answer["Payload"].close()
+
+
+def read_media(data: Any, numbers: list[str]) -> tuple[bytes, dict[str, Any]]:
+    answer = data.get_media_for_fragment_list(StreamName="cam", Fragments=numbers)
+    return read_body(answer), answer
+
+
+def elements(blob: bytes, start: int = 0, end: int | None = None) -> list[tuple[int, int, int]]:
+    """(id, payload offset, size) of the elements in blob[start:end]; unknown size runs to end."""
+    end = len(blob) if end is None else end
+    found = []
+    pos = start
+    while pos < end:
+        element_id, id_len = ebml.read_id(blob, pos)
+        size, size_len = ebml.read_size(blob, pos + id_len)
+        payload = pos + id_len + size_len
+        if size == ebml.UNKNOWN_SIZE:
+            size = end - payload
+        found.append((element_id, payload, size))
+        pos = payload + size
+    return found
+
+
+def simple_tags(blob: bytes, offset: int, size: int) -> dict[str, str]:
+    tags = {}
+    for _, tag_off, tag_size in elements(blob, offset, offset + size):
+        for child, c_off, c_size in elements(blob, tag_off, tag_off + tag_size):
+            if child == ebml.SIMPLE_TAG:
+                parts = {i: blob[o : o + s] for i, o, s in elements(blob, c_off, c_off + c_size)}
+                tags[parts[ebml.TAG_NAME].decode()] = parts[ebml.TAG_STRING].decode()
+    return tags
+
+
+def boxes(blob: bytes) -> list[tuple[bytes, int]]:
+    found = []
+    pos = 0
+    while pos < len(blob):
+        size, kind = struct.unpack(">I4s", blob[pos : pos + 8])
+        found.append((kind, size))
+        pos += size
+    return found
+
+
+# -- control plane -------------------------------------------------------------
+
+
+def test_get_data_endpoint_hands_out_a_separate_server(emu: Emulator, cam: Any, control: Any):
+    """GetDataEndpoint answers the data server's URL, which is not the control plane."""
+    url = control.get_data_endpoint(StreamName="cam", APIName="GET_CLIP")["DataEndpoint"]
+    assert url == emu.data_endpoint_url
+    assert url != emu.endpoint_url
+    assert urlsplit(url).hostname == "127.0.0.1"
+
+
+def test_get_data_endpoint_accepts_a_stream_arn(cam: EmulatedStream, control: Any):
+    """A stream can be named by its ARN of the service's form."""
+    assert re.fullmatch(r"arn:aws:kinesisvideo:us-east-1:123456789012:stream/cam/\d{13}", cam.arn)
+    answer = control.get_data_endpoint(StreamARN=cam.arn, APIName="LIST_FRAGMENTS")
+    assert answer["DataEndpoint"].startswith("http://127.0.0.1:")
+
+
+def test_describe_stream_reports_name_arn_and_creation_time(cam: EmulatedStream, control: Any):
+    """DescribeStream returns the stream's ARN, status and creation time."""
+    info = control.describe_stream(StreamName="cam")["StreamInfo"]
+    assert (info["StreamARN"], info["Status"]) == (cam.arn, "ACTIVE")
+    assert info["CreationTime"] == cam.creation_time
+
+
+def test_unknown_stream_error_is_parsed_by_botocore(emu: Emulator, control: Any):
+    """Error code, message, status and request id reach botocore from the wire format."""
+    with pytest.raises(ClientError) as caught:
+        control.get_data_endpoint(StreamName="nope", APIName="GET_CLIP")
+    response = caught.value.response
+    assert response["Error"]["Code"] == "ResourceNotFoundException"
+    assert "nope" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert UUID.fullmatch(response["ResponseMetadata"]["RequestId"])
+    error_type = response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"]
+    assert error_type.startswith("ResourceNotFoundException:http://internal.amazon.com/coral/")
+
+
+def test_invalid_api_name_is_an_invalid_argument(cam: Any, control: Any):
+    """An APIName outside the enum is refused by the server with HTTP 400."""
+    with pytest.raises(ClientError) as caught:
+        control.get_data_endpoint(StreamName="cam", APIName="GET_EVERYTHING")
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_data_operation_on_control_plane_answers_200_unknown_operation(
+    emu: Emulator, cam: Any, make_client: Callable[..., Any]
+):
+    """A data-plane call sent to the control plane gets HTTP 200 and no data, as on AWS."""
+    wrong = make_client("kinesis-video-archived-media", emu.endpoint_url)
+    answer = wrong.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Fragments" not in answer
+    raw = emu.requests[-1]
+    assert (raw.endpoint, raw.operation) == ("control", "ListFragments")
+
+
+# -- ListFragments -------------------------------------------------------------
+
+
+def test_list_fragments_describes_each_fragment(cam: EmulatedStream, data: Any):
+    """Each listed fragment carries number, size, both timestamps and its length."""
+    listed = data.list_fragments(
+        StreamName="cam", FragmentSelector=selector(START, START + timedelta(seconds=10))
+    )["Fragments"]
+    assert len(listed) == 6
+    first = min(listed, key=lambda f: int(f["FragmentNumber"]))
+    record = cam.fragments[0]
+    assert first["FragmentNumber"] == record.number and len(record.number) == 47
+    assert first["FragmentSizeInBytes"] == record.size == len(record.data())
+    assert first["ServerTimestamp"] == START
+    assert timedelta(milliseconds=200) <= START - first["ProducerTimestamp"] <= timedelta(seconds=1)
+    assert first["FragmentLengthInMilliseconds"] == 2000
+
+
+def test_list_fragments_pages_are_shuffled_but_complete(cam: EmulatedStream, data: Any):
+    """Pages come in no order, even across pages, yet together hold each fragment once."""
+    pages = list_all(data, MaxResults=7, FragmentSelector=selector(START, START + timedelta(1)))
+    assert [len(p) for p in pages] == [7, 7, 7, 7, 2]
+    numbers = [f["FragmentNumber"] for page in pages for f in page]
+    assert sorted(numbers, key=int) == [f.number for f in cam.fragments]
+    assert numbers != sorted(numbers, key=int)
+
+
+def test_list_fragments_order_is_deterministic(cam: Any, data: Any):
+    """The same listing twice gives the same order (seeded shuffle)."""
+    query = {"MaxResults": 10, "FragmentSelector": selector(START, START + timedelta(1))}
+    assert list_all(data, **query) == list_all(data, **query)
+
+
+def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, data: Any):
+    """PRODUCER_TIMESTAMP ranges apply to the producer time, a few hundred ms earlier."""
+    second = cam.fragments[1]
+    window = selector(
+        second.producer_timestamp, second.server_timestamp - timedelta(milliseconds=1)
+    )
+    by_server = data.list_fragments(StreamName="cam", FragmentSelector=window)["Fragments"]
+    window["FragmentSelectorType"] = "PRODUCER_TIMESTAMP"
+    by_producer = data.list_fragments(StreamName="cam", FragmentSelector=window)["Fragments"]
+    assert by_server == []
+    assert [f["FragmentNumber"] for f in by_producer] == [second.number]
+
+
+def test_list_fragments_keeps_request_milliseconds(
+    emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]
+):
+    """A start 1 ms after a fragment excludes it: request fractions are kept."""
+
+    def milliseconds(serializer_kwargs: dict[str, Any], **_: Any) -> None:
+        serializer_kwargs["timestamp_precision"] = "millisecond"
+
+    session = boto3.Session()
+    session.events.register("creating-serializer.kinesisvideo", milliseconds)
+    data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, session=session)
+    start = START + timedelta(milliseconds=1)
+    listed = data.list_fragments(
+        StreamName="cam", FragmentSelector=selector(start, START + timedelta(seconds=2))
+    )["Fragments"]
+    assert [f["FragmentNumber"] for f in listed] == [cam.fragments[1].number]
+    sent = emu.requests[-1].params["FragmentSelector"]["TimestampRange"]["StartTimestamp"]
+    assert sent == pytest.approx(START.timestamp() + 0.001, abs=1e-6)
+
+
+def test_list_fragments_without_selector_is_an_invalid_argument(cam: Any, data: Any):
+    """A first ListFragments call needs a FragmentSelector (documented emulator choice)."""
+    with pytest.raises(ClientError) as caught:
+        data.list_fragments(StreamName="cam")
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"MaxResults": 1001},
+        {"FragmentSelector": selector(START, START, kind="server_timestamp")},
+        {"FragmentSelector": selector(START + timedelta(1), START)},
+        {"NextToken": "bm90LWEtdG9rZW4="},
+    ],
+    ids=["max-results", "enum-spelling", "end-before-start", "bad-token"],
+)
+def test_list_fragments_rejects_values_the_service_rejects(
+    cam: Any, data: Any, change: dict[str, Any]
+):
+    """Out-of-range or malformed arguments are InvalidArgumentException (HTTP 400)."""
+    query = {"StreamName": "cam", "FragmentSelector": selector(START, START), **change}
+    with pytest.raises(ClientError) as caught:
+        data.list_fragments(**query)
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+def test_mixed_number_lengths_break_string_sorting():
+    """Numbers of 46 and 47 digits sort differently as strings and as integers."""
+    numbers = fragment_numbers(10, seed=3, mixed_lengths=True)
+    assert {len(n) for n in numbers} == {46, 47}
+    assert numbers == sorted(numbers, key=int)
+    assert sorted(numbers) != numbers
+
+
+# -- GetMediaForFragmentList ---------------------------------------------------
+
+
+def test_media_is_the_fragments_in_the_asked_order(cam: EmulatedStream, data: Any):
+    """The body concatenates the fragments' bytes in request order, as video/webm."""
+    chosen = [cam.fragments[5], cam.fragments[2], cam.fragments[9]]
+    body, answer = read_media(data, [f.number for f in chosen])
+    assert answer["ContentType"] == "video/webm"
+    assert body == b"".join(f.data() for f in chosen)
+
+
+def test_media_body_is_chunked_by_default_and_length_on_request(
+    emu: Emulator, cam: EmulatedStream, data: Any
+):
+    """Media bodies are chunked like the service's; body_framing='length' sends a length."""
+    _, answer = read_media(data, [cam.fragments[0].number])
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["transfer-encoding"] == "chunked"
+    emu.body_framing = "length"
+    _, answer = read_media(data, [cam.fragments[0].number])
+    assert int(answer["ResponseMetadata"]["HTTPHeaders"]["content-length"]) == cam.fragments[0].size
+
+
+def test_media_unknown_fragment_is_resource_not_found(cam: EmulatedStream, data: Any):
+    """Asking for a fragment number the stream lacks is ResourceNotFoundException."""
+    with pytest.raises(ClientError) as caught:
+        read_media(data, [cam.fragments[0].number, "1234"])
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_media_refuses_more_than_1000_fragments(cam: EmulatedStream, data: Any):
+    """More than 1000 fragment numbers in one call is InvalidArgumentException."""
+    with pytest.raises(ClientError) as caught:
+        read_media(data, [cam.fragments[0].number] * 1001)
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+# -- synthetic fragments -------------------------------------------------------
+
+
+def test_synthetic_fragment_has_the_kvs_layout():
+    """EBML header, unknown-size Segment, Info, Tracks, AWS Tags, then a Cluster."""
+    blob = synthetic_fragment(
+        "91343852333181432392682062622220590765191807586",
+        START,
+        START - timedelta(milliseconds=321),
+    )
+    top = elements(blob)
+    assert [t[0] for t in top] == [ebml.EBML, ebml.SEGMENT]
+    assert blob[top[1][1] - 8 : top[1][1]] == bytes.fromhex("01ffffffffffffff")
+    children = elements(blob, top[1][1])
+    assert [c[0] for c in children] == [ebml.INFO, ebml.TRACKS, ebml.TAGS, ebml.CLUSTER]
+    tags = simple_tags(blob, children[2][1], children[2][2])
+    assert tags == {
+        "AWS_KINESISVIDEO_FRAGMENT_NUMBER": "91343852333181432392682062622220590765191807586",
+        "AWS_KINESISVIDEO_SERVER_TIMESTAMP": "1767225600.000",
+        "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": "1767225599.679",
+    }
+    cluster = elements(blob, children[3][1])
+    assert cluster[0][0] == ebml.TIMECODE
+    assert int.from_bytes(blob[cluster[0][1] : cluster[0][1] + cluster[0][2]], "big") == (
+        1767225599679
+    )
+    blocks = [c for c in cluster if c[0] == ebml.SIMPLE_BLOCK]
+    assert len(blocks) == 30
+    assert blob[blocks[0][1]] == 0x81 and blob[blocks[0][1] + 3] == 0x80
+    assert blob[blocks[1][1] + 3] == 0x00
+
+
+def test_synthetic_fragment_size_is_known_without_generating():
+    """The recipe's size equals the generated length, and generation is deterministic."""
+    recipe = SyntheticFragment("7", 1000, 700, payload_size=300_000, seed=5, audio=True)
+    assert recipe.size == len(recipe.data()) > 300_000
+    assert recipe.data() == recipe.data()
+    assert (
+        SyntheticFragment("7", 1000, 700, seed=6).data() != SyntheticFragment("7", 1000, 700).data()
+    )
+
+
+def test_magic_always_plants_ebml_magic_inside_frames():
+    """With magic='always' frame payloads carry 1A 45 DF A3 besides the real header."""
+    blob = synthetic_fragment("1", START, START, magic="always")
+    assert blob.count(EBML_MAGIC) > 10
+    assert synthetic_fragment("1", START, START, magic="never").count(EBML_MAGIC) == 1
+
+
+def test_known_size_cluster_and_trailing_tags_are_options():
+    """cluster_size_known sizes the Cluster; trailing_tags adds MILLIS_BEHIND_NOW after it."""
+    blob = synthetic_fragment("1", START, START, cluster_size_known=True, trailing_tags=True)
+    children = elements(blob, elements(blob)[1][1])
+    assert [c[0] for c in children][-2:] == [ebml.CLUSTER, ebml.TAGS]
+    assert "AWS_KINESISVIDEO_MILLIS_BEHIND_NOW" in simple_tags(
+        blob, children[-1][1], children[-1][2]
+    )
+
+
+def test_audio_option_adds_an_aac_track():
+    """audio=True adds track 2 (A_AAC) and its blocks."""
+    blob = synthetic_fragment("1", START, START, audio=True)
+    assert b"A_AAC" in blob and b"V_MPEG4/ISO/AVC" in blob
+    segment = elements(blob)[1][1]
+    cluster = next(c for c in elements(blob, segment) if c[0] == ebml.CLUSTER)
+    tracks = {blob[o] for i, o, _ in elements(blob, cluster[1]) if i == ebml.SIMPLE_BLOCK}
+    assert tracks == {0x81, 0x82}
+
+
+# -- GetClip -------------------------------------------------------------------
+
+
+def test_get_clip_returns_an_mp4(cam: EmulatedStream, data: Any):
+    """GetClip streams ftyp, moov and mdat as video/mp4."""
+    answer = data.get_clip(
+        StreamName="cam", ClipFragmentSelector=selector(START, START + timedelta(seconds=5))
+    )
+    body = read_body(answer)
+    assert answer["ContentType"] == "video/mp4"
+    assert [kind for kind, _ in boxes(body)] == [b"ftyp", b"moov", b"mdat"]
+    frames = [f for record in cam.fragments[:3] for f in record.source.frames()]
+    assert boxes(body)[2][1] == 8 + sum(f.size for f in frames)
+
+
+def test_get_clip_of_an_empty_range_is_resource_not_found(cam: Any, data: Any):
+    """A range with no fragment is ResourceNotFoundException."""
+    with pytest.raises(ClientError) as caught:
+        data.get_clip(
+            StreamName="cam",
+            ClipFragmentSelector=selector(START - timedelta(1), START - timedelta(hours=1)),
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_get_clip_stops_silently_at_200_fragments(emu: Emulator, data: Any):
+    """Like the service, a clip holds at most 200 fragments."""
+    emu.add_stream(
+        "many",
+        fragment_count=230,
+        fragment_duration_ms=1000,
+        frame_rate=1,
+        start=START,
+        payload_size=64,
+    )
+    answer = data.get_clip(
+        StreamName="many", ClipFragmentSelector=selector(START, START + timedelta(1))
+    )
+    body = read_body(answer)
+    stsz = body.index(b"stsz")
+    assert struct.unpack(">I", body[stsz + 12 : stsz + 16])[0] == 200
+
+
+# -- GetImages -----------------------------------------------------------------
+
+
+def get_images(data: Any, **kwargs: Any) -> dict[str, Any]:
+    query = {
+        "StreamName": "cam",
+        "ImageSelectorType": "SERVER_TIMESTAMP",
+        "StartTimestamp": START,
+        "EndTimestamp": START + timedelta(seconds=60),
+        "SamplingInterval": 1000,
+        "Format": "JPEG",
+        **kwargs,
+    }
+    return data.get_images(**query)  # type: ignore[no-any-return]
+
+
+def test_get_images_pages_hold_at_most_25(cam: Any, data: Any):
+    """Whatever MaxResults says, a page holds at most 25 images; the pages cover the range."""
+    sizes = []
+    stamps = []
+    token = None
+    while True:
+        answer = get_images(data, MaxResults=100, **({"NextToken": token} if token else {}))
+        sizes.append(len(answer["Images"]))
+        stamps += [image["TimeStamp"] for image in answer["Images"]]
+        token = answer.get("NextToken")
+        if not token:
+            break
+    assert sizes == [25, 25, 10]
+    assert stamps == [START + timedelta(seconds=s) for s in range(60)]
+
+
+def test_get_images_marks_instants_without_media(cam: Any, data: Any):
+    """Instants outside every fragment get Error NO_MEDIA; others carry a JPEG."""
+    images = get_images(
+        data, StartTimestamp=START - timedelta(seconds=2), EndTimestamp=START + timedelta(seconds=2)
+    )["Images"]
+    assert [i.get("Error") for i in images] == ["NO_MEDIA", "NO_MEDIA", None, None]
+    assert "ImageContent" not in images[0]
+    jpeg = base64.b64decode(images[2]["ImageContent"])
+    assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"
+
+
+def test_get_images_png_has_the_requested_size(cam: Any, data: Any):
+    """PNG images are real PNGs of WidthPixels x HeightPixels."""
+    image = get_images(data, Format="PNG", WidthPixels=64, HeightPixels=36)["Images"][0]
+    png = base64.b64decode(image["ImageContent"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (64, 36)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"EndTimestamp": START + timedelta(seconds=301)},
+        {"SamplingInterval": 199},
+        {"WidthPixels": 3841},
+        {"HeightPixels": 2161},
+        {"FormatConfig": {"JPEGQuality": "0"}},
+        {"MaxResults": 101},
+        {"Format": "GIF"},
+    ],
+    ids=["range", "interval", "width", "height", "quality", "max-results", "format"],
+)
+def test_get_images_rejects_values_the_service_rejects(cam: Any, data: Any, change: dict[str, Any]):
+    """Out-of-range GetImages arguments are InvalidArgumentException."""
+    with pytest.raises(ClientError) as caught:
+        get_images(data, **change)
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+# -- HLS / DASH ----------------------------------------------------------------
+
+
+def test_hls_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any):
+    """An ON_DEMAND HLS session URL holds emu.session_token."""
+    url = data.get_hls_streaming_session_url(
+        StreamName="cam",
+        PlaybackMode="ON_DEMAND",
+        HLSFragmentSelector=selector(START, START + timedelta(seconds=30)),
+        Expires=3600,
+    )["HLSStreamingSessionURL"]
+    assert url.endswith("/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + emu.session_token)
+    assert emu.session_token not in repr(emu)
+
+
+def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any):
+    """A LIVE_REPLAY DASH session URL holds emu.session_token."""
+    answer = data.get_dash_streaming_session_url(
+        StreamName="cam",
+        PlaybackMode="LIVE_REPLAY",
+        DASHFragmentSelector={
+            "FragmentSelectorType": "SERVER_TIMESTAMP",
+            "TimestampRange": {"StartTimestamp": START},
+        },
+        DisplayFragmentNumber="ALWAYS",
+    )
+    assert answer["DASHStreamingSessionURL"].endswith(
+        "getDASHManifest.mpd?SessionToken=" + emu.session_token
+    )
+
+
+def test_live_session_needs_a_fragment_in_the_last_30_seconds(emu: Emulator, data: Any):
+    """LIVE fails with ResourceNotFoundException on an old stream and works on a fresh one."""
+    with pytest.raises(ClientError) as caught:
+        data.get_hls_streaming_session_url(StreamName="cam", PlaybackMode="LIVE")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    emu.add_stream("fresh", fragment_count=3)
+    answer = data.get_hls_streaming_session_url(StreamName="fresh", PlaybackMode="LIVE")
+    assert "SessionToken=" in answer["HLSStreamingSessionURL"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Expires": 299},
+        {"Expires": 43201},
+        {"MaxMediaPlaylistFragmentResults": 5001},
+        {"ContainerFormat": "MP4"},
+        {"PlaybackMode": "ON_DEMAND"},
+    ],
+    ids=["expires-low", "expires-high", "max-results", "container", "on-demand-without-range"],
+)
+def test_hls_rejects_values_the_service_rejects(cam: Any, data: Any, change: dict[str, Any]):
+    """Expires outside 300..43200, bad enums and missing ranges are InvalidArgumentException."""
+    with pytest.raises(ClientError) as caught:
+        data.get_hls_streaming_session_url(StreamName="cam", **change)
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
+# -- fault injection -----------------------------------------------------------
+
+
+def test_fail_next_answers_injected_errors_then_recovers(emu: Emulator, cam: Any, data: Any):
+    """fail_next answers `count` calls with the given code and status, then normally."""
+    emu.fail_next("ListFragments", code="ClientLimitExceededException", count=2, message="slow")
+    query = {"StreamName": "cam", "FragmentSelector": selector(START, START)}
+    for _ in range(2):
+        with pytest.raises(ClientError) as caught:
+            data.list_fragments(**query)
+        assert caught.value.response["Error"] == {
+            "Code": "ClientLimitExceededException",
+            "Message": "slow",
+        }
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert len(data.list_fragments(**query)["Fragments"]) == 1
+
+
+def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: Any):
+    """throttle() lets `per_second` calls through per stream; the rest are ClientLimitExceeded."""
+    emu.throttle("ListFragments", per_second=2)
+    codes = []
+    for _ in range(5):
+        try:
+            data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
+            codes.append("ok")
+        except ClientError as error:
+            codes.append(error.response["Error"]["Code"])
+    assert codes[:2] == ["ok", "ok"]
+    assert codes.count("ClientLimitExceededException") >= 2
+    assert emu.throttled_count == codes.count("ClientLimitExceededException")
+
+
+@pytest.mark.parametrize("framing", ["chunked", "length"])
+def test_cut_body_raises_on_read_when_framed(
+    emu: Emulator, cam: EmulatedStream, data: Any, framing: str
+):
+    """A cut chunked or Content-Length body makes botocore raise while reading."""
+    emu.cut_next("GetMediaForFragmentList", after_bytes=5000, framing=framing)
+    with pytest.raises(ResponseStreamingError):
+        read_media(data, [f.number for f in cam.fragments[:3]])
+    body, _ = read_media(data, [cam.fragments[0].number])
+    assert body == cam.fragments[0].data()
+
+
+def test_cut_close_delimited_body_looks_like_a_clean_end(
+    emu: Emulator, cam: EmulatedStream, data: Any
+):
+    """With framing 'close', a cut body simply ends short."""
+    emu.body_framing = "close"
+    emu.cut_next("GetMediaForFragmentList", after_bytes=12345)
+    body, _ = read_media(data, [f.number for f in cam.fragments[:3]])
+    assert body == b"".join(f.data() for f in cam.fragments[:3])[:12345]
+
+
+def test_stall_next_lets_the_read_timeout_fire(
+    emu: Emulator, cam: Any, make_client: Callable[..., Any]
+):
+    """stall_next delays the answer past the client's read timeout."""
+    impatient = Config(retries={"total_max_attempts": 1}, read_timeout=0.3)
+    data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, impatient)
+    emu.stall_next("ListFragments", 2.0)
+    with pytest.raises(ReadTimeoutError):
+        data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
+
+
+def test_bandwidth_caps_the_body_rate(emu: Emulator, cam: EmulatedStream, data: Any):
+    """bandwidth() paces bodies: 3 fragments at 1 MB/s take a measurable while."""
+    numbers = [f.number for f in cam.fragments[:3]]
+    total = sum(f.size for f in cam.fragments[:3])
+    emu.bandwidth(total * 5)
+    began = time.monotonic()
+    body, _ = read_media(data, numbers)
+    assert len(body) == total
+    assert time.monotonic() - began >= 0.15
+
+
+def test_retired_data_endpoint_refuses_connections(
+    emu: Emulator, cam: Any, control: Any, data: Any
+):
+    """After retire_data_endpoint the old port refuses; GetDataEndpoint hands out a new one."""
+    data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
+    old = emu.data_endpoint_url
+    new = emu.retire_data_endpoint()
+    assert new != old
+    with pytest.raises(EndpointConnectionError):
+        data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
+    handed = control.get_data_endpoint(StreamName="cam", APIName="LIST_FRAGMENTS")
+    assert handed["DataEndpoint"] == new
+
+
+# -- requests and lifecycle ----------------------------------------------------
+
+
+def test_requests_are_recorded(emu: Emulator, cam: Any, control: Any, data: Any):
+    """Each request is recorded with endpoint, URL, operation and JSON parameters."""
+    data.list_fragments(StreamName="cam", MaxResults=3, FragmentSelector=selector(START, START))
+    endpoint, listing = emu.requests
+    assert (endpoint.endpoint, endpoint.operation) == ("control", "GetDataEndpoint")
+    assert endpoint.params == {"StreamName": "cam", "APIName": "LIST_FRAGMENTS"}
+    assert (listing.endpoint, listing.url, listing.operation) == (
+        "data",
+        emu.data_endpoint_url,
+        "ListFragments",
+    )
+    assert listing.params["MaxResults"] == 3
+    assert (emu.count("ListFragments"), emu.count()) == (1, 2)
+    emu.clear_requests()
+    assert emu.requests == [] and emu.count() == 0
+
+
+def test_close_stops_listening():
+    """After close() neither endpoint accepts connections."""
+    emu = Emulator()
+    ports = [urlsplit(u).port for u in (emu.endpoint_url, emu.data_endpoint_url)]
+    emu.close()
+    emu.close()
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_large_streams_are_not_held_in_memory(emu: Emulator, data: Any):
+    """A 1 GB stream is created at once; its fragments are generated only when served."""
+    began = time.monotonic()
+    big = emu.add_stream("big", fragment_count=256, payload_size=4 * 2**20, start=START)
+    assert time.monotonic() - began < 2
+    assert big.total_size > 2**30
+    answer = data.get_media_for_fragment_list(StreamName="big", Fragments=[big.fragments[7].number])
+    try:
+        size = sum(len(c) for c in answer["Payload"].iter_chunks(1 << 20))
+    finally:
+        answer["Payload"].close()
+    assert size == big.fragments[7].size

@@ -1,0 +1,115 @@
+"""The error tree: mapping service codes, keeping details, pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from botocore.exceptions import ClientError
+
+from kvarchive import errors
+from kvarchive._errors import ERROR_CLASSES, from_client_error, translate_client_errors
+
+DOCUMENTED = {
+    "ResourceNotFoundException": errors.ResourceNotFoundError,
+    "InvalidArgumentException": errors.InvalidArgumentError,
+    "ClientLimitExceededException": errors.ClientLimitExceededError,
+    "NotAuthorizedException": errors.NotAuthorizedError,
+    "NoDataRetentionException": errors.NoDataRetentionError,
+    "UnsupportedStreamMediaTypeException": errors.UnsupportedStreamMediaTypeError,
+    "MissingCodecPrivateDataException": errors.MissingCodecPrivateDataError,
+    "InvalidCodecPrivateDataException": errors.InvalidCodecPrivateDataError,
+    "InvalidMediaFrameException": errors.InvalidMediaFrameError,
+}
+
+
+def client_error(code: str, *, headers: dict[str, str] | None = None) -> ClientError:
+    """A ClientError shaped like botocore's for a rest-json error answer."""
+    response = {
+        "Error": {"Code": code, "Message": f"{code} happened"},
+        "ResponseMetadata": {
+            "RequestId": "req-123",
+            "HTTPStatusCode": 400,
+            "HTTPHeaders": headers or {},
+        },
+    }
+    return ClientError(response, "ListFragments")  # type: ignore[arg-type]
+
+
+def test_every_documented_code_has_its_class() -> None:
+    """Each documented service code maps to its own ServiceError subclass."""
+    assert ERROR_CLASSES == DOCUMENTED
+    for code, cls in DOCUMENTED.items():
+        error = from_client_error(client_error(code))
+        assert type(error) is cls
+        assert isinstance(error, errors.ServiceError)
+        assert error.code == code
+
+
+def test_unknown_code_is_a_plain_service_error() -> None:
+    """A code we do not know gives a plain ServiceError that keeps the code."""
+    error = from_client_error(client_error("BrandNewException"))
+    assert type(error) is errors.ServiceError
+    assert error.code == "BrandNewException"
+
+
+def test_details_are_kept() -> None:
+    """Message, operation, status, request id and the error-type header are kept."""
+    header = "InvalidArgumentException:http://internal.amazon.com/coral/"
+    error = from_client_error(
+        client_error("InvalidArgumentException", headers={"x-amz-ErrorType": header})
+    )
+    assert error.message == "InvalidArgumentException happened"
+    assert error.operation == "ListFragments"
+    assert error.status_code == 400
+    assert error.request_id == "req-123"
+    assert error.error_type == header
+    assert "req-123" in str(error)
+
+
+def test_the_x_amzn_header_is_read_too() -> None:
+    """The error type comes from x-amzn-ErrorType when x-amz-ErrorType is absent."""
+    error = from_client_error(
+        client_error("NotAuthorizedException", headers={"x-amzn-ErrorType": "NotAuthorizedException:"})
+    )
+    assert error.error_type == "NotAuthorizedException:"
+
+
+def test_only_throttling_and_server_errors_are_retryable() -> None:
+    """retryable is True for ClientLimitExceeded and 5xx, False otherwise."""
+    assert from_client_error(client_error("ClientLimitExceededException")).retryable
+    assert not from_client_error(client_error("InvalidArgumentException")).retryable
+    assert errors.ServiceError("x", code="InternalFailure", status_code=500).retryable
+
+
+def test_translation_keeps_the_client_error_as_cause() -> None:
+    """The seam raises the typed error from the ClientError."""
+    original = client_error("ResourceNotFoundException")
+    with pytest.raises(errors.ResourceNotFoundError) as caught, translate_client_errors():
+        raise original
+    assert caught.value.__cause__ is original
+
+
+@pytest.mark.parametrize("cls", [*DOCUMENTED.values(), errors.ServiceError])
+def test_service_errors_pickle(cls: type[errors.ServiceError]) -> None:
+    """Service errors survive pickling with every attribute (workers send them across processes)."""
+    error = cls("msg", code="Code", operation="Op", status_code=400, error_type="T", request_id="r")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is cls
+    assert (copy.message, copy.code, copy.operation, copy.status_code, copy.error_type, copy.request_id) == (
+        "msg", "Code", "Op", 400, "T", "r"
+    )
+
+
+def test_other_errors_pickle() -> None:
+    """MediaParseError and MediaIncompleteError keep their details through pickling."""
+    parse = pickle.loads(pickle.dumps(errors.MediaParseError("bad", 42)))
+    assert (parse.message, parse.offset) == ("bad", 42)
+    incomplete = pickle.loads(pickle.dumps(errors.MediaIncompleteError("cut", "123")))
+    assert incomplete.first_missing == "123"
+
+
+def test_validation_error_is_a_value_error() -> None:
+    """ValidationError can be caught as ValueError too."""
+    assert issubclass(errors.ValidationError, ValueError)
+    assert issubclass(errors.ValidationError, errors.KVArchiveError)

@@ -1,0 +1,51 @@
+"""The public face of the package."""
+
+import kvarchive
+from kvarchive import errors
+
+
+def test_all_is_pinned() -> None:
+    """kvarchive.__all__ lists exactly the public names; a change here is an API change."""
+    assert sorted(kvarchive.__all__) == sorted(
+        [
+            "ArchivedMediaClient",
+            "Backoff",
+            "ClientLimitExceededError",
+            "DownloadResult",
+            "EndpointUnreachableError",
+            "Fragment",
+            "FragmentPager",
+            "Image",
+            "ImagePager",
+            "InvalidArgumentError",
+            "InvalidCodecPrivateDataError",
+            "InvalidMediaFrameError",
+            "KVArchiveError",
+            "MediaFragment",
+            "MediaIncompleteError",
+            "MediaParseError",
+            "MediaStream",
+            "MissingCodecPrivateDataError",
+            "NoDataRetentionError",
+            "NotAuthorizedError",
+            "ResourceNotFoundError",
+            "ServiceError",
+            "UnsupportedStreamMediaTypeError",
+            "ValidationError",
+            "WrongEndpointError",
+            "__version__",
+            "errors",
+        ]
+    )
+
+
+def test_every_exported_name_exists() -> None:
+    """Every name in __all__ can be imported from the package."""
+    for name in kvarchive.__all__:
+        assert getattr(kvarchive, name) is not None
+
+
+def test_errors_module_reexports_the_same_classes() -> None:
+    """kvarchive.errors.X and kvarchive.X are the same class."""
+    for name in errors.__all__:
+        assert getattr(errors, name) is getattr(kvarchive, name)
