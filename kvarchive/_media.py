@@ -101,8 +101,7 @@ class MediaStream(io.RawIOBase):
             if not is_connection_error(exc):
                 raise
             raise MediaIncompleteError(
-                f"the connection dropped after {self._position} bytes of "
-                f"{self._description}: {exc}"
+                f"the connection dropped after {self._position} bytes of {self._description}: {exc}"
             ) from exc
         self._position += len(data)
         return data

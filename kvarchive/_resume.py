@@ -22,6 +22,10 @@ __all__ = ["FragmentListBody", "is_connection_error"]
 
 log = logging.getLogger("kvarchive")
 
+# A read that fails loses what it had received, so reads are capped to keep a
+# drop from costing more than this much of an already delivered fragment.
+_MAX_READ = 256 * 1024
+
 BatchOpener = Callable[[list[str]], "tuple[object, str]"]
 """Request the media of some fragments: the streaming body and its content type."""
 
@@ -68,7 +72,8 @@ class FragmentListBody:
         """The next bytes of the uninterrupted body; ``b""`` once every fragment is in."""
         while self._body is not None:
             try:
-                data: bytes = self._body.read(amt)  # type: ignore[attr-defined]
+                size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
+                data: bytes = self._body.read(size)  # type: ignore[attr-defined]
             except Exception as exc:
                 if not is_connection_error(exc):
                     raise

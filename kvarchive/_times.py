@@ -57,6 +57,5 @@ def parse_time(value: TimeLike, name: str) -> datetime:
                 f"{name} is not an ISO 8601 time: {value!r} (e.g. '2026-01-31T12:00:00Z')"
             ) from None
     raise ValidationError(
-        f"{name} must be a datetime, ISO 8601 string or epoch seconds, "
-        f"not {type(value).__name__}"
+        f"{name} must be a datetime, ISO 8601 string or epoch seconds, not {type(value).__name__}"
     )

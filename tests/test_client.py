@@ -40,9 +40,7 @@ def expected_order(stream: Any) -> list[str]:
 # -- ListFragments ------------------------------------------------------------------------
 
 
-def test_list_fragments_returns_every_fragment_sorted(
-    kv: ArchivedMediaClient, cam: Any
-) -> None:
+def test_list_fragments_returns_every_fragment_sorted(kv: ArchivedMediaClient, cam: Any) -> None:
     """Small pages come back shuffled; iteration yields them all, in order."""
     fragments = list(
         kv.list_fragments(stream_name="cam", start=T0, end=T0 + timedelta(hours=1), page_size=7)
@@ -55,7 +53,9 @@ def test_list_fragments_returns_every_fragment_sorted(
     assert fragments[0].size == first.size
 
 
-def test_list_fragments_sorts_numbers_as_integers(emulator: Emulator, kv: ArchivedMediaClient) -> None:
+def test_list_fragments_sorts_numbers_as_integers(
+    emulator: Emulator, kv: ArchivedMediaClient
+) -> None:
     """Fragment numbers of different lengths are ordered as integers, not strings."""
     stream = emulator.add_stream(
         "mixed", fragment_count=20, start=T0, payload_size=512, mixed_number_lengths=True
@@ -106,7 +106,14 @@ def test_nothing_is_requested_until_the_pager_is_iterated(
 
 def test_empty_range_is_empty(kv: ArchivedMediaClient, cam: Any) -> None:
     """A range with no fragments yields nothing."""
-    assert list(kv.list_fragments(stream_name="cam", start=T0 - timedelta(days=1), end=T0 - timedelta(hours=1))) == []
+    assert (
+        list(
+            kv.list_fragments(
+                stream_name="cam", start=T0 - timedelta(days=1), end=T0 - timedelta(hours=1)
+            )
+        )
+        == []
+    )
 
 
 def test_stream_arn_works_like_the_name(kv: ArchivedMediaClient, cam: Any) -> None:
@@ -148,7 +155,9 @@ def test_one_data_client_per_endpoint(emulator: Emulator, cam: Any) -> None:
     )
     with ArchivedMediaClient(session=session, endpoint_url=emulator.endpoint_url) as kv:
         list(kv.list_fragments(stream_name="cam", start=T0, end=T0 + timedelta(seconds=3)))
-        kv.get_hls_streaming_session_url(stream_name="cam", playback_mode="ON_DEMAND", start=T0, end=T0 + timedelta(seconds=10))
+        kv.get_hls_streaming_session_url(
+            stream_name="cam", playback_mode="ON_DEMAND", start=T0, end=T0 + timedelta(seconds=10)
+        )
         list(kv.get_images(stream_name="cam", start=T0, end=T0 + timedelta(seconds=2)))
     assert emulator.count("GetDataEndpoint") == 3
     assert created == ["data"]
@@ -195,7 +204,10 @@ def test_throttling_is_retried_until_it_passes(
 ) -> None:
     """Two ClientLimitExceededException answers are absorbed by kvarchive's backoff."""
     emulator.fail_next("ListFragments", "ClientLimitExceededException", count=2, status=400)
-    assert len(list(kv.list_fragments(stream_name="cam", start=T0, end=T0 + timedelta(seconds=3)))) == 2
+    assert (
+        len(list(kv.list_fragments(stream_name="cam", start=T0, end=T0 + timedelta(seconds=3))))
+        == 2
+    )
     assert emulator.count("ListFragments") == 3
 
 
@@ -271,21 +283,31 @@ def test_media_bytes_are_the_fragments_in_the_given_order(
 ) -> None:
     """The body is the fragments' bytes, concatenated in the order asked for."""
     chosen = [cam.fragments[5], cam.fragments[1], cam.fragments[3]]
-    with kv.get_media_for_fragment_list(stream_name="cam", fragments=[f.number for f in chosen]) as media:
+    with kv.get_media_for_fragment_list(
+        stream_name="cam", fragments=[f.number for f in chosen]
+    ) as media:
         body = b"".join(media.iter_chunks(4096))
         assert media.content_type == "video/webm"
     assert body == b"".join(f.data() for f in chosen)
 
 
-def test_more_than_1000_fragments_are_fetched_in_batches(emulator: Emulator, kv: ArchivedMediaClient) -> None:
+def test_more_than_1000_fragments_are_fetched_in_batches(
+    emulator: Emulator, kv: ArchivedMediaClient
+) -> None:
     """2500 fragments take three requests of at most 1000, concatenated in order."""
-    stream = emulator.add_stream("many", fragment_count=2500, start=T0, payload_size=16, fragment_duration_ms=100)
+    stream = emulator.add_stream(
+        "many", fragment_count=2500, start=T0, payload_size=16, fragment_duration_ms=100
+    )
     fragments = list(kv.list_fragments(stream_name="many", start=T0, end=T0 + timedelta(hours=1)))
     assert len(fragments) == 2500
     with kv.get_media_for_fragment_list(stream_name="many", fragments=fragments) as media:
         numbers = [f.number for f in media.iter_fragments()]
     assert numbers == [f.number for f in stream.fragments]
-    sizes = [len(r.params["Fragments"]) for r in emulator.requests if r.operation == "GetMediaForFragmentList"]
+    sizes = [
+        len(r.params["Fragments"])
+        for r in emulator.requests
+        if r.operation == "GetMediaForFragmentList"
+    ]
     assert sizes == [1000, 1000, 500]
 
 
@@ -316,7 +338,13 @@ def test_images_over_a_long_range_are_complete(emulator: Emulator, kv: ArchivedM
     """A 700 s range at 5 s intervals gives 140 images over windows of <= 300 s and pages of <= 25."""
     emulator.add_stream("long", fragment_count=400, start=T0, payload_size=64)
     images = list(
-        kv.get_images(stream_name="long", start=T0, end=T0 + timedelta(seconds=700), sampling_interval=timedelta(seconds=5), format="PNG")
+        kv.get_images(
+            stream_name="long",
+            start=T0,
+            end=T0 + timedelta(seconds=700),
+            sampling_interval=timedelta(seconds=5),
+            format="PNG",
+        )
     )
     times = [image.timestamp for image in images]
     assert times == [T0 + timedelta(seconds=5 * k) for k in range(140)] or times == [
@@ -345,17 +373,26 @@ def test_images_in_a_gap_carry_no_media(emulator: Emulator, kv: ArchivedMediaCli
 def test_hls_and_dash_urls(emulator: Emulator, kv: ArchivedMediaClient, cam: Any) -> None:
     """Both session calls return the service's URL and send the chosen options."""
     hls = kv.get_hls_streaming_session_url(
-        stream_name="cam", playback_mode="ON_DEMAND", start=T0, end=T0 + timedelta(seconds=20),
-        container_format="MPEG_TS", expires=3600, max_media_playlist_fragment_results=100,
+        stream_name="cam",
+        playback_mode="ON_DEMAND",
+        start=T0,
+        end=T0 + timedelta(seconds=20),
+        container_format="MPEG_TS",
+        expires=3600,
+        max_media_playlist_fragment_results=100,
     )
     dash = kv.get_dash_streaming_session_url(
         stream_name="cam", playback_mode="LIVE_REPLAY", start=T0, display_fragment_number="ALWAYS"
     )
     assert emulator.session_token in hls and ".m3u8" in hls
     assert emulator.session_token in dash and ".mpd" in dash
-    hls_params = [r.params for r in emulator.requests if r.operation == "GetHLSStreamingSessionURL"][0]
+    hls_params = [
+        r.params for r in emulator.requests if r.operation == "GetHLSStreamingSessionURL"
+    ][0]
     assert hls_params["ContainerFormat"] == "MPEG_TS"
     assert hls_params["Expires"] == 3600
     assert hls_params["MaxMediaPlaylistFragmentResults"] == 100
-    dash_params = [r.params for r in emulator.requests if r.operation == "GetDASHStreamingSessionURL"][0]
+    dash_params = [
+        r.params for r in emulator.requests if r.operation == "GetDASHStreamingSessionURL"
+    ][0]
     assert "EndTimestamp" not in dash_params["DASHFragmentSelector"]["TimestampRange"]

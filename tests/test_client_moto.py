@@ -33,9 +33,9 @@ def kvm(moto_stream: str, sent: list[dict[str, Any]]) -> ArchivedMediaClient:
 
 def test_data_endpoint_comes_from_get_data_endpoint(kvm: ArchivedMediaClient) -> None:
     """data_endpoint() returns what GetDataEndpoint names for the stream."""
-    expected = boto3.client("kinesisvideo").get_data_endpoint(
-        StreamName="cam", APIName="GET_CLIP"
-    )["DataEndpoint"]
+    expected = boto3.client("kinesisvideo").get_data_endpoint(StreamName="cam", APIName="GET_CLIP")[
+        "DataEndpoint"
+    ]
     assert kvm.data_endpoint("GET_CLIP", stream_name="cam") == expected
 
 
@@ -73,7 +73,10 @@ def test_dash_on_demand_sends_the_range_in_milliseconds(
     )
     assert "getDASHManifest.mpd?SessionToken=" in url
     selector = sent[-1]["body"]["DASHFragmentSelector"]
-    assert selector["TimestampRange"] == {"StartTimestamp": 1767225600.123, "EndTimestamp": 1767225660.5}
+    assert selector["TimestampRange"] == {
+        "StartTimestamp": 1767225600.123,
+        "EndTimestamp": 1767225660.5,
+    }
     assert sent[-1]["body"]["Expires"] == 3600
 
 
@@ -83,7 +86,10 @@ def test_get_clip_streams_mp4(kvm: ArchivedMediaClient, sent: list[dict[str, Any
         data = clip.read()
     assert clip.content_type == "video/mp4"
     assert data
-    assert sent[-1]["body"]["ClipFragmentSelector"]["TimestampRange"]["StartTimestamp"] == 1767225600.25
+    assert (
+        sent[-1]["body"]["ClipFragmentSelector"]["TimestampRange"]["StartTimestamp"]
+        == 1767225600.25
+    )
 
 
 def test_unknown_stream_is_resource_not_found(kvm: ArchivedMediaClient) -> None:

@@ -70,7 +70,9 @@ def test_details_are_kept() -> None:
 def test_the_x_amzn_header_is_read_too() -> None:
     """The error type comes from x-amzn-ErrorType when x-amz-ErrorType is absent."""
     error = from_client_error(
-        client_error("NotAuthorizedException", headers={"x-amzn-ErrorType": "NotAuthorizedException:"})
+        client_error(
+            "NotAuthorizedException", headers={"x-amzn-ErrorType": "NotAuthorizedException:"}
+        )
     )
     assert error.error_type == "NotAuthorizedException:"
 
@@ -96,9 +98,14 @@ def test_service_errors_pickle(cls: type[errors.ServiceError]) -> None:
     error = cls("msg", code="Code", operation="Op", status_code=400, error_type="T", request_id="r")
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is cls
-    assert (copy.message, copy.code, copy.operation, copy.status_code, copy.error_type, copy.request_id) == (
-        "msg", "Code", "Op", 400, "T", "r"
-    )
+    assert (
+        copy.message,
+        copy.code,
+        copy.operation,
+        copy.status_code,
+        copy.error_type,
+        copy.request_id,
+    ) == ("msg", "Code", "Op", 400, "T", "r")
 
 
 def test_other_errors_pickle() -> None:

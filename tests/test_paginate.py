@@ -90,9 +90,7 @@ def test_a_repeated_next_token_raises_instead_of_looping() -> None:
 
 def test_short_image_range_is_one_window() -> None:
     """A range under 300 s is one request."""
-    assert image_windows(T0, T0 + timedelta(seconds=60), 1000) == [
-        (T0, T0 + timedelta(seconds=60))
-    ]
+    assert image_windows(T0, T0 + timedelta(seconds=60), 1000) == [(T0, T0 + timedelta(seconds=60))]
 
 
 def test_long_image_range_is_split_into_aligned_windows() -> None:

@@ -60,9 +60,7 @@ def test_rate_limiter_holds_threads_to_the_rate() -> None:
     """Ten threads sharing a key at 50/s take at least 0.18 s in real time."""
     limiter = RateLimiter({"GetClip": 50.0})
     started = time.monotonic()
-    threads = [
-        threading.Thread(target=limiter.wait, args=("cam", "GetClip")) for _ in range(10)
-    ]
+    threads = [threading.Thread(target=limiter.wait, args=("cam", "GetClip")) for _ in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -13,6 +13,7 @@ from typing import Optional
 from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
 from kvarchive.testing._fragments import MAGIC_MODES, _seed
 from kvarchive.testing._operations import Service
+from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
 from kvarchive.testing._streams import EmulatedStream, synthetic_stream, to_epoch_ms
 
@@ -186,6 +187,49 @@ class Emulator:
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
             magic=magic,
+            retention_hours=retention_hours,
+        )
+        self._service.add_stream(stream)
+        return stream
+
+    def add_sample_stream(
+        self,
+        name: str = "demo",
+        *,
+        start: Optional[datetime] = None,
+        repeat: int = 1,
+        seed: Optional[int] = None,
+        cluster_size_known: bool = False,
+        trailing_tags: bool = False,
+        retention_hours: int = 24,
+    ) -> EmulatedStream:
+        """Create a stream of the bundled real sample and return it.
+
+        The sample is 10 s of 320x240 H.264 at 15 fps with AAC audio (track 2),
+        one fragment per second; ``repeat`` plays it that many times in a row.
+        Fragments decode in ordinary players, GetClip answers a playable MP4,
+        and GetImages answers the real keyframe of each fragment (JPEG or PNG,
+        at the native size; a size asked gives flat images instead).
+        ``start`` is the first fragment's server timestamp; by default the
+        stream ends now.
+        """
+        if not _STREAM_NAME.fullmatch(name):
+            raise ValueError(f"invalid stream name {name!r}")
+        if repeat < 1:
+            raise ValueError("repeat must be at least 1")
+        if start is None:
+            length = load_sample().duration_ms * repeat
+            start_ms = int(time.time() * 1000) - length
+        else:
+            start_ms = to_epoch_ms(start)
+        stream = sample_stream(
+            name,
+            self._service.arn(name, start_ms - 3_600_000),
+            start_ms=start_ms,
+            repeat=repeat,
+            seed=_seed(self.seed, name) if seed is None else seed,
+            cluster_size_known=cluster_size_known,
+            trailing_tags=trailing_tags,
             retention_hours=retention_hours,
         )
         self._service.add_stream(stream)

@@ -1,6 +1,7 @@
 """Synthetic Kinesis Video fragments: deterministic Matroska documents in KVS layout.
 
-A fragment is laid out as the service returns it from GetMediaForFragmentList::
+A fragment is laid out as the service returns it from GetMediaForFragmentList
+(:func:`document_pieces`, shared with the bundled real sample)::
 
     EBML header, Segment (unknown size)
       Info, Tracks (1: V_MPEG4/ISO/AVC, 2: A_AAC optional)
@@ -19,13 +20,14 @@ import functools
 import hashlib
 import random
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
-from typing import Union
+from typing import Protocol, Union
 
 import attrs
 
 from kvarchive import _ebml as ebml
+from kvarchive.testing._mp4 import Track
 
 __all__ = [
     "EBML_MAGIC",
@@ -33,10 +35,17 @@ __all__ = [
     "VIDEO_HEIGHT",
     "VIDEO_WIDTH",
     "Frame",
+    "MediaFrame",
+    "StoredFrame",
     "SyntheticFragment",
+    "document_pieces",
+    "iter_pieces",
+    "pieces_size",
     "rng",
     "synthetic_fragment",
+    "synthetic_tracks",
     "tags_element",
+    "tracks_element",
 ]
 
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -144,6 +153,48 @@ class Frame:
         """The frame data."""
         return self.prefix + self.noise.generate()
 
+    def pieces(self) -> list[_Piece]:
+        """The frame data as literal and generated pieces."""
+        return [self.prefix, self.noise]
+
+
+@attrs.frozen
+class StoredFrame:
+    """A frame whose data is held (frames of the bundled real sample)."""
+
+    track: int
+    offset_ms: int
+    keyframe: bool
+    payload: bytes = attrs.field(repr=lambda p: f"<{len(p)} bytes>")
+
+    @property
+    def size(self) -> int:
+        """Length of the frame data."""
+        return len(self.payload)
+
+    def data(self) -> bytes:
+        """The frame data."""
+        return self.payload
+
+    def pieces(self) -> list[_Piece]:
+        """The frame data as one literal piece."""
+        return [self.payload]
+
+
+class MediaFrame(Protocol):
+    """What a fragment's frame offers: where it goes, and its data."""
+
+    @property
+    def track(self) -> int: ...
+    @property
+    def offset_ms(self) -> int: ...
+    @property
+    def keyframe(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    def data(self) -> bytes: ...
+    def pieces(self) -> list[_Piece]: ...
+
 
 def _frame_sizes(total: int, count: int) -> list[int]:
     """Split ``total`` bytes over ``count`` frames, the keyframe weighing four."""
@@ -214,47 +265,25 @@ class SyntheticFragment:
         return frames
 
     def _pieces(self) -> list[_Piece]:
-        head = _ebml_header() + ebml.encode_id(ebml.SEGMENT) + ebml.encode_size(ebml.UNKNOWN_SIZE)
-        head += _info(self.seed) + _tracks(self.audio)
-        head += _tags(
-            [
-                ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", self.number),
-                ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", _tag_time(self.server_ms)),
-                ("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", _tag_time(self.producer_ms)),
-            ]
+        return document_pieces(
+            self.number,
+            self.server_ms,
+            self.producer_ms,
+            synthetic_tracks(self.audio),
+            self.frames(),
+            seed=self.seed,
+            cluster_size_known=self.cluster_size_known,
+            trailing_tags=self.trailing_tags,
         )
-        body: list[_Piece] = [
-            ebml.encode_element(ebml.TIMECODE, ebml.encode_uint(self.producer_ms))
-        ]
-        for frame in self.frames():
-            block_head = bytes([0x80 | frame.track]) + frame.offset_ms.to_bytes(2, "big")
-            block_head += b"\x80" if frame.keyframe else b"\x00"
-            size = len(block_head) + frame.size
-            body.append(
-                ebml.encode_id(ebml.SIMPLE_BLOCK)
-                + ebml.encode_size(size)
-                + block_head
-                + frame.prefix
-            )
-            body.append(frame.noise)
-        body_size = sum(_piece_len(p) for p in body)
-        cluster_size = body_size if self.cluster_size_known else ebml.UNKNOWN_SIZE
-        head += ebml.encode_id(ebml.CLUSTER) + ebml.encode_size(cluster_size)
-        pieces: list[_Piece] = [head, *body]
-        if self.trailing_tags:
-            behind = rng(self.seed, 4).randrange(100, 5000)
-            pieces.append(_tags([("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", str(behind))]))
-        return _merge(pieces)
 
     @property
     def size(self) -> int:
         """Length in bytes of the whole document, computed without generating it."""
-        return sum(_piece_len(p) for p in self._pieces())
+        return pieces_size(self._pieces())
 
     def iter_chunks(self) -> Iterator[bytes]:
         """The document's bytes, in pieces of at most one frame each."""
-        for piece in self._pieces():
-            yield piece if isinstance(piece, bytes) else piece.generate()
+        return iter_pieces(self._pieces())
 
     def data(self) -> bytes:
         """The whole document."""
@@ -297,38 +326,94 @@ def _info(seed: int) -> bytes:
     )
 
 
-def _tracks(audio: bool) -> bytes:
-    video = ebml.encode_element(
-        ebml.TRACK_ENTRY,
-        ebml.encode_element(ebml.TRACK_NUMBER, b"\x01")
-        + ebml.encode_element(ebml.TRACK_UID, b"\x01")
-        + ebml.encode_element(ebml.TRACK_TYPE, b"\x01")
-        + ebml.encode_element(ebml.TRACK_NAME, b"kinesis_video")
-        + ebml.encode_element(ebml.CODEC_ID, b"V_MPEG4/ISO/AVC")
-        + ebml.encode_element(ebml.CODEC_PRIVATE, AVC_CODEC_PRIVATE)
-        + ebml.encode_element(
-            ebml.VIDEO,
-            ebml.encode_element(ebml.PIXEL_WIDTH, ebml.encode_uint(VIDEO_WIDTH))
-            + ebml.encode_element(ebml.PIXEL_HEIGHT, ebml.encode_uint(VIDEO_HEIGHT)),
-        ),
-    )
-    entries = video
+def synthetic_tracks(audio: bool) -> list[Track]:
+    """The tracks of synthetic fragments: 640x480 H.264, and AAC when ``audio``."""
+    tracks = [Track(1, "video", AVC_CODEC_PRIVATE, VIDEO_WIDTH, VIDEO_HEIGHT)]
     if audio:
+        tracks.append(Track(2, "audio", AAC_CODEC_PRIVATE, sample_rate=48000, channels=1))
+    return tracks
+
+
+def tracks_element(tracks: Sequence[Track]) -> bytes:
+    """A Tracks element describing ``tracks``."""
+    entries = b""
+    for track in tracks:
+        number = ebml.encode_uint(track.number)
+        if track.kind == "video":
+            kind, name, codec = b"\x01", b"kinesis_video", b"V_MPEG4/ISO/AVC"
+            details = ebml.encode_element(
+                ebml.VIDEO,
+                ebml.encode_element(ebml.PIXEL_WIDTH, ebml.encode_uint(track.width))
+                + ebml.encode_element(ebml.PIXEL_HEIGHT, ebml.encode_uint(track.height)),
+            )
+        else:
+            kind, name, codec = b"\x02", b"kinesis_audio", b"A_AAC"
+            details = ebml.encode_element(
+                ebml.AUDIO,
+                ebml.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", track.sample_rate))
+                + ebml.encode_element(ebml.CHANNELS, ebml.encode_uint(track.channels)),
+            )
         entries += ebml.encode_element(
             ebml.TRACK_ENTRY,
-            ebml.encode_element(ebml.TRACK_NUMBER, b"\x02")
-            + ebml.encode_element(ebml.TRACK_UID, b"\x02")
-            + ebml.encode_element(ebml.TRACK_TYPE, b"\x02")
-            + ebml.encode_element(ebml.TRACK_NAME, b"kinesis_audio")
-            + ebml.encode_element(ebml.CODEC_ID, b"A_AAC")
-            + ebml.encode_element(ebml.CODEC_PRIVATE, AAC_CODEC_PRIVATE)
-            + ebml.encode_element(
-                ebml.AUDIO,
-                ebml.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", 48000.0))
-                + ebml.encode_element(ebml.CHANNELS, b"\x01"),
-            ),
+            ebml.encode_element(ebml.TRACK_NUMBER, number)
+            + ebml.encode_element(ebml.TRACK_UID, number)
+            + ebml.encode_element(ebml.TRACK_TYPE, kind)
+            + ebml.encode_element(ebml.TRACK_NAME, name)
+            + ebml.encode_element(ebml.CODEC_ID, codec)
+            + ebml.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
+            + details,
         )
     return ebml.encode_element(ebml.TRACKS, entries)
+
+
+def document_pieces(
+    number: str,
+    server_ms: int,
+    producer_ms: int,
+    tracks: Sequence[Track],
+    frames: Sequence[MediaFrame],
+    *,
+    seed: int,
+    cluster_size_known: bool,
+    trailing_tags: bool,
+) -> list[_Piece]:
+    """One fragment's Matroska document in KVS layout, as literal and generated pieces."""
+    head = _ebml_header() + ebml.encode_id(ebml.SEGMENT) + ebml.encode_size(ebml.UNKNOWN_SIZE)
+    head += _info(seed) + tracks_element(tracks)
+    head += _tags(
+        [
+            ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", number),
+            ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", _tag_time(server_ms)),
+            ("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", _tag_time(producer_ms)),
+        ]
+    )
+    # The cluster's Timecode is the producer time, in absolute milliseconds.
+    body: list[_Piece] = [ebml.encode_element(ebml.TIMECODE, ebml.encode_uint(producer_ms))]
+    for frame in frames:
+        block_head = ebml.encode_size(frame.track) + frame.offset_ms.to_bytes(2, "big", signed=True)
+        block_head += b"\x80" if frame.keyframe else b"\x00"
+        size = len(block_head) + frame.size
+        body.append(ebml.encode_id(ebml.SIMPLE_BLOCK) + ebml.encode_size(size) + block_head)
+        body.extend(frame.pieces())
+    body_size = sum(_piece_len(p) for p in body)
+    cluster_size = body_size if cluster_size_known else ebml.UNKNOWN_SIZE
+    head += ebml.encode_id(ebml.CLUSTER) + ebml.encode_size(cluster_size)
+    pieces: list[_Piece] = [head, *body]
+    if trailing_tags:
+        behind = rng(seed, 4).randrange(100, 5000)
+        pieces.append(_tags([("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", str(behind))]))
+    return _merge(pieces)
+
+
+def iter_pieces(pieces: Sequence[_Piece]) -> Iterator[bytes]:
+    """The bytes of ``pieces``, generating noise as it comes."""
+    for piece in pieces:
+        yield piece if isinstance(piece, bytes) else piece.generate()
+
+
+def pieces_size(pieces: Sequence[_Piece]) -> int:
+    """Total length of ``pieces`` without generating them."""
+    return sum(_piece_len(p) for p in pieces)
 
 
 def tags_element(pairs: list[tuple[str, str]]) -> bytes:

@@ -12,14 +12,18 @@ from collections.abc import Sequence
 
 import attrs
 
-__all__ = ["Mp4Sample", "Mp4Track", "mp4_header"]
+__all__ = ["Mp4Sample", "Track", "mp4_header"]
 
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 
 
 @attrs.frozen
-class Mp4Track:
-    """One track: ``kind`` is ``"video"`` (H.264, avcC as codec_private) or ``"audio"`` (AAC)."""
+class Track:
+    """A media track, as Matroska and MP4 describe it.
+
+    ``kind`` is ``"video"`` (H.264, ``codec_private`` an avcC record) or
+    ``"audio"`` (AAC, ``codec_private`` an AudioSpecificConfig).
+    """
 
     number: int
     kind: str
@@ -53,7 +57,7 @@ def _descriptor(tag: int, payload: bytes) -> bytes:
     return bytes([tag, len(payload)]) + payload
 
 
-def _sample_entry(track: Mp4Track) -> bytes:
+def _sample_entry(track: Track) -> bytes:
     if track.kind == "video":
         return _box(
             b"avc1",
@@ -82,7 +86,7 @@ def _sample_entry(track: Mp4Track) -> bytes:
 
 
 def _trak(
-    track: Mp4Track, samples: list[Mp4Sample], offsets: list[int], origin: int, end_ms: int
+    track: Track, samples: list[Mp4Sample], offsets: list[int], origin: int, end_ms: int
 ) -> bytes:
     times = [s.time_ms - origin for s in samples]
     deltas = [max(0, b - a) for a, b in zip(times, times[1:])]
@@ -143,7 +147,7 @@ def _trak(
     )
 
 
-def mp4_header(tracks: Sequence[Mp4Track], samples: Sequence[Mp4Sample], end_ms: int) -> bytes:
+def mp4_header(tracks: Sequence[Track], samples: Sequence[Mp4Sample], end_ms: int) -> bytes:
     """ftyp + moov + the mdat header; the samples' data must follow in ``samples`` order.
 
     Times are milliseconds; the clip starts at the first sample and ends at ``end_ms``.

@@ -433,7 +433,7 @@ class Service:
             if fragment is None:
                 image["Error"] = "NO_MEDIA"
             else:
-                data = stream.image(fragment, at, fmt, size, quality)
+                data = stream.image(fragment, fmt, size, quality)
                 image["ImageContent"] = base64.b64encode(data).decode()
             images.append(image)
         body: dict[str, Any] = {"Images": images}

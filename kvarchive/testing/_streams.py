@@ -5,22 +5,21 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import attrs
 
 from kvarchive.testing._fragments import (
-    AAC_CODEC_PRIVATE,
-    AVC_CODEC_PRIVATE,
     VIDEO_HEIGHT,
     VIDEO_WIDTH,
-    Frame,
+    MediaFrame,
     SyntheticFragment,
     _seed,
     rng,
+    synthetic_tracks,
 )
 from kvarchive.testing._images import jpeg, png
-from kvarchive.testing._mp4 import Mp4Track
+from kvarchive.testing._mp4 import Track
 
 __all__ = [
     "EmulatedStream",
@@ -73,7 +72,7 @@ class FragmentSource(Protocol):
 
     def iter_chunks(self) -> Iterator[bytes]: ...
 
-    def frames(self) -> Sequence[Frame]: ...
+    def frames(self) -> Sequence[MediaFrame]: ...
 
 
 @attrs.frozen
@@ -123,10 +122,12 @@ class EmulatedStream:
     arn: str
     creation_ms: int
     fragments: list[FragmentRecord]
-    tracks: list[Mp4Track]
+    tracks: list[Track]
     retention_hours: int = 24
     image_size: tuple[int, int] = (VIDEO_WIDTH, VIDEO_HEIGHT)
-    stored_images: dict[str, list[tuple[int, bytes]]] = attrs.field(factory=dict, repr=False)
+    stored_image: Optional[Callable[[FragmentRecord, str], Optional[bytes]]] = attrs.field(
+        default=None, repr=False
+    )
     _by_number: dict[str, FragmentRecord] = attrs.field(init=False, repr=False)
     _order: dict[str, tuple[list[int], list[FragmentRecord]]] = attrs.field(
         init=False, repr=False, factory=dict
@@ -190,32 +191,25 @@ class EmulatedStream:
     def image(
         self,
         fragment: FragmentRecord,
-        at_us: int,
         fmt: str,
         size: Optional[tuple[int, int]],
         quality: int,
     ) -> bytes:
         """The image GetImages returns for an instant inside ``fragment``.
 
-        A sample stream returns its stored frame nearest in time when no other
-        size is asked; otherwise a flat image whose shade follows the fragment.
+        A sample stream returns the stored keyframe image of the fragment when
+        no other size is asked; otherwise a flat image whose shade follows the
+        fragment.
         """
-        stored = self.stored_images.get(fmt)
-        if stored and (size is None or size == self.image_size):
-            return min(stored, key=lambda item: abs(item[0] * 1000 - at_us))[1]
+        if self.stored_image is not None and (size is None or size == self.image_size):
+            stored = self.stored_image(fragment, fmt)
+            if stored is not None:
+                return stored
         width, height = size or self.image_size
         shade = 40 + (fragment.index * 37) % 180
         if fmt == "PNG":
             return png(width, height, (shade, 255 - shade, 128))
         return jpeg(width, height, shade, quality)
-
-
-def synthetic_tracks(audio: bool) -> list[Mp4Track]:
-    """The MP4 tracks matching synthetic fragments."""
-    tracks = [Mp4Track(1, "video", AVC_CODEC_PRIVATE, VIDEO_WIDTH, VIDEO_HEIGHT)]
-    if audio:
-        tracks.append(Mp4Track(2, "audio", AAC_CODEC_PRIVATE, sample_rate=48000, channels=1))
-    return tracks
 
 
 def synthetic_stream(
@@ -237,12 +231,13 @@ def synthetic_stream(
     retention_hours: int,
 ) -> EmulatedStream:
     """A stream of ``fragment_count`` synthetic fragments starting at ``start_ms``."""
-    generator = rng(seed, 20)
+    # One lag for the stream keeps the producer timeline (the media's) continuous.
+    lag_ms = rng(seed, 20).randrange(200, 500)
     numbers = fragment_numbers(fragment_count, seed, mixed_lengths=mixed_number_lengths)
     records = []
     for index, number in enumerate(numbers):
         server_ms = start_ms + index * (fragment_duration_ms + gap_ms)
-        producer_ms = server_ms - generator.randrange(200, 500)
+        producer_ms = server_ms - lag_ms
         spec = SyntheticFragment(
             number=number,
             server_ms=server_ms,
