@@ -5,6 +5,7 @@
 
 from . import errors
 from ._client import ArchivedMediaClient
+from ._clips import ClipTruncationWarning
 from ._errors import (
     ClientLimitExceededError,
     EndpointUnreachableError,
@@ -23,6 +24,7 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
+from ._join import TrackListChangedError
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment, Image, MediaFragment
 from ._paginate import FragmentPager, ImagePager
@@ -34,6 +36,7 @@ __all__ = [
     "ArchivedMediaClient",
     "Backoff",
     "ClientLimitExceededError",
+    "ClipTruncationWarning",
     "DownloadResult",
     "EndpointUnreachableError",
     "Fragment",
@@ -53,6 +56,7 @@ __all__ = [
     "NotAuthorizedError",
     "ResourceNotFoundError",
     "ServiceError",
+    "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
     "ValidationError",
     "WrongEndpointError",

@@ -9,7 +9,13 @@ from datetime import timedelta
 from typing import Any, Optional, Union
 
 from ._calls import Caller
-from ._download import download_fragments
+from ._clips import (
+    CLIP_MAX_FRAGMENTS,
+    clip_ranges,
+    plan_clips,
+    warn_if_truncated,
+)
+from ._download import download_fragments, save_stream
 from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
 from ._media import Body, MediaStream
@@ -44,6 +50,10 @@ ALWAYS_NEVER = ("ALWAYS", "NEVER")
 # Limits from the service model and the Kinesis Video Streams quotas.
 MAX_FRAGMENTS_PER_REQUEST = 1000
 _MAX_CLIP_SPAN = timedelta(hours=24)
+# Shorter ranges are not checked for GetClip's silent truncation (it would take
+# 100 MB in a minute, over 13 Mbit/s, to reach its byte limit).
+_CLIP_CHECK_SPAN = timedelta(seconds=60)
+_CLIP_GROUP_BYTES = 80 * 1000 * 1000
 _MAX_SESSION_SPAN = timedelta(hours=24)
 
 
@@ -203,18 +213,33 @@ class ArchivedMediaClient:
         start: TimeLike,
         end: TimeLike,
         timestamp_type: str = "SERVER_TIMESTAMP",
+        check_truncation: bool = True,
     ) -> MediaStream:
-        """An MP4 clip of ``[start, end]`` as a stream (GetClip).
+        """An MP4 clip of the fragments starting in ``[start, end]``, as a stream (GetClip).
 
-        The service silently stops at 100 MB or 200 fragments.
+        The service silently stops at 200 fragments or 100 MB. For ranges over
+        a minute, kvarchive first lists the range (one ListFragments call) and
+        warns with ClipTruncationWarning if the clip is bound to be cut short;
+        ``check_truncation=False`` skips that. ``download_clips`` gets it all.
         """
         self._check_open()
         stream = check_stream(stream_name, stream_arn)
         first, last = check_range(start, end, longest=_MAX_CLIP_SPAN)
+        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
         selector = {
-            "FragmentSelectorType": check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES),
+            "FragmentSelectorType": selector_type,
             "TimestampRange": {"StartTimestamp": first, "EndTimestamp": last},
         }
+        if check_truncation and last - first > _CLIP_CHECK_SPAN:
+            listed = self.list_fragments(
+                stream_name=stream_name,
+                stream_arn=stream_arn,
+                start=first,
+                end=last,
+                timestamp_type=selector_type,
+                sort=False,
+            )
+            warn_if_truncated(list(listed))
         response = self._caller.data(
             "GET_CLIP", "GetClip", stream, {"ClipFragmentSelector": selector}
         )
@@ -398,6 +423,58 @@ class ArchivedMediaClient:
             )
 
         return download_fragments(fragments, media, path, progress=progress)
+
+    def download_clips(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: TimeLike,
+        end: TimeLike,
+        directory: Union[str, os.PathLike[str]],
+        timestamp_type: str = "SERVER_TIMESTAMP",
+        max_fragments: int = CLIP_MAX_FRAGMENTS,
+        max_bytes: int = _CLIP_GROUP_BYTES,
+    ) -> list[DownloadResult]:
+        """Save ``[start, end]`` as consecutive MP4 files ``clip-0001.mp4``... in ``directory``.
+
+        Lists the range and asks GetClip for groups of at most ``max_fragments``
+        fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
+        clips neither overlap nor leave gaps. Each file appears only when whole.
+        """
+        self._check_open()
+        check_stream(stream_name, stream_arn)
+        check_range(start, end)
+        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
+        limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
+        byte_limit = check_int(max_bytes, "max_bytes", 1)
+        if not os.path.isdir(directory):
+            raise ValidationError(f"directory does not exist: {os.fspath(directory)!r}")
+        fragments = list(
+            self.list_fragments(
+                stream_name=stream_name,
+                stream_arn=stream_arn,
+                start=start,
+                end=end,
+                timestamp_type=selector_type,
+            )
+        )
+        groups = plan_clips(fragments, max_fragments=limit, max_bytes=byte_limit)
+        results = []
+        for index, (group, (first, last)) in enumerate(
+            zip(groups, clip_ranges(groups, selector_type)), start=1
+        ):
+            clip = self.get_clip(
+                stream_name=stream_name,
+                stream_arn=stream_arn,
+                start=first,
+                end=last,
+                timestamp_type=selector_type,
+                check_truncation=False,
+            )
+            path = os.path.join(directory, f"clip-{index:04d}.mp4")
+            results.append(save_stream(clip, path, len(group)))
+        return results
 
     # -- internals -------------------------------------------------------------------
 

@@ -1,32 +1,29 @@
-"""Saving a range of fragments as one recording, never leaving a partial file behind."""
+"""Saving media to files, never leaving a partial file behind."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import secrets
-from collections.abc import Sequence
-from typing import Callable, Union
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO, Callable, Union
 
 from ._join import RecordingWriter
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
 
-__all__ = ["download_fragments"]
+__all__ = ["atomic_file", "download_fragments", "save_stream"]
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
-def download_fragments(
-    fragments: Sequence[Fragment],
-    media: Callable[[list[Fragment]], MediaStream],
-    path: Union[str, os.PathLike[str]],
-    *,
-    progress: bool = False,
-) -> DownloadResult:
-    """Write ``fragments`` as one MKV recording at ``path``, through a temporary file.
+@contextlib.contextmanager
+def atomic_file(path: PathLike) -> Iterator[BinaryIO]:
+    """A new file that appears at ``path`` only if the ``with`` block succeeds.
 
-    The temporary file sits in the same folder and is renamed over ``path``
-    only once every fragment is written; on any failure it is removed.
+    It is written under a temporary name in the same folder and renamed over
+    ``path`` at the end; on any failure it is removed.
     """
     target = os.path.abspath(os.fspath(path))
     folder, name = os.path.split(target)
@@ -35,17 +32,38 @@ def download_fragments(
     out = open(temp, "xb")  # noqa: SIM115 - closed by the with below
     try:
         with out:
-            writer = RecordingWriter(out)
-            bar = progress_bar(progress, sum(f.size for f in fragments), "download")
-            with bar as advance, media(list(fragments)) as stream:
-                for fragment in stream.iter_fragments():
-                    writer.add(fragment.data, fragment.number)
-                    advance(len(fragment.data))
-            writer.finish()
-            written = out.tell()
+            yield out
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def download_fragments(
+    fragments: Sequence[Fragment],
+    media: Callable[[list[Fragment]], MediaStream],
+    path: PathLike,
+    *,
+    progress: bool = False,
+) -> DownloadResult:
+    """Write ``fragments`` as one MKV recording at ``path``."""
+    with atomic_file(path) as out:
+        writer = RecordingWriter(out)
+        bar = progress_bar(progress, sum(f.size for f in fragments), "download")
+        with bar as advance, media(list(fragments)) as stream:
+            for fragment in stream.iter_fragments():
+                writer.add(fragment.data, fragment.number)
+                advance(len(fragment.data))
+        writer.finish()
+        written = out.tell()
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
+
+
+def save_stream(stream: MediaStream, path: PathLike, fragment_count: int) -> DownloadResult:
+    """Copy a whole MediaStream to ``path`` (closing the stream)."""
+    with atomic_file(path) as out, stream:
+        for chunk in stream.iter_chunks():
+            out.write(chunk)
+        written = out.tell()
+    return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written)

@@ -421,7 +421,7 @@ def _demo(folder: str, redactor: Redactor) -> int:
 
     os.makedirs(folder, exist_ok=True)
     with Emulator() as emu:
-        stream = _demo_stream(emu)
+        stream = emu.add_sample_stream(DEMO_STREAM)
         first, last = stream.fragments[0], stream.fragments[-1]
         start = first.server_timestamp
         end = last.server_timestamp + timedelta(milliseconds=last.duration_ms)
@@ -434,7 +434,7 @@ def _demo(folder: str, redactor: Redactor) -> int:
             region_name=emu.region,
         )
         with ArchivedMediaClient(session=session, endpoint_url=emu.endpoint_url) as kv:
-            ref = {"stream_name": stream.name}
+            ref: dict[str, Any] = {"stream_name": stream.name}
             print_fragments(kv.list_fragments(**ref, start=start, end=end), "table")
             for kind, url in (
                 ("HLS", kv.get_hls_streaming_session_url),
@@ -452,7 +452,7 @@ def _demo(folder: str, redactor: Redactor) -> int:
             size = save_media(kv.get_clip(**ref, start=start, end=end), clip)
             print(f"Saved an MP4 clip of the range ({size} bytes)")
             written.append(clip)
-            interval = max(200, (end - start) // timedelta(milliseconds=1) // 4)
+            interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
             frames = save_images(
                 kv.get_images(**ref, start=start, end=end, sampling_interval=interval),
                 folder,
@@ -463,14 +463,6 @@ def _demo(folder: str, redactor: Redactor) -> int:
         for path in written:
             print(f"wrote {path}")
     return 0
-
-
-def _demo_stream(emu: Any) -> Any:
-    """The bundled H.264 sample stream, or a synthetic one where the sample is not shipped."""
-    add_sample = getattr(emu, "add_sample_stream", None)
-    if add_sample is not None:
-        return add_sample(DEMO_STREAM)
-    return emu.add_stream(DEMO_STREAM, fragment_count=10)
 
 
 # -- errors --------------------------------------------------------------------------

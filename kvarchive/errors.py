@@ -18,6 +18,7 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
+from ._join import TrackListChangedError
 
 __all__ = [
     "ClientLimitExceededError",
@@ -33,6 +34,7 @@ __all__ = [
     "NotAuthorizedError",
     "ResourceNotFoundError",
     "ServiceError",
+    "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
     "ValidationError",
     "WrongEndpointError",

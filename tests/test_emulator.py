@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import socket
 import struct
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -101,7 +104,7 @@ def list_all(data: Any, **kwargs: Any) -> list[list[dict[str, Any]]]:
     pages = []
     token = None
     while True:
-        extra = {"NextToken": token} if token else {}
+        extra: dict[str, str] = {"NextToken": token} if token else {}
         answer = data.list_fragments(StreamName="cam", **kwargs, **extra)
         pages.append(answer["Fragments"])
         token = answer.get("NextToken")
@@ -116,9 +119,13 @@ def read_body(answer: dict[str, Any]) -> bytes:
         answer["Payload"].close()
 
 
-def read_media(data: Any, numbers: list[str]) -> tuple[bytes, dict[str, Any]]:
-    answer = data.get_media_for_fragment_list(StreamName="cam", Fragments=numbers)
+def read_media_of(data: Any, stream: str, numbers: list[str]) -> tuple[bytes, dict[str, Any]]:
+    answer = data.get_media_for_fragment_list(StreamName=stream, Fragments=numbers)
     return read_body(answer), answer
+
+
+def read_media(data: Any, numbers: list[str]) -> tuple[bytes, dict[str, Any]]:
+    return read_media_of(data, "cam", numbers)
 
 
 def elements(blob: bytes, start: int = 0, end: int | None = None) -> list[tuple[int, int, int]]:
@@ -160,7 +167,9 @@ def boxes(blob: bytes) -> list[tuple[bytes, int]]:
 # -- control plane -------------------------------------------------------------
 
 
-def test_get_data_endpoint_hands_out_a_separate_server(emu: Emulator, cam: Any, control: Any):
+def test_get_data_endpoint_hands_out_a_separate_server(
+    emu: Emulator, cam: Any, control: Any
+) -> None:
     """GetDataEndpoint answers the data server's URL, which is not the control plane."""
     url = control.get_data_endpoint(StreamName="cam", APIName="GET_CLIP")["DataEndpoint"]
     assert url == emu.data_endpoint_url
@@ -168,21 +177,23 @@ def test_get_data_endpoint_hands_out_a_separate_server(emu: Emulator, cam: Any, 
     assert urlsplit(url).hostname == "127.0.0.1"
 
 
-def test_get_data_endpoint_accepts_a_stream_arn(cam: EmulatedStream, control: Any):
+def test_get_data_endpoint_accepts_a_stream_arn(cam: EmulatedStream, control: Any) -> None:
     """A stream can be named by its ARN of the service's form."""
     assert re.fullmatch(r"arn:aws:kinesisvideo:us-east-1:123456789012:stream/cam/\d{13}", cam.arn)
     answer = control.get_data_endpoint(StreamARN=cam.arn, APIName="LIST_FRAGMENTS")
     assert answer["DataEndpoint"].startswith("http://127.0.0.1:")
 
 
-def test_describe_stream_reports_name_arn_and_creation_time(cam: EmulatedStream, control: Any):
+def test_describe_stream_reports_name_arn_and_creation_time(
+    cam: EmulatedStream, control: Any
+) -> None:
     """DescribeStream returns the stream's ARN, status and creation time."""
     info = control.describe_stream(StreamName="cam")["StreamInfo"]
     assert (info["StreamARN"], info["Status"]) == (cam.arn, "ACTIVE")
     assert info["CreationTime"] == cam.creation_time
 
 
-def test_unknown_stream_error_is_parsed_by_botocore(emu: Emulator, control: Any):
+def test_unknown_stream_error_is_parsed_by_botocore(emu: Emulator, control: Any) -> None:
     """Error code, message, status and request id reach botocore from the wire format."""
     with pytest.raises(ClientError) as caught:
         control.get_data_endpoint(StreamName="nope", APIName="GET_CLIP")
@@ -195,7 +206,7 @@ def test_unknown_stream_error_is_parsed_by_botocore(emu: Emulator, control: Any)
     assert error_type.startswith("ResourceNotFoundException:http://internal.amazon.com/coral/")
 
 
-def test_invalid_api_name_is_an_invalid_argument(cam: Any, control: Any):
+def test_invalid_api_name_is_an_invalid_argument(cam: Any, control: Any) -> None:
     """An APIName outside the enum is refused by the server with HTTP 400."""
     with pytest.raises(ClientError) as caught:
         control.get_data_endpoint(StreamName="cam", APIName="GET_EVERYTHING")
@@ -205,7 +216,7 @@ def test_invalid_api_name_is_an_invalid_argument(cam: Any, control: Any):
 
 def test_data_operation_on_control_plane_answers_200_unknown_operation(
     emu: Emulator, cam: Any, make_client: Callable[..., Any]
-):
+) -> None:
     """A data-plane call sent to the control plane gets HTTP 200 and no data, as on AWS."""
     wrong = make_client("kinesis-video-archived-media", emu.endpoint_url)
     answer = wrong.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
@@ -218,7 +229,7 @@ def test_data_operation_on_control_plane_answers_200_unknown_operation(
 # -- ListFragments -------------------------------------------------------------
 
 
-def test_list_fragments_describes_each_fragment(cam: EmulatedStream, data: Any):
+def test_list_fragments_describes_each_fragment(cam: EmulatedStream, data: Any) -> None:
     """Each listed fragment carries number, size, both timestamps and its length."""
     listed = data.list_fragments(
         StreamName="cam", FragmentSelector=selector(START, START + timedelta(seconds=10))
@@ -233,7 +244,7 @@ def test_list_fragments_describes_each_fragment(cam: EmulatedStream, data: Any):
     assert first["FragmentLengthInMilliseconds"] == 2000
 
 
-def test_list_fragments_pages_are_shuffled_but_complete(cam: EmulatedStream, data: Any):
+def test_list_fragments_pages_are_shuffled_but_complete(cam: EmulatedStream, data: Any) -> None:
     """Pages come in no order, even across pages, yet together hold each fragment once."""
     pages = list_all(data, MaxResults=7, FragmentSelector=selector(START, START + timedelta(1)))
     assert [len(p) for p in pages] == [7, 7, 7, 7, 2]
@@ -242,13 +253,13 @@ def test_list_fragments_pages_are_shuffled_but_complete(cam: EmulatedStream, dat
     assert numbers != sorted(numbers, key=int)
 
 
-def test_list_fragments_order_is_deterministic(cam: Any, data: Any):
+def test_list_fragments_order_is_deterministic(cam: Any, data: Any) -> None:
     """The same listing twice gives the same order (seeded shuffle)."""
     query = {"MaxResults": 10, "FragmentSelector": selector(START, START + timedelta(1))}
     assert list_all(data, **query) == list_all(data, **query)
 
 
-def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, data: Any):
+def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, data: Any) -> None:
     """PRODUCER_TIMESTAMP ranges apply to the producer time, a few hundred ms earlier."""
     second = cam.fragments[1]
     window = selector(
@@ -263,7 +274,7 @@ def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, data:
 
 def test_list_fragments_keeps_request_milliseconds(
     emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]
-):
+) -> None:
     """A start 1 ms after a fragment excludes it: request fractions are kept."""
 
     def milliseconds(serializer_kwargs: dict[str, Any], **_: Any) -> None:
@@ -281,7 +292,7 @@ def test_list_fragments_keeps_request_milliseconds(
     assert sent == pytest.approx(START.timestamp() + 0.001, abs=1e-6)
 
 
-def test_list_fragments_without_selector_is_an_invalid_argument(cam: Any, data: Any):
+def test_list_fragments_without_selector_is_an_invalid_argument(cam: Any, data: Any) -> None:
     """A first ListFragments call needs a FragmentSelector (documented emulator choice)."""
     with pytest.raises(ClientError) as caught:
         data.list_fragments(StreamName="cam")
@@ -300,7 +311,7 @@ def test_list_fragments_without_selector_is_an_invalid_argument(cam: Any, data: 
 )
 def test_list_fragments_rejects_values_the_service_rejects(
     cam: Any, data: Any, change: dict[str, Any]
-):
+) -> None:
     """Out-of-range or malformed arguments are InvalidArgumentException (HTTP 400)."""
     query = {"StreamName": "cam", "FragmentSelector": selector(START, START), **change}
     with pytest.raises(ClientError) as caught:
@@ -308,7 +319,7 @@ def test_list_fragments_rejects_values_the_service_rejects(
     assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
 
 
-def test_mixed_number_lengths_break_string_sorting():
+def test_mixed_number_lengths_break_string_sorting() -> None:
     """Numbers of 46 and 47 digits sort differently as strings and as integers."""
     numbers = fragment_numbers(10, seed=3, mixed_lengths=True)
     assert {len(n) for n in numbers} == {46, 47}
@@ -319,7 +330,7 @@ def test_mixed_number_lengths_break_string_sorting():
 # -- GetMediaForFragmentList ---------------------------------------------------
 
 
-def test_media_is_the_fragments_in_the_asked_order(cam: EmulatedStream, data: Any):
+def test_media_is_the_fragments_in_the_asked_order(cam: EmulatedStream, data: Any) -> None:
     """The body concatenates the fragments' bytes in request order, as video/webm."""
     chosen = [cam.fragments[5], cam.fragments[2], cam.fragments[9]]
     body, answer = read_media(data, [f.number for f in chosen])
@@ -329,7 +340,7 @@ def test_media_is_the_fragments_in_the_asked_order(cam: EmulatedStream, data: An
 
 def test_media_body_is_chunked_by_default_and_length_on_request(
     emu: Emulator, cam: EmulatedStream, data: Any
-):
+) -> None:
     """Media bodies are chunked like the service's; body_framing='length' sends a length."""
     _, answer = read_media(data, [cam.fragments[0].number])
     assert answer["ResponseMetadata"]["HTTPHeaders"]["transfer-encoding"] == "chunked"
@@ -338,14 +349,14 @@ def test_media_body_is_chunked_by_default_and_length_on_request(
     assert int(answer["ResponseMetadata"]["HTTPHeaders"]["content-length"]) == cam.fragments[0].size
 
 
-def test_media_unknown_fragment_is_resource_not_found(cam: EmulatedStream, data: Any):
+def test_media_unknown_fragment_is_resource_not_found(cam: EmulatedStream, data: Any) -> None:
     """Asking for a fragment number the stream lacks is ResourceNotFoundException."""
     with pytest.raises(ClientError) as caught:
         read_media(data, [cam.fragments[0].number, "1234"])
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_media_refuses_more_than_1000_fragments(cam: EmulatedStream, data: Any):
+def test_media_refuses_more_than_1000_fragments(cam: EmulatedStream, data: Any) -> None:
     """More than 1000 fragment numbers in one call is InvalidArgumentException."""
     with pytest.raises(ClientError) as caught:
         read_media(data, [cam.fragments[0].number] * 1001)
@@ -355,7 +366,7 @@ def test_media_refuses_more_than_1000_fragments(cam: EmulatedStream, data: Any):
 # -- synthetic fragments -------------------------------------------------------
 
 
-def test_synthetic_fragment_has_the_kvs_layout():
+def test_synthetic_fragment_has_the_kvs_layout() -> None:
     """EBML header, unknown-size Segment, Info, Tracks, AWS Tags, then a Cluster."""
     blob = synthetic_fragment(
         "91343852333181432392682062622220590765191807586",
@@ -384,7 +395,7 @@ def test_synthetic_fragment_has_the_kvs_layout():
     assert blob[blocks[1][1] + 3] == 0x00
 
 
-def test_synthetic_fragment_size_is_known_without_generating():
+def test_synthetic_fragment_size_is_known_without_generating() -> None:
     """The recipe's size equals the generated length, and generation is deterministic."""
     recipe = SyntheticFragment("7", 1000, 700, payload_size=300_000, seed=5, audio=True)
     assert recipe.size == len(recipe.data()) > 300_000
@@ -394,14 +405,14 @@ def test_synthetic_fragment_size_is_known_without_generating():
     )
 
 
-def test_magic_always_plants_ebml_magic_inside_frames():
+def test_magic_always_plants_ebml_magic_inside_frames() -> None:
     """With magic='always' frame payloads carry 1A 45 DF A3 besides the real header."""
     blob = synthetic_fragment("1", START, START, magic="always")
     assert blob.count(EBML_MAGIC) > 10
     assert synthetic_fragment("1", START, START, magic="never").count(EBML_MAGIC) == 1
 
 
-def test_known_size_cluster_and_trailing_tags_are_options():
+def test_known_size_cluster_and_trailing_tags_are_options() -> None:
     """cluster_size_known sizes the Cluster; trailing_tags adds MILLIS_BEHIND_NOW after it."""
     blob = synthetic_fragment("1", START, START, cluster_size_known=True, trailing_tags=True)
     children = elements(blob, elements(blob)[1][1])
@@ -411,7 +422,7 @@ def test_known_size_cluster_and_trailing_tags_are_options():
     )
 
 
-def test_audio_option_adds_an_aac_track():
+def test_audio_option_adds_an_aac_track() -> None:
     """audio=True adds track 2 (A_AAC) and its blocks."""
     blob = synthetic_fragment("1", START, START, audio=True)
     assert b"A_AAC" in blob and b"V_MPEG4/ISO/AVC" in blob
@@ -424,7 +435,7 @@ def test_audio_option_adds_an_aac_track():
 # -- GetClip -------------------------------------------------------------------
 
 
-def test_get_clip_returns_an_mp4(cam: EmulatedStream, data: Any):
+def test_get_clip_returns_an_mp4(cam: EmulatedStream, data: Any) -> None:
     """GetClip streams ftyp, moov and mdat as video/mp4."""
     answer = data.get_clip(
         StreamName="cam", ClipFragmentSelector=selector(START, START + timedelta(seconds=5))
@@ -436,7 +447,7 @@ def test_get_clip_returns_an_mp4(cam: EmulatedStream, data: Any):
     assert boxes(body)[2][1] == 8 + sum(f.size for f in frames)
 
 
-def test_get_clip_of_an_empty_range_is_resource_not_found(cam: Any, data: Any):
+def test_get_clip_of_an_empty_range_is_resource_not_found(cam: Any, data: Any) -> None:
     """A range with no fragment is ResourceNotFoundException."""
     with pytest.raises(ClientError) as caught:
         data.get_clip(
@@ -446,7 +457,7 @@ def test_get_clip_of_an_empty_range_is_resource_not_found(cam: Any, data: Any):
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_get_clip_stops_silently_at_200_fragments(emu: Emulator, data: Any):
+def test_get_clip_stops_silently_at_200_fragments(emu: Emulator, data: Any) -> None:
     """Like the service, a clip holds at most 200 fragments."""
     emu.add_stream(
         "many",
@@ -480,7 +491,7 @@ def get_images(data: Any, **kwargs: Any) -> dict[str, Any]:
     return data.get_images(**query)  # type: ignore[no-any-return]
 
 
-def test_get_images_pages_hold_at_most_25(cam: Any, data: Any):
+def test_get_images_pages_hold_at_most_25(cam: Any, data: Any) -> None:
     """Whatever MaxResults says, a page holds at most 25 images; the pages cover the range."""
     sizes = []
     stamps = []
@@ -496,7 +507,7 @@ def test_get_images_pages_hold_at_most_25(cam: Any, data: Any):
     assert stamps == [START + timedelta(seconds=s) for s in range(60)]
 
 
-def test_get_images_marks_instants_without_media(cam: Any, data: Any):
+def test_get_images_marks_instants_without_media(cam: Any, data: Any) -> None:
     """Instants outside every fragment get Error NO_MEDIA; others carry a JPEG."""
     images = get_images(
         data, StartTimestamp=START - timedelta(seconds=2), EndTimestamp=START + timedelta(seconds=2)
@@ -507,7 +518,7 @@ def test_get_images_marks_instants_without_media(cam: Any, data: Any):
     assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"
 
 
-def test_get_images_png_has_the_requested_size(cam: Any, data: Any):
+def test_get_images_png_has_the_requested_size(cam: Any, data: Any) -> None:
     """PNG images are real PNGs of WidthPixels x HeightPixels."""
     image = get_images(data, Format="PNG", WidthPixels=64, HeightPixels=36)["Images"][0]
     png = base64.b64decode(image["ImageContent"])
@@ -528,7 +539,9 @@ def test_get_images_png_has_the_requested_size(cam: Any, data: Any):
     ],
     ids=["range", "interval", "width", "height", "quality", "max-results", "format"],
 )
-def test_get_images_rejects_values_the_service_rejects(cam: Any, data: Any, change: dict[str, Any]):
+def test_get_images_rejects_values_the_service_rejects(
+    cam: Any, data: Any, change: dict[str, Any]
+) -> None:
     """Out-of-range GetImages arguments are InvalidArgumentException."""
     with pytest.raises(ClientError) as caught:
         get_images(data, **change)
@@ -538,7 +551,7 @@ def test_get_images_rejects_values_the_service_rejects(cam: Any, data: Any, chan
 # -- HLS / DASH ----------------------------------------------------------------
 
 
-def test_hls_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any):
+def test_hls_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any) -> None:
     """An ON_DEMAND HLS session URL holds emu.session_token."""
     url = data.get_hls_streaming_session_url(
         StreamName="cam",
@@ -550,7 +563,7 @@ def test_hls_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data
     assert emu.session_token not in repr(emu)
 
 
-def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any):
+def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any) -> None:
     """A LIVE_REPLAY DASH session URL holds emu.session_token."""
     answer = data.get_dash_streaming_session_url(
         StreamName="cam",
@@ -566,7 +579,7 @@ def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, dat
     )
 
 
-def test_live_session_needs_a_fragment_in_the_last_30_seconds(emu: Emulator, data: Any):
+def test_live_session_needs_a_fragment_in_the_last_30_seconds(emu: Emulator, data: Any) -> None:
     """LIVE fails with ResourceNotFoundException on an old stream and works on a fresh one."""
     with pytest.raises(ClientError) as caught:
         data.get_hls_streaming_session_url(StreamName="cam", PlaybackMode="LIVE")
@@ -587,7 +600,9 @@ def test_live_session_needs_a_fragment_in_the_last_30_seconds(emu: Emulator, dat
     ],
     ids=["expires-low", "expires-high", "max-results", "container", "on-demand-without-range"],
 )
-def test_hls_rejects_values_the_service_rejects(cam: Any, data: Any, change: dict[str, Any]):
+def test_hls_rejects_values_the_service_rejects(
+    cam: Any, data: Any, change: dict[str, Any]
+) -> None:
     """Expires outside 300..43200, bad enums and missing ranges are InvalidArgumentException."""
     with pytest.raises(ClientError) as caught:
         data.get_hls_streaming_session_url(StreamName="cam", **change)
@@ -597,7 +612,9 @@ def test_hls_rejects_values_the_service_rejects(cam: Any, data: Any, change: dic
 # -- fault injection -----------------------------------------------------------
 
 
-def test_fail_next_answers_injected_errors_then_recovers(emu: Emulator, cam: Any, data: Any):
+def test_fail_next_answers_injected_errors_then_recovers(
+    emu: Emulator, cam: Any, data: Any
+) -> None:
     """fail_next answers `count` calls with the given code and status, then normally."""
     emu.fail_next("ListFragments", code="ClientLimitExceededException", count=2, message="slow")
     query = {"StreamName": "cam", "FragmentSelector": selector(START, START)}
@@ -612,7 +629,7 @@ def test_fail_next_answers_injected_errors_then_recovers(emu: Emulator, cam: Any
     assert len(data.list_fragments(**query)["Fragments"]) == 1
 
 
-def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: Any):
+def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: Any) -> None:
     """throttle() lets `per_second` calls through per stream; the rest are ClientLimitExceeded."""
     emu.throttle("ListFragments", per_second=2)
     codes = []
@@ -630,7 +647,7 @@ def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: A
 @pytest.mark.parametrize("framing", ["chunked", "length"])
 def test_cut_body_raises_on_read_when_framed(
     emu: Emulator, cam: EmulatedStream, data: Any, framing: str
-):
+) -> None:
     """A cut chunked or Content-Length body makes botocore raise while reading."""
     emu.cut_next("GetMediaForFragmentList", after_bytes=5000, framing=framing)
     with pytest.raises(ResponseStreamingError):
@@ -641,7 +658,7 @@ def test_cut_body_raises_on_read_when_framed(
 
 def test_cut_close_delimited_body_looks_like_a_clean_end(
     emu: Emulator, cam: EmulatedStream, data: Any
-):
+) -> None:
     """With framing 'close', a cut body simply ends short."""
     emu.body_framing = "close"
     emu.cut_next("GetMediaForFragmentList", after_bytes=12345)
@@ -651,7 +668,7 @@ def test_cut_close_delimited_body_looks_like_a_clean_end(
 
 def test_stall_next_lets_the_read_timeout_fire(
     emu: Emulator, cam: Any, make_client: Callable[..., Any]
-):
+) -> None:
     """stall_next delays the answer past the client's read timeout."""
     impatient = Config(retries={"total_max_attempts": 1}, read_timeout=0.3)
     data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, impatient)
@@ -660,7 +677,7 @@ def test_stall_next_lets_the_read_timeout_fire(
         data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
 
 
-def test_bandwidth_caps_the_body_rate(emu: Emulator, cam: EmulatedStream, data: Any):
+def test_bandwidth_caps_the_body_rate(emu: Emulator, cam: EmulatedStream, data: Any) -> None:
     """bandwidth() paces bodies: 3 fragments at 1 MB/s take a measurable while."""
     numbers = [f.number for f in cam.fragments[:3]]
     total = sum(f.size for f in cam.fragments[:3])
@@ -673,7 +690,7 @@ def test_bandwidth_caps_the_body_rate(emu: Emulator, cam: EmulatedStream, data: 
 
 def test_retired_data_endpoint_refuses_connections(
     emu: Emulator, cam: Any, control: Any, data: Any
-):
+) -> None:
     """After retire_data_endpoint the old port refuses; GetDataEndpoint hands out a new one."""
     data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
     old = emu.data_endpoint_url
@@ -688,7 +705,7 @@ def test_retired_data_endpoint_refuses_connections(
 # -- requests and lifecycle ----------------------------------------------------
 
 
-def test_requests_are_recorded(emu: Emulator, cam: Any, control: Any, data: Any):
+def test_requests_are_recorded(emu: Emulator, cam: Any, control: Any, data: Any) -> None:
     """Each request is recorded with endpoint, URL, operation and JSON parameters."""
     data.list_fragments(StreamName="cam", MaxResults=3, FragmentSelector=selector(START, START))
     endpoint, listing = emu.requests
@@ -705,7 +722,7 @@ def test_requests_are_recorded(emu: Emulator, cam: Any, control: Any, data: Any)
     assert emu.requests == [] and emu.count() == 0
 
 
-def test_close_stops_listening():
+def test_close_stops_listening() -> None:
     """After close() neither endpoint accepts connections."""
     emu = Emulator()
     ports = [urlsplit(u).port for u in (emu.endpoint_url, emu.data_endpoint_url)]
@@ -716,7 +733,7 @@ def test_close_stops_listening():
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
-def test_large_streams_are_not_held_in_memory(emu: Emulator, data: Any):
+def test_large_streams_are_not_held_in_memory(emu: Emulator, data: Any) -> None:
     """A 1 GB stream is created at once; its fragments are generated only when served."""
     began = time.monotonic()
     big = emu.add_stream("big", fragment_count=256, payload_size=4 * 2**20, start=START)
@@ -728,3 +745,108 @@ def test_large_streams_are_not_held_in_memory(emu: Emulator, data: Any):
     finally:
         answer["Payload"].close()
     assert size == big.fragments[7].size
+
+
+# -- the bundled real sample ---------------------------------------------------
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+    reason="ffmpeg/ffprobe not installed",
+)
+
+
+@pytest.fixture
+def demo(emu: Emulator) -> EmulatedStream:
+    return emu.add_sample_stream("demo", start=START)
+
+
+def decode(path: Path) -> tuple[str, dict[str, int]]:
+    """ffmpeg's complaints while decoding ``path``, and frames read per codec."""
+    run = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    probe = subprocess.run(
+        ["ffprobe", "-v", "quiet", "-count_frames", "-of", "csv=p=0",
+         "-show_entries", "stream=codec_name,nb_read_frames", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    frames = {}
+    for line in probe.stdout.split():
+        codec, count = line.split(",")
+        frames[codec] = int(count)
+    return run.stderr, frames
+
+
+def test_sample_stream_is_ten_one_second_fragments(demo: EmulatedStream, data: Any) -> None:
+    """The sample serves ten fragments of about one second, listed like any stream."""
+    assert len(demo.fragments) == 10
+    assert all(990 <= f.duration_ms <= 1000 for f in demo.fragments)
+    assert demo.fragments[0].server_timestamp == START
+    listed = data.list_fragments(
+        StreamName="demo", FragmentSelector=selector(START, START + timedelta(minutes=1))
+    )["Fragments"]
+    assert sorted(f["FragmentSizeInBytes"] for f in listed) == sorted(
+        f.size for f in demo.fragments
+    )
+
+
+def test_sample_fragments_carry_kvs_tags_and_both_tracks(demo: EmulatedStream) -> None:
+    """Each sample fragment is a KVS document with its number, timestamps and H.264 + AAC."""
+    record = demo.fragments[4]
+    blob = record.data()
+    children = elements(blob, elements(blob)[1][1])
+    tags = simple_tags(blob, *next((o, s) for i, o, s in children if i == ebml.TAGS))
+    assert tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == record.number
+    assert tags["AWS_KINESISVIDEO_SERVER_TIMESTAMP"] == f"{record.server_ms / 1000:.3f}"
+    assert b"V_MPEG4/ISO/AVC" in blob and b"A_AAC" in blob
+
+
+@needs_ffmpeg
+def test_sample_fragment_decodes(demo: EmulatedStream, data: Any, tmp_path: Path) -> None:
+    """One fragment fetched over HTTP decodes cleanly: 15 video frames and its audio."""
+    body, _ = read_media_of(data, "demo", [demo.fragments[3].number])
+    path = tmp_path / "fragment.mkv"
+    path.write_bytes(body)
+    errors, frames = decode(path)
+    assert errors == ""
+    assert frames["h264"] == 15 and frames["aac"] > 10
+
+
+@needs_ffmpeg
+def test_sample_concatenation_decodes_at_least_its_first_fragment(
+    demo: EmulatedStream, data: Any, tmp_path: Path
+) -> None:
+    """A body of several fragments is readable by ffmpeg, at least its first fragment."""
+    body, _ = read_media_of(data, "demo", [f.number for f in demo.fragments[:3]])
+    path = tmp_path / "three.mkv"
+    path.write_bytes(body)
+    _, frames = decode(path)
+    assert frames["h264"] >= 15
+
+
+@needs_ffmpeg
+def test_sample_clip_is_a_playable_mp4(demo: EmulatedStream, data: Any, tmp_path: Path) -> None:
+    """GetClip of four sample fragments is an MP4 that decodes cleanly to 60 frames."""
+    window = selector(demo.fragments[2].server_timestamp, demo.fragments[5].server_timestamp)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(read_body(data.get_clip(StreamName="demo", ClipFragmentSelector=window)))
+    errors, frames = decode(path)
+    assert errors == ""
+    assert frames["h264"] == 60
+
+
+def test_sample_images_are_the_real_keyframes(demo: EmulatedStream, data: Any) -> None:
+    """GetImages on the sample answers each fragment's real keyframe image."""
+    images = get_images(data, StreamName="demo", EndTimestamp=START + timedelta(seconds=3))
+    jpegs = [base64.b64decode(i["ImageContent"]) for i in images["Images"]]
+    assert len(jpegs) == 3 and len(set(jpegs)) == 3
+    assert all(j[:2] == b"\xff\xd8" and len(j) > 2000 for j in jpegs)
+    png = base64.b64decode(
+        get_images(data, StreamName="demo", Format="PNG")["Images"][0]["ImageContent"]
+    )
+    assert struct.unpack(">II", png[16:24]) == (320, 240)

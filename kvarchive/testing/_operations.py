@@ -2,12 +2,19 @@
 
 Each operation takes the decoded JSON request and returns a :class:`Response`
 or raises :class:`ApiError`, validating as the service does (see
-SERVICE-NOTES.md for the limits). Deliberate differences from the service:
+SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpful:
 
 - ListFragments without ``FragmentSelector`` (and without ``NextToken``) is an
   ``InvalidArgumentException``; the service answers an unhelpful ``InternalFailure``.
-- GetImages without ``SamplingInterval`` samples every 3000 ms.
-- Every HLS/DASH session carries the same token, :attr:`Service.session_token`.
+  Fragments are selected by their start timestamp within [Start, End], inclusive,
+  and listed in a seeded shuffle (the same query gives the same order).
+- GetClip, HLS and DASH select fragments that overlap [Start, End]. GetClip
+  stops silently at 200 fragments or 100 MB, as the service does.
+- GetImages without ``SamplingInterval`` samples every 3000 ms; an instant gets
+  the image of the fragment covering it, or ``NO_MEDIA``.
+- Every HLS/DASH session URL carries the same token, :attr:`Service.session_token`.
+- Arguments are validated before the stream's data is looked at, so a bad
+  argument is ``InvalidArgumentException`` even where no fragment exists.
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+"""Long ranges as consecutive MP4 clips, since GetClip silently stops early.
+
+GetClip returns at most 200 fragments or 100 MB of a range and says nothing
+about the rest. A clip's range selects the fragments that *start* within it
+(both ends inclusive), so a plan of fragment groups becomes ranges from each
+group's first start to its last start: consecutive, never overlapping.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from datetime import datetime
+
+from ._models import Fragment
+
+__all__ = [
+    "CLIP_MAX_BYTES",
+    "CLIP_MAX_FRAGMENTS",
+    "ClipTruncationWarning",
+    "clip_ranges",
+    "plan_clips",
+    "warn_if_truncated",
+]
+
+CLIP_MAX_FRAGMENTS = 200
+CLIP_MAX_BYTES = 100 * 1000 * 1000
+
+
+class ClipTruncationWarning(UserWarning):
+    """A GetClip range holds more than the service returns in one clip."""
+
+
+def plan_clips(
+    fragments: Sequence[Fragment], *, max_fragments: int, max_bytes: int
+) -> list[list[Fragment]]:
+    """Cut time-ordered fragments into consecutive groups within both limits.
+
+    A single fragment larger than ``max_bytes`` still gets a group of its own.
+    """
+    groups: list[list[Fragment]] = []
+    group: list[Fragment] = []
+    size = 0
+    for fragment in fragments:
+        if group and (len(group) == max_fragments or size + fragment.size > max_bytes):
+            groups.append(group)
+            group, size = [], 0
+        group.append(fragment)
+        size += fragment.size
+    if group:
+        groups.append(group)
+    return groups
+
+
+def clip_ranges(
+    groups: Sequence[Sequence[Fragment]], timestamp_type: str
+) -> list[tuple[datetime, datetime]]:
+    """Each group's GetClip range: its first fragment's start to its last fragment's start."""
+
+    def start(fragment: Fragment) -> datetime:
+        if timestamp_type == "PRODUCER_TIMESTAMP":
+            return fragment.producer_timestamp
+        return fragment.server_timestamp
+
+    return [(start(group[0]), start(group[-1])) for group in groups]
+
+
+def warn_if_truncated(fragments: Sequence[Fragment]) -> None:
+    """Warn when one GetClip of these fragments is bound to come back cut short."""
+    size = sum(f.size for f in fragments)
+    if len(fragments) > CLIP_MAX_FRAGMENTS or size > CLIP_MAX_BYTES:
+        warnings.warn(
+            f"this range holds {len(fragments)} fragments ({size} bytes); GetClip returns at "
+            f"most {CLIP_MAX_FRAGMENTS} fragments or 100 MB and silently drops the rest: "
+            "use download_clips() for the whole range",
+            ClipTruncationWarning,
+            stacklevel=3,
+        )
