@@ -174,6 +174,27 @@ def test_global_options_before_or_after_the_command(
     assert [r["number"] for r in json.loads(out)] == [f.number for f in cam.fragments]
 
 
+def test_stream_arn_names_the_stream(
+    capsys: pytest.CaptureFixture[str], base: list[str], emulator: Emulator, cam: Any
+) -> None:
+    """``--stream-arn`` is sent as StreamARN in place of a name."""
+    argv = [
+        "fragments",
+        "--stream-arn",
+        cam.arn,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--output",
+        "json",
+    ]
+    status, out, err = run(capsys, *base, *argv)
+    assert status == 0, err
+    assert len(json.loads(out)) == len(cam.fragments)
+    assert last_params(emulator, "ListFragments")["StreamARN"] == cam.arn
+
+
 def test_abbreviated_options_are_refused(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any
 ) -> None:

@@ -41,7 +41,13 @@ _UNKNOWN_OPERATION = (
     b'"message":null},"Version":"1.0"}'
 )
 _WRITE_SIZE = 64 * 1024
-_DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
+_DISCONNECTS = (
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    TimeoutError,
+    socket.timeout,  # not yet TimeoutError on Python 3.9
+)
 
 
 @attrs.frozen
