@@ -26,7 +26,8 @@ from ._errors import (
 )
 from ._join import TrackListChangedError
 from ._media import MediaStream
-from ._models import DownloadResult, Fragment, Image, MediaFragment
+from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
+from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
 from ._throttle import Backoff
 
@@ -40,7 +41,9 @@ __all__ = [
     "DownloadResult",
     "EndpointUnreachableError",
     "Fragment",
+    "FragmentList",
     "FragmentPager",
+    "HLSPlayer",
     "Image",
     "ImagePager",
     "InvalidArgumentError",

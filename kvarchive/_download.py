@@ -6,7 +6,8 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO, Callable, Union
+from datetime import timedelta
+from typing import BinaryIO, Callable, Optional, Union
 
 from ._join import RecordingWriter
 from ._media import MediaStream
@@ -55,7 +56,7 @@ def download_fragments(
             for fragment in stream.iter_fragments():
                 writer.add(fragment.data, fragment.number)
                 advance(len(fragment.data))
-        writer.finish()
+        writer.finish(_span(fragments))
         written = out.tell()
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
 
@@ -67,3 +68,11 @@ def save_stream(stream: MediaStream, path: PathLike, fragment_count: int) -> Dow
             out.write(chunk)
         written = out.tell()
     return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written)
+
+
+def _span(fragments: Sequence[Fragment]) -> Optional[timedelta]:
+    """How long the fragments last on the producer's clock, the clock of their Clusters."""
+    if not fragments:
+        return None
+    first = min(f.producer_timestamp for f in fragments)
+    return max(f.producer_timestamp + f.duration for f in fragments) - first

@@ -10,16 +10,22 @@ fragments' own tags keep the absolute times.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import BinaryIO, Optional
 
 from ._ebml import (
     CLUSTER,
     CUES,
+    DURATION,
     INFO,
     SEEK_HEAD,
     TIMECODE,
+    TIMECODE_SCALE,
     TRACKS,
     UNKNOWN_SIZE,
+    encode_element,
     encode_size,
     read_id,
     read_size,
@@ -32,6 +38,7 @@ __all__ = ["RecordingWriter", "TrackListChangedError"]
 # Info and Tracks are written once; positions in a SeekHead or Cues would be wrong.
 _NOT_COPIED = frozenset({INFO, TRACKS, SEEK_HEAD, CUES})
 _SEGMENT_SIZE_WIDTH = 8
+DEFAULT_TIMECODE_SCALE = 1_000_000  # nanoseconds per tick: Matroska's default
 
 
 class TrackListChangedError(KVArchiveError):
@@ -52,13 +59,19 @@ class TrackListChangedError(KVArchiveError):
 
 
 class RecordingWriter:
-    """Writes fragments, one after another, as one recording into a seekable file."""
+    """Writes fragments, one after another, as one recording into a seekable file.
+
+    Clusters get known sizes and the Segment its final size and Duration, so
+    players can seek and show the length.
+    """
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._tracks: Optional[bytes] = None
         self._segment_data_start = 0
         self._size_field_at = 0
+        self._duration_at: Optional[int] = None
+        self._timecode_scale = DEFAULT_TIMECODE_SCALE
         self._base_timecode: Optional[int] = None
         self.fragments = 0
 
@@ -66,15 +79,7 @@ class RecordingWriter:
         """Append one complete fragment (its Matroska bytes)."""
         parts = split_fragment(data)
         if self._tracks is None:
-            self._tracks = parts.tracks or b""
-            self._out.write(parts.ebml_header)
-            self._out.write(parts.segment_header[: -self._size_width(parts.segment_header)])
-            self._size_field_at = self._out.tell()
-            self._out.write(encode_size(UNKNOWN_SIZE, _SEGMENT_SIZE_WIDTH))
-            self._segment_data_start = self._out.tell()
-            for element in (parts.info, parts.tracks):
-                if element is not None:
-                    self._out.write(element)
+            self._start(parts.ebml_header, parts.segment_header, parts.info, parts.tracks)
         elif (parts.tracks or b"") != self._tracks:
             raise TrackListChangedError(
                 f"the track list changes at fragment {number or self.fragments + 1}: one "
@@ -84,52 +89,107 @@ class RecordingWriter:
             )
         for element_id, element in parts.children:
             if element_id == CLUSTER:
-                self._out.write(self._rebased(element))
+                self._out.write(self._cluster(element))
             elif element_id not in _NOT_COPIED:
                 self._out.write(element)
         self.fragments += 1
 
-    def finish(self) -> None:
-        """Write the Segment's final size, so players know where it ends."""
+    def finish(self, duration: Optional[timedelta] = None) -> None:
+        """Write the Segment's final size, and its ``duration`` if given."""
         if self._tracks is None:
             return
         end = self._out.tell()
         self._out.seek(self._size_field_at)
         self._out.write(encode_size(end - self._segment_data_start, _SEGMENT_SIZE_WIDTH))
+        if duration is not None and self._duration_at is not None:
+            ticks = duration.total_seconds() * 1e9 / self._timecode_scale
+            self._out.seek(self._duration_at)
+            self._out.write(struct.pack(">d", ticks))
         self._out.seek(end)
 
-    @staticmethod
-    def _size_width(header: bytes) -> int:
-        _, id_length = read_id(header, 0)
-        _, size_length = read_size(header, id_length)
-        return size_length
+    def _start(
+        self,
+        ebml_header: bytes,
+        segment_header: bytes,
+        info: Optional[bytes],
+        tracks: Optional[bytes],
+    ) -> None:
+        """Write the header of the recording from the first fragment."""
+        self._tracks = tracks or b""
+        self._out.write(ebml_header)
+        _, id_length = read_id(segment_header, 0)
+        self._out.write(segment_header[:id_length])
+        self._size_field_at = self._out.tell()
+        self._out.write(encode_size(UNKNOWN_SIZE, _SEGMENT_SIZE_WIDTH))
+        self._segment_data_start = self._out.tell()
+        if info is not None:
+            self._out.write(self._info(info))
+        self._out.write(self._tracks)
 
-    def _rebased(self, cluster: bytes) -> bytes:
-        """The Cluster with its Timecode moved so the first Cluster starts at zero.
+    def _info(self, info: bytes) -> bytes:
+        """The Info element with a placeholder Duration, remembering where it goes."""
+        children = []
+        for child_id, child in _children(info):
+            if child_id == TIMECODE_SCALE:
+                scale = int.from_bytes(_payload(child), "big")
+                self._timecode_scale = scale or self._timecode_scale
+            if child_id != DURATION:
+                children.append(child)
+        duration = encode_element(DURATION, struct.pack(">d", 0.0))
+        payload = b"".join(children) + duration
+        element = encode_element(INFO, payload)
+        self._duration_at = self._out.tell() + len(element) - 8
+        return element
 
-        The new value is written in the old field's width, so no size changes.
+    def _cluster(self, cluster: bytes) -> bytes:
+        """The Cluster with a known size and its Timecode rebased to the first Cluster's.
+
+        The new Timecode keeps its field's width, so no other size changes.
         """
-        _, id_length = read_id(cluster, 0)
-        _, size_length = read_size(cluster, id_length)
-        pos = id_length + size_length
-        while pos < len(cluster):
-            child, child_id_length = read_id(cluster, pos)
-            size, child_size_length = read_size(cluster, pos + child_id_length)
-            if child_id_length == 0 or child_size_length == 0 or size == UNKNOWN_SIZE:
-                break
-            start = pos + child_id_length + child_size_length
-            if child == TIMECODE:
-                timecode = int.from_bytes(cluster[start : start + size], "big")
-                if self._base_timecode is None:
-                    self._base_timecode = timecode
-                rebased = timecode - self._base_timecode
-                if rebased < 0:
-                    raise MediaParseError(
-                        "a Cluster's timecode is earlier than the first Cluster's: the "
-                        "fragments are not in producer-time order"
-                    )
-                copy = bytearray(cluster)
-                copy[start : start + size] = rebased.to_bytes(size, "big")
-                return bytes(copy)
-            pos = start + size
-        return cluster
+        payload = bytearray(_payload(cluster))
+        for child_id, child, start in _children_at(payload):
+            if child_id != TIMECODE:
+                continue
+            value_at = start + len(child) - len(_payload(child))
+            width = len(child) - (value_at - start)
+            timecode = int.from_bytes(payload[value_at : value_at + width], "big")
+            if self._base_timecode is None:
+                self._base_timecode = timecode
+            rebased = timecode - self._base_timecode
+            if rebased < 0:
+                raise MediaParseError(
+                    "a Cluster's timecode is earlier than the first Cluster's: the "
+                    "fragments are not in producer-time order"
+                )
+            payload[value_at : value_at + width] = rebased.to_bytes(width, "big")
+            break
+        return encode_element(CLUSTER, bytes(payload), size_width=_SEGMENT_SIZE_WIDTH)
+
+
+def _payload(element: bytes) -> bytes:
+    """An element's payload (to the end of the bytes given, for unknown sizes)."""
+    _, id_length = read_id(element, 0)
+    _, size_length = read_size(element, id_length)
+    return element[id_length + size_length :]
+
+
+def _children_at(payload: bytes | bytearray) -> Iterator[tuple[int, bytes, int]]:
+    """The known-size child elements at the start of a payload: ``(id, bytes, offset)``.
+
+    Stops at the first child it cannot walk (an unknown size, or the end).
+    """
+    pos = 0
+    while pos < len(payload):
+        child_id, id_length = read_id(payload, pos)
+        size, size_length = read_size(payload, pos + id_length)
+        if not id_length or not size_length or size == UNKNOWN_SIZE:
+            return
+        end = pos + id_length + size_length + size
+        yield child_id, bytes(payload[pos:end]), pos
+        pos = end
+
+
+def _children(element: bytes) -> Iterator[tuple[int, bytes]]:
+    """The children of a known-size element: ``(id, bytes)``."""
+    for child_id, child, _ in _children_at(_payload(element)):
+        yield child_id, child

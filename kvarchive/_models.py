@@ -18,7 +18,14 @@ import attrs
 from ._errors import WrongEndpointError
 from ._times import to_utc
 
-__all__ = ["DownloadResult", "Fragment", "Image", "MediaFragment", "fragment_sort_key"]
+__all__ = [
+    "DownloadResult",
+    "Fragment",
+    "FragmentList",
+    "Image",
+    "MediaFragment",
+    "fragment_sort_key",
+]
 
 
 def _size_repr(data: Optional[bytes]) -> str:
@@ -55,6 +62,21 @@ class Fragment:
         return int(self.number)
 
 
+class FragmentList(list[Fragment]):
+    """A plain list of fragments that renders as a table in Jupyter."""
+
+    def to_pandas(self) -> Any:
+        """The fragments as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        from ._notebook import fragments_frame
+
+        return fragments_frame(self)
+
+    def _repr_html_(self) -> str:
+        from ._notebook import FRAGMENT_COLUMNS, fragment_rows, html_table
+
+        return html_table(FRAGMENT_COLUMNS, fragment_rows(self), total=len(self))
+
+
 def fragment_sort_key(timestamp_type: str) -> Any:
     """Order fragments by the selected timestamp, then by number as an integer."""
     if timestamp_type == "PRODUCER_TIMESTAMP":
@@ -89,6 +111,12 @@ class Image:
         except KeyError as exc:
             raise _missing("GetImages", exc) from None
         return cls(timestamp=timestamp, data=data, error=item.get("Error"))
+
+    def _repr_jpeg_(self) -> Optional[bytes]:
+        return self.data if self.data and self.data.startswith(b"\xff\xd8") else None
+
+    def _repr_png_(self) -> Optional[bytes]:
+        return self.data if self.data and self.data.startswith(b"\x89PNG") else None
 
 
 @attrs.frozen

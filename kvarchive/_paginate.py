@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from ._errors import KVArchiveError
-from ._models import Fragment, Image, fragment_sort_key
+from ._models import Fragment, FragmentList, Image, fragment_sort_key
+from ._notebook import (
+    IMAGE_COLUMNS,
+    fragments_frame,
+    html_table,
+    image_rows,
+    images_frame,
+)
 
 __all__ = ["FragmentPager", "ImagePager", "image_windows"]
 
@@ -63,6 +70,17 @@ class FragmentPager:
             return iter(fragments)
         return (f for page in self.pages() for f in page)
 
+    def to_list(self) -> FragmentList:
+        """Every fragment, fetched now, as a list that renders as a table in Jupyter."""
+        return FragmentList(self)
+
+    def to_pandas(self) -> Any:
+        """Every fragment as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        return fragments_frame(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_list()._repr_html_()
+
     def __repr__(self) -> str:
         order = "sorted" if self._sort else "service order"
         return f"<FragmentPager {self._timestamp_type} {order}>"
@@ -99,6 +117,14 @@ class ImagePager:
 
     def __iter__(self) -> Iterator[Image]:
         return (image for page in self.pages() for image in page)
+
+    def to_pandas(self) -> Any:
+        """Every image as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        return images_frame(self)
+
+    def _repr_html_(self) -> str:
+        images = list(self)
+        return html_table(IMAGE_COLUMNS, image_rows(images), total=len(images))
 
     def __repr__(self) -> str:
         return f"<ImagePager {len(self._windows)} window(s)>"

@@ -8,8 +8,9 @@ SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpfu
   ``InvalidArgumentException``; the service answers an unhelpful ``InternalFailure``.
   Fragments are selected by their start timestamp within [Start, End], inclusive,
   and listed in a seeded shuffle (the same query gives the same order).
-- GetClip, HLS and DASH select fragments that overlap [Start, End]. GetClip
-  stops silently at 200 fragments or 100 MB, as the service does.
+- GetClip, HLS and DASH select fragments that start within [Start, End], as
+  the API reference's ClipTimestampRange says. GetClip stops silently at 200
+  fragments or 100 MB, as the service does.
 - GetImages without ``SamplingInterval`` samples every 3000 ms; an instant gets
   the image of the fragment covering it, or ``NO_MEDIA``.
 - Every HLS/DASH session URL carries the same token, :attr:`Service.session_token`.
@@ -370,7 +371,7 @@ class Service:
         chosen: list[FragmentRecord] = []
         total = 0
         # The service silently stops at 200 fragments or 100 MB.
-        for fragment in stream.overlapping(kind, start, end):
+        for fragment in stream.starting_within(kind, start, end):
             if len(chosen) == _CLIP_MAX_FRAGMENTS or (
                 chosen and total + fragment.size > _CLIP_MAX_BYTES
             ):
@@ -486,7 +487,7 @@ class Service:
                 raise _invalid("EndTimestamp is required in ON_DEMAND mode")
             if end - start > _DAY_US:
                 raise _invalid("The time range must be within 24 hours")
-        found = stream.overlapping(kind, start, end if end is not None else 2**62)
+        found = stream.starting_within(kind, start, end if end is not None else 2**62)
         if not found:
             raise ApiError(
                 "ResourceNotFoundException", "No fragments found in the requested time range"

@@ -1,0 +1,119 @@
+"""Jupyter niceties: HTML tables, inline images, data frames and an HLS player.
+
+Nothing here imports IPython: Jupyter looks for the ``_repr_*_`` methods by
+name. pandas is imported only by ``to_pandas`` (``pip install kvarchive[pandas]``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "FRAGMENT_COLUMNS",
+    "IMAGE_COLUMNS",
+    "HLSPlayer",
+    "fragment_rows",
+    "fragments_frame",
+    "html_table",
+    "image_rows",
+    "images_frame",
+]
+
+_MAX_ROWS = 100
+_TOKEN = re.compile(r"(SessionToken=)[^&]+")
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, total: int) -> str:
+    """An HTML table of the first rows, noting how many were left out."""
+    shown = list(rows)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in shown
+    )
+    more = f"<p>... and {total - len(shown)} more</p>" if total > len(shown) else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+FRAGMENT_COLUMNS = ("number", "server_timestamp", "producer_timestamp", "duration", "size")
+IMAGE_COLUMNS = ("timestamp", "error", "bytes")
+
+
+def fragment_rows(fragments: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Table rows for fragments, the first hundred."""
+    return [
+        (
+            f.number,
+            f.server_timestamp.isoformat(),
+            f.producer_timestamp.isoformat(),
+            f.duration,
+            f.size,
+        )
+        for f in fragments[:_MAX_ROWS]
+    ]
+
+
+def image_rows(images: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Table rows for images, the first hundred."""
+    return [
+        (i.timestamp.isoformat(), i.error or "", len(i.data or b"")) for i in images[:_MAX_ROWS]
+    ]
+
+
+def fragments_frame(fragments: Iterable[Any]) -> Any:
+    """A pandas DataFrame of fragments, one row each."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "number": f.number,
+                "server_timestamp": f.server_timestamp,
+                "producer_timestamp": f.producer_timestamp,
+                "duration": f.duration,
+                "size": f.size,
+            }
+            for f in fragments
+        ],
+        columns=list(FRAGMENT_COLUMNS),
+    )
+
+
+def images_frame(images: Iterable[Any]) -> Any:
+    """A pandas DataFrame of images: timestamp, error and the image bytes."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [{"timestamp": i.timestamp, "error": i.error, "data": i.data} for i in images],
+        columns=["timestamp", "error", "data"],
+    )
+
+
+class HLSPlayer:
+    """An HTML5 player for an HLS URL in a notebook (hls.js, or native HLS in Safari).
+
+    Its repr hides the URL's session token; the HTML it renders must carry it.
+    """
+
+    def __init__(self, url: str, *, width: int = 640) -> None:
+        self.url = url
+        self.width = width
+
+    def __repr__(self) -> str:
+        masked = _TOKEN.sub(r"\1***", self.url)
+        return f"HLSPlayer({masked!r})"
+
+    def _repr_html_(self) -> str:
+        source = json.dumps(self.url)
+        element = f"kvarchive-hls-{id(self):x}"
+        return (
+            f'<video id="{element}" controls width="{self.width}"></video>'
+            '<script src="https://cdn.jsdelivr.net/npm/hls.js@1"></script>'
+            f"<script>(function(){{var v=document.getElementById('{element}');"
+            f"var src={source};"
+            "if(window.Hls&&Hls.isSupported()){var h=new Hls();h.loadSource(src);h.attachMedia(v);}"
+            "else{v.src=src;}})();</script>"
+        )
