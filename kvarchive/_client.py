@@ -395,16 +395,19 @@ class ArchivedMediaClient:
         path: Union[str, os.PathLike[str]],
         timestamp_type: str = "SERVER_TIMESTAMP",
         progress: bool = False,
+        concurrency: int = 1,
     ) -> DownloadResult:
-        """Save the fragments of ``[start, end]`` as one MKV file at ``path``.
+        """Save the fragments of ``[start, end]`` as one MKV recording at ``path``.
 
-        Lists the range, fetches the fragments in order and writes through a
-        temporary file renamed on success: a failure never leaves a partial
-        file at ``path``.
+        Lists the range, fetches the fragments (over ``concurrency``
+        connections at once, within the per-stream rate) and writes them in
+        order as one file players read whole, through a temporary file renamed
+        on success: a failure never leaves a partial file at ``path``.
         """
         self._check_open()
         check_stream(stream_name, stream_arn)
         check_range(start, end)
+        workers = check_int(concurrency, "concurrency", 1, 32)
         fragments = list(
             self.list_fragments(
                 stream_name=stream_name,
@@ -422,7 +425,7 @@ class ArchivedMediaClient:
                 stream_name=stream_name, stream_arn=stream_arn, fragments=numbers
             )
 
-        return download_fragments(fragments, media, path, progress=progress)
+        return download_fragments(fragments, media, path, progress=progress, concurrency=workers)
 
     def download_clips(
         self,

@@ -162,3 +162,46 @@ def test_the_file_honours_the_umask(
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("concurrency", [2, 4])
+def test_parallel_download_writes_the_same_file(
+    kv: ArchivedMediaClient, emulator: Emulator, tmp_path: Path, concurrency: int
+) -> None:
+    """Fetching over several connections gives byte for byte the sequential file."""
+    emulator.add_stream("cam", fragment_count=37, start=T0, payload_size=900)
+    sequential, parallel = tmp_path / "one.mkv", tmp_path / "many.mkv"
+    end = T0 + timedelta(minutes=5)
+    kv.download(stream_name="cam", start=T0, end=end, path=sequential)
+    result = kv.download(
+        stream_name="cam", start=T0, end=end, path=parallel, concurrency=concurrency
+    )
+    assert parallel.read_bytes() == sequential.read_bytes()
+    assert result.fragment_count == 37
+    batches = [
+        r.params["Fragments"] for r in emulator.requests if r.operation == "GetMediaForFragmentList"
+    ][1:]
+    assert len(batches) > 1
+    assert [n for batch in batches for n in batch] == [
+        f.number for f in emulator.stream("cam").fragments
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.mkv", "one.mkv"]
+
+
+def test_parallel_download_failure_leaves_nothing(
+    kv: ArchivedMediaClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    """If one batch fails for good, the download raises and leaves no file."""
+    from kvarchive import MediaIncompleteError
+
+    emulator.add_stream("cam", fragment_count=20, start=T0, payload_size=900)
+    emulator.cut_next("GetMediaForFragmentList", 50, count=100)
+    with pytest.raises(MediaIncompleteError):
+        kv.download(
+            stream_name="cam",
+            start=T0,
+            end=T0 + timedelta(minutes=5),
+            path=tmp_path / "x.mkv",
+            concurrency=3,
+        )
+    assert list(tmp_path.iterdir()) == []
