@@ -143,6 +143,9 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     sub = command("download", _download, "Save the fragments of a time range as one MKV file.")
     time_range(sub)
     outfile(sub, "FILE", "the MKV file to write")
+    sub.add_argument(
+        "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
+    )
 
     sub = command("demo", None, "Run every command against a local emulator: no AWS needed.")
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
@@ -309,6 +312,7 @@ def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         path=args.outfile,
         timestamp_type=args.timestamp_type,
         progress=sys.stderr.isatty(),
+        concurrency=args.concurrency,
     )
     print(f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes")
 

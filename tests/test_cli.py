@@ -560,6 +560,17 @@ def test_download_writes_one_mkv_and_reports_it(
     assert out.strip().split("\t") == [str(target), "10 fragments", f"{len(data)} bytes"]
 
 
+def test_download_with_concurrency_writes_the_same_file(
+    capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
+) -> None:
+    """``--concurrency 3`` writes the same recording as one connection does."""
+    one, three = tmp_path / "one.mkv", tmp_path / "three.mkv"
+    common = ["download", "--stream-name", "cam", "--start", START, "--end", END]
+    assert run(capsys, *base, *common, "-o", str(one))[0] == 0
+    assert run(capsys, *base, *common, "-o", str(three), "--concurrency", "3")[0] == 0
+    assert three.read_bytes() == one.read_bytes()
+
+
 def test_download_of_an_empty_range_exits_1(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
 ) -> None:
