@@ -8,9 +8,7 @@ only, skips frame payloads by counting, buffers nothing but element headers and
 the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
-:func:`iter_frames` and :func:`split_fragment` read one fragment held in memory,
-with the same validation: frames with their timestamps, and the parts a writer
-needs to join many fragments into one playable file.
+``kvarchive._frames`` reads fragments held in memory with the same checks.
 """
 
 from __future__ import annotations
@@ -24,14 +22,12 @@ import attrs
 
 from kvarchive._ebml import (
     ATTACHMENTS,
-    BLOCK,
     BLOCK_GROUP,
     CHAPTERS,
     CLUSTER,
     CUES,
     EBML,
     INFO,
-    REFERENCE_BLOCK,
     SEEK_HEAD,
     SEGMENT,
     SIMPLE_BLOCK,
@@ -51,12 +47,15 @@ from kvarchive._errors import MediaParseError, ServiceError, service_error
 
 __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
+    "DEFAULT_TIMECODE_SCALE",
+    "Buffer",
     "FragmentInfo",
-    "FragmentParts",
     "FragmentScanner",
-    "Frame",
-    "iter_frames",
-    "split_fragment",
+    "children",
+    "name_of",
+    "read_timecode_scale",
+    "read_uint",
+    "scan_elements",
 ]
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -112,7 +111,7 @@ _ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_E
 _EPOCH_SECONDS = re.compile(r"(\d+)(?:\.(\d*))?", re.ASCII)
 
 
-def _name(element_id: int) -> str:
+def name_of(element_id: int) -> str:
     return _NAMES.get(element_id, f"element 0x{element_id:X}")
 
 
@@ -353,10 +352,10 @@ class FragmentScanner:
             return MediaParseError("truncated element header", at - len(self._pending))
         if self._skip or self._collect is not None:
             element_id, start = self._element
-            return MediaParseError(f"truncated {_name(element_id)}", start)
+            return MediaParseError(f"truncated {name_of(element_id)}", start)
         for element_id, start, end in self._stack:
             if end is not None and end != at:
-                return MediaParseError(f"truncated {_name(element_id)}", start)
+                return MediaParseError(f"truncated {name_of(element_id)}", start)
         if self._fragment is not None and not self._fragment.segment:
             return MediaParseError("truncated fragment: no Segment", self._fragment.start)
         return None
@@ -399,7 +398,7 @@ class FragmentScanner:
         for _, _, limit in reversed(stack):
             if limit is not None:
                 if start + header > limit or (end is not None and end > limit):
-                    raise MediaParseError(f"{_name(element_id)} overruns its parent", start)
+                    raise MediaParseError(f"{name_of(element_id)} overruns its parent", start)
                 break
         # An unknown-size element ends at the first element that cannot be its child.
         while stack:
@@ -410,7 +409,7 @@ class FragmentScanner:
                 break
             if parent_end is not None:
                 raise MediaParseError(
-                    f"{_name(element_id)} inside a {_name(parent)} of known size", start
+                    f"{name_of(element_id)} inside a {name_of(parent)} of known size", start
                 )
             stack.pop()
         depth = len(stack)
@@ -419,7 +418,7 @@ class FragmentScanner:
         elif element_id == SEGMENT:
             raise MediaParseError("Segment inside a Segment", start)
         elif end is None and element_id != CLUSTER:
-            raise MediaParseError(f"{_name(element_id)} of unknown size", start)
+            raise MediaParseError(f"{name_of(element_id)} of unknown size", start)
         if self._listener is not None:
             self._listener(depth, element_id, start, header, size)
         if depth == 0:
@@ -455,14 +454,14 @@ class FragmentScanner:
             self._skip = size
             self._element = (EBML, start)
         elif fragment is None:
-            raise MediaParseError(f"expected an EBML header, found {_name(element_id)}", start)
+            raise MediaParseError(f"expected an EBML header, found {name_of(element_id)}", start)
         elif element_id == SEGMENT and not fragment.segment:
             fragment.segment = True
             self._stack.append((SEGMENT, start, end))
         elif not fragment.segment:
-            raise MediaParseError(f"expected a Segment, found {_name(element_id)}", start)
+            raise MediaParseError(f"expected a Segment, found {name_of(element_id)}", start)
         else:
-            raise MediaParseError(f"{_name(element_id)} after the Segment", start)
+            raise MediaParseError(f"{name_of(element_id)} after the Segment", start)
 
     def _count_metadata(self, size: int, start: int) -> None:
         assert self._fragment is not None
@@ -493,7 +492,7 @@ class FragmentScanner:
         elif element_id == TRACKS:
             fragment.tracks = data
         else:
-            fragment.timecode_scale = _read_timecode_scale(data, 0, len(data), self._collect_base)
+            fragment.timecode_scale = read_timecode_scale(data, 0, len(data), self._collect_base)
 
 
 def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
@@ -513,13 +512,13 @@ def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int
     try:
         size, size_length = read_size(data, pos + id_length)
     except ValueError:
-        raise MediaParseError(f"invalid size of {_name(element_id)}", start) from None
+        raise MediaParseError(f"invalid size of {name_of(element_id)}", start) from None
     if not size_length:
         return None
     return element_id, size, id_length + size_length
 
 
-def _children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[int, int, int]]:
+def children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[int, int, int]]:
     """``(ID, payload start, payload end)`` of each element in ``data[start:end]``.
 
     Every one must have a known size and fit; ``base`` is the body offset of ``data[0]``.
@@ -531,10 +530,10 @@ def _children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[i
             raise MediaParseError("element header overruns its parent", base + pos)
         element_id, size, header = parsed
         if size == UNKNOWN_SIZE:
-            raise MediaParseError(f"{_name(element_id)} of unknown size", base + pos)
+            raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
         payload = pos + header
         if payload + size > end:
-            raise MediaParseError(f"{_name(element_id)} overruns its parent", base + pos)
+            raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
         yield element_id, payload, payload + size
         pos = payload + size
 
@@ -544,18 +543,18 @@ def _text(data: Buffer) -> str:
     return bytes(data).rstrip(b"\0").decode("utf-8", errors="replace")
 
 
-def _read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
+def read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
     if end - start > 8:
         raise MediaParseError("unsigned integer longer than 8 bytes", offset)
     return int.from_bytes(data[start:end], "big")
 
 
-def _read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
+def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
     """The TimecodeScale of an Info payload (nanoseconds per timecode unit)."""
     scale = DEFAULT_TIMECODE_SCALE
-    for element_id, payload, payload_end in _children(data, start, end, base):
+    for element_id, payload, payload_end in children(data, start, end, base):
         if element_id == TIMECODE_SCALE:
-            scale = _read_uint(data, payload, payload_end, base + payload)
+            scale = read_uint(data, payload, payload_end, base + payload)
             if not scale:
                 raise MediaParseError("TimecodeScale of zero", base + payload)
     return scale
@@ -567,13 +566,13 @@ def _read_tags(
     """Add every SimpleTag (nested ones too) under Tags, Tag or SimpleTag children to ``out``."""
     if depth > _MAX_TAG_NESTING:
         raise MediaParseError("tags nested too deeply", base + start)
-    for element_id, payload, payload_end in _children(data, start, end, base):
+    for element_id, payload, payload_end in children(data, start, end, base):
         if element_id == TAG:
             _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
         elif element_id == SIMPLE_TAG:
             name: Optional[str] = None
             value: Optional[str] = None
-            for child_id, child, child_end in _children(data, payload, payload_end, base):
+            for child_id, child, child_end in children(data, payload, payload_end, base):
                 if child_id == TAG_NAME:
                     name = _text(data[child:child_end])
                 elif child_id == TAG_STRING:
@@ -583,7 +582,7 @@ def _read_tags(
                 out[name] = value
 
 
-def _scan(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:
+def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:
     """Every element header the scanner saw in ``data``, and the fragments it found."""
     events: list[tuple[int, int, int, int, int]] = []
 
@@ -595,171 +594,3 @@ def _scan(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[Fragm
     fragments = scanner.feed(data)
     fragments += scanner.finish()
     return events, fragments
-
-
-@attrs.frozen
-class Frame:
-    """One frame (a SimpleBlock or a BlockGroup's Block) of a fragment.
-
-    ``time_ns`` is (Cluster Timecode + the block's relative timecode) times
-    TimecodeScale: nanoseconds from the Segment's time origin, which KVS sets
-    to the Unix epoch (producer time). ``keyframe`` is the SimpleBlock flag, or
-    for a Block the absence of a ReferenceBlock. Laced blocks are not split:
-    ``data`` is then the whole laced payload, lace sizes included, and
-    ``laced`` is True.
-    """
-
-    track: int
-    time_ns: int
-    keyframe: bool
-    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
-    laced: bool = False
-
-    @property
-    def timestamp(self) -> timedelta:
-        """``time_ns`` as a timedelta (whole microseconds, rounded down)."""
-        return timedelta(microseconds=self.time_ns // 1000)
-
-    @property
-    def utc_time(self) -> datetime:
-        """``timestamp`` after the Unix epoch, as an aware UTC datetime (KVS producer time)."""
-        return _EPOCH + self.timestamp
-
-
-def _frame(
-    data: bytes,
-    start: int,
-    end: int,
-    *,
-    offset: int,
-    cluster_time: Optional[int],
-    scale: int,
-    keyframe: Optional[bool] = None,
-) -> Frame:
-    """The Frame of a (Simple)Block payload ``data[start:end]``; ``offset`` for errors."""
-    if cluster_time is None:
-        raise MediaParseError("block before the Cluster's Timecode", offset)
-    try:
-        track, width = read_size(data, start)
-    except ValueError:
-        raise MediaParseError("invalid track number in a block", offset) from None
-    body = start + width + 3
-    if not width or track == UNKNOWN_SIZE or body > end:
-        raise MediaParseError("block too short", offset)
-    relative = int.from_bytes(data[start + width : start + width + 2], "big", signed=True)
-    flags = data[start + width + 2]
-    return Frame(
-        track,
-        (cluster_time + relative) * scale,
-        bool(flags & 0x80) if keyframe is None else keyframe,
-        data[body:end],
-        laced=bool(flags & 0x06),
-    )
-
-
-def iter_frames(fragment: Buffer) -> Iterator[Frame]:
-    """Yield the frames of fragments held in memory, in stream order.
-
-    The whole input is validated (as by :class:`FragmentScanner`) before the
-    first frame, so malformed or truncated input raises MediaParseError at once.
-    """
-    data = bytes(fragment)
-    events, _ = _scan(data)
-    scale = DEFAULT_TIMECODE_SCALE
-    cluster_time: Optional[int] = None
-    for depth, element_id, start, header, size in events:
-        payload, end = start + header, start + header + size
-        if depth == 0 and element_id == EBML:
-            scale = DEFAULT_TIMECODE_SCALE
-        elif depth == 1 and element_id == INFO:
-            scale = _read_timecode_scale(data, payload, end, 0)
-        elif depth == 1 and element_id == CLUSTER:
-            cluster_time = None
-        elif depth == 2 and element_id == TIMECODE:
-            cluster_time = _read_uint(data, payload, end, start)
-        elif depth == 2 and element_id == SIMPLE_BLOCK:
-            yield _frame(data, payload, end, offset=start, cluster_time=cluster_time, scale=scale)
-        elif depth == 2 and element_id == BLOCK_GROUP:
-            block: Optional[tuple[int, int]] = None
-            referenced = False
-            for child_id, child, child_end in _children(data, payload, end, 0):
-                if child_id == BLOCK:
-                    block = (child, child_end)
-                elif child_id == REFERENCE_BLOCK:
-                    referenced = True
-            if block is None:
-                raise MediaParseError("BlockGroup without a Block", start)
-            yield _frame(
-                data,
-                *block,
-                offset=start,
-                cluster_time=cluster_time,
-                scale=scale,
-                keyframe=not referenced,
-            )
-
-
-def _parts_repr(children: tuple[tuple[int, bytes], ...]) -> str:
-    return "(" + ", ".join(f"{_name(i)} <{len(b)} bytes>" for i, b in children) + ")"
-
-
-@attrs.frozen
-class FragmentParts:
-    """One fragment cut into the pieces a writer of a single playable file needs.
-
-    ``ebml_header`` is the whole EBML header element, ``segment_header`` the
-    Segment's ID and size field as found, ``children`` every element of the
-    Segment as ``(ID, bytes)`` in order. ``to_bytes()`` gives back the input.
-    """
-
-    ebml_header: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
-    segment_header: bytes
-    children: tuple[tuple[int, bytes], ...] = attrs.field(repr=_parts_repr)
-
-    def _child(self, element_id: int) -> Optional[bytes]:
-        return next((data for i, data in self.children if i == element_id), None)
-
-    @property
-    def info(self) -> Optional[bytes]:
-        """The Info element (bytes), or None."""
-        return self._child(INFO)
-
-    @property
-    def tracks(self) -> Optional[bytes]:
-        """The Tracks element (bytes), or None."""
-        return self._child(TRACKS)
-
-    @property
-    def body(self) -> list[bytes]:
-        """Every child of the Segment but Info and Tracks (Tags, Clusters, ...), in order.
-
-        A SeekHead or Cues (KVS writes neither) hold positions that do not
-        survive joining; filter ``children`` by ID to drop them.
-        """
-        return [data for i, data in self.children if i not in (INFO, TRACKS)]
-
-    def to_bytes(self) -> bytes:
-        """The fragment's bytes, reassembled."""
-        return self.ebml_header + self.segment_header + b"".join(d for _, d in self.children)
-
-
-def split_fragment(fragment: Buffer) -> FragmentParts:
-    """Cut one complete fragment (a Matroska document) into its parts.
-
-    Raises MediaParseError if the input is malformed, truncated, or not
-    exactly one fragment.
-    """
-    data = bytes(fragment)
-    events, fragments = _scan(data)
-    if len(fragments) != 1:
-        where = fragments[1].start if len(fragments) > 1 else 0
-        raise MediaParseError(f"expected one fragment, found {len(fragments)}", where)
-    tops = [event for event in events if event[0] == 0]
-    (_, _, ebml, ebml_header, ebml_size), (_, _, segment, segment_header, _) = tops
-    starts = [(element_id, start) for depth, element_id, start, _, _ in events if depth == 1]
-    ends = [start for _, start in starts[1:]] + [len(data)]
-    return FragmentParts(
-        data[ebml : ebml + ebml_header + ebml_size],
-        data[segment : segment + segment_header],
-        tuple((i, data[start:end]) for (i, start), end in zip(starts, ends)),
-    )

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from kvarchive import ArchivedMediaClient, KVArchiveError, TrackListChangedError
+from kvarchive._frames import iter_frames
 from kvarchive._join import RecordingWriter
-from kvarchive._mkv import FragmentScanner, iter_frames
+from kvarchive._mkv import FragmentScanner
 from kvarchive.testing import Emulator, synthetic_fragment
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
