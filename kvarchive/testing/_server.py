@@ -62,6 +62,9 @@ class RecordedRequest:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK add 40 ms to every answer.
+    disable_nagle_algorithm = True
     server: EndpointServer
     # Idle keep-alive connections end on their own after this long.
     timeout = 120
