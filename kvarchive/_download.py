@@ -22,9 +22,9 @@ __all__ = ["atomic_file", "download_fragments", "save_stream"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-# A parallel download cuts the range into about this many batches per connection
-# (so a slow batch does not hold the others up), each at most one request long.
-_BATCHES_PER_WORKER = 4
+# A parallel download gives each connection one contiguous batch (at most one
+# request long): with GetMediaForFragmentList held to 5 calls/s per stream,
+# fewer, longer calls keep every connection busy.
 _MAX_BATCH = 1000
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
@@ -105,7 +105,7 @@ def _parallel_fragments(
 
     At most ``2 * concurrency`` batches are fetched or waiting at any time.
     """
-    size = max(1, min(_MAX_BATCH, -(-len(fragments) // (concurrency * _BATCHES_PER_WORKER))))
+    size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
     batches = [list(fragments[i : i + size]) for i in range(0, len(fragments), size)]
     pending: deque[Future[BinaryIO]] = deque()
     with ThreadPoolExecutor(concurrency, thread_name_prefix="kvarchive-download") as pool:

@@ -8,9 +8,11 @@ instead of being throttled by the service.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Callable
 
@@ -49,10 +51,12 @@ class Backoff:
 
 
 class RateLimiter:
-    """Spaces calls with the same key at least ``1/rate`` seconds apart.
+    """Keeps each key to at most ``rate`` calls in any window of one second.
 
-    Callers reserve the next free slot under a lock and sleep outside it, so
-    waiting threads are served in arrival order without holding anything.
+    A sliding window rather than even spacing: a few threads may start at
+    once (parallel downloads), yet no second ever holds more calls than the
+    service's per-stream rate. Callers reserve a slot under a lock and sleep
+    outside it, so waiting threads are served in arrival order.
     """
 
     def __init__(
@@ -62,21 +66,25 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._intervals = {op: 1.0 / rate for op, rate in rates.items() if rate > 0}
-        self._next_free: dict[tuple[Hashable, str], float] = {}
+        # (calls, window seconds): 5/s is 5 per second; 0.5/s is 1 per two seconds.
+        self._limits = {
+            op: (math.ceil(rate), math.ceil(rate) / rate) for op, rate in rates.items() if rate > 0
+        }
+        self._recent: dict[tuple[Hashable, str], deque[float]] = {}
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
 
     def wait(self, stream: Hashable, operation: str) -> None:
         """Block until ``operation`` on ``stream`` may be called."""
-        interval = self._intervals.get(operation)
-        if interval is None:
+        limit = self._limits.get(operation)
+        if limit is None:
             return
-        key = (stream, operation)
+        calls, window = limit
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_free.get(key, now))
-            self._next_free[key] = slot + interval
+            recent = self._recent.setdefault((stream, operation), deque(maxlen=calls))
+            slot = now if len(recent) < calls else max(now, recent[0] + window)
+            recent.append(slot)
         if slot > now:
             self._sleep(slot - now)
