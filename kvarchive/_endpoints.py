@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from ._errors import ValidationError
+from ._fastpages import register_fast_pages
 from ._validate import StreamRef
 
 __all__ = ["Clients", "EndpointCache"]
@@ -76,6 +77,7 @@ class Clients:
             client = self._data.get(url)
             if client is None:
                 client = self._data[url] = self._create("kinesis-video-archived-media", url)
+                register_fast_pages(client)
             return client
 
     def close(self) -> None:

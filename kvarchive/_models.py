@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any, Optional, Union
 import attrs
 
 from ._errors import WrongEndpointError
-from ._times import to_utc
+from ._times import from_epoch, to_utc
 
 __all__ = [
     "DownloadResult",
@@ -26,6 +27,19 @@ __all__ = [
     "MediaFragment",
     "fragment_sort_key",
 ]
+
+
+def _utc(value: Union[datetime, int, float]) -> datetime:
+    """A response timestamp as an aware UTC datetime: botocore's datetime or epoch seconds."""
+    if isinstance(value, datetime):
+        return to_utc(value)
+    return from_epoch(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _milliseconds(value: int) -> timedelta:
+    # Fragments mostly share a handful of durations: one object each saves memory.
+    return timedelta(milliseconds=value)
 
 
 def _size_repr(data: Optional[bytes]) -> str:
@@ -49,9 +63,9 @@ class Fragment:
             return cls(
                 number=item["FragmentNumber"],
                 size=item["FragmentSizeInBytes"],
-                producer_timestamp=to_utc(item["ProducerTimestamp"]),
-                server_timestamp=to_utc(item["ServerTimestamp"]),
-                duration=timedelta(milliseconds=item["FragmentLengthInMilliseconds"]),
+                producer_timestamp=_utc(item["ProducerTimestamp"]),
+                server_timestamp=_utc(item["ServerTimestamp"]),
+                duration=_milliseconds(item["FragmentLengthInMilliseconds"]),
             )
         except KeyError as exc:
             raise _missing("ListFragments", exc) from None
