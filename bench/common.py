@@ -279,9 +279,7 @@ def target_row(
     """A row judged against ``ratio op limit``."""
     target = f"{ratio_text}{op} {limit_text or format(limit, 'g')}"
     status = judge(ratio, op, limit)
-    return Row(
-        figure, name, kv, raw, unit, ratio, target, status, n, raw_label, note, ratio_format
-    )
+    return Row(figure, name, kv, raw, unit, ratio, target, status, n, raw_label, note, ratio_format)
 
 
 # -- machine -----------------------------------------------------------------------------

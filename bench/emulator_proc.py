@@ -14,8 +14,7 @@ import json
 import sys
 from typing import Any
 
-from kvarchive.testing import Emulator
-from kvarchive.testing import _operations
+from kvarchive.testing import Emulator, _operations
 
 # The emulator lists a range by reshuffling the whole range on every
 # ListFragments page (O(range) per page: ~80 ms a page at 100,000 fragments),

@@ -2,8 +2,8 @@
 
 GetMediaForFragmentList has no byte ranges, but its fragment list is a
 natural resume point: after a drop, ask again for the fragments not yet
-complete, skip the bytes of the first one the reader already has (checking
-they are the same), and go on. A close-delimited body that is cut looks like
+complete, skip the bytes of the first one the reader already has (checking that
+the last few KiB of them are the same), and go on. A close-delimited body that is cut looks like
 a clean end, so the end of every body is checked against the Matroska
 structure and the number of fragments asked for.
 """
@@ -11,7 +11,6 @@ structure and the number of fragments asked for.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import deque
 from typing import Callable, Optional
 
@@ -25,6 +24,9 @@ log = logging.getLogger("kvarchive")
 # A read that fails loses what it had received, so reads are capped to keep a
 # drop from costing more than this much of an already delivered fragment.
 _MAX_READ = 256 * 1024
+# After a resume, this much of what the reader already had is compared with the
+# new answer: enough to catch a different fragment, at no cost per byte read.
+_CHECKED_TAIL = 4096
 
 BatchOpener = Callable[[list[str]], "tuple[object, str]"]
 """Request the media of some fragments: the streaming body and its content type."""
@@ -54,9 +56,9 @@ class FragmentListBody:
         self._body: Optional[object] = None
         self._requested_end = 0  # index past the last fragment of the request in progress
         self._fragment_base = 0  # body offset where the fragment in progress began
-        self._partial_crc = 0  # CRC-32 of the bytes delivered of the fragment in progress
+        self._partial_tail = b""  # the last bytes delivered of the fragment in progress
         self._skip = 0  # bytes of a resumed answer the reader already has
-        self._skip_crc = 0
+        self._skipped_tail = b""
         self._stalls = 0
         self._progress_mark = 0
         self.collected: Optional[deque[tuple[FragmentInfo, str]]] = None
@@ -142,7 +144,7 @@ class FragmentListBody:
             first_missing,
         )
         self._skip = self._scanner.offset - self._fragment_base
-        self._skip_crc = 0
+        self._skipped_tail = b""
         try:
             self._request(done)
         except EndpointUnreachableError as exc:
@@ -151,11 +153,11 @@ class FragmentListBody:
     # -- bytes -------------------------------------------------------------------------
 
     def _skip_delivered(self, data: bytes) -> bytes:
-        """Drop the start of a resumed answer that the reader already has, checking it."""
+        """Drop the start of a resumed answer that the reader already has, checking its end."""
         count = min(self._skip, len(data))
-        self._skip_crc = zlib.crc32(memoryview(data)[:count], self._skip_crc)
+        self._skipped_tail = _tail(self._skipped_tail, data[:count])
         self._skip -= count
-        if not self._skip and self._skip_crc != self._partial_crc:
+        if not self._skip and self._skipped_tail != self._partial_tail:
             first = self._numbers[self._scanner.completed]
             raise MediaIncompleteError(
                 f"after resuming, the service sent different bytes for fragment {first}",
@@ -164,22 +166,29 @@ class FragmentListBody:
         return data[count:]
 
     def _deliver(self, data: bytes) -> None:
-        """Account for bytes handed to the reader: fragment boundaries and the partial CRC."""
+        """Account for bytes handed to the reader: fragment boundaries and the checked tail."""
         chunk_start = self._scanner.offset
         index = self._scanner.completed
         infos = self._scanner.feed(data)
         if infos:
             self._fragment_base = infos[-1].end
-            self._partial_crc = zlib.crc32(memoryview(data)[self._fragment_base - chunk_start :])
+            self._partial_tail = _tail(b"", data[self._fragment_base - chunk_start :])
             for offset, info in enumerate(infos):
                 self._completed(info, index + offset)
         else:
-            self._partial_crc = zlib.crc32(data, self._partial_crc)
+            self._partial_tail = _tail(self._partial_tail, data)
 
     def _completed(self, info: FragmentInfo, index: int) -> None:
         if self.collected is not None:
             requested = self._numbers[index] if index < len(self._numbers) else ""
             self.collected.append((info, requested))
+
+
+def _tail(kept: bytes, data: bytes) -> bytes:
+    """The last ``_CHECKED_TAIL`` bytes of ``kept + data``, without copying all of ``data``."""
+    if len(data) >= _CHECKED_TAIL:
+        return data[-_CHECKED_TAIL:]
+    return (kept + data)[-_CHECKED_TAIL:]
 
 
 def is_connection_error(exc: BaseException) -> bool:
