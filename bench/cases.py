@@ -92,7 +92,7 @@ QUICK = Sizes(
     memory_reps=1,
     list_count=20_000,
     list_reps=3,
-    import_reps=10,
+    import_reps=5,
     download_fragments=256,
     download_payload=256 * 1024,
     download_bandwidth=8 * MB,
@@ -743,7 +743,7 @@ def figure7_download(ctx: Context) -> list[Row]:
     size_text = f"{stream.total_size / MIB:.0f} MiB"
     ctx.note(
         "7",
-        f"emulator capped at {cap}; {stream.count} fragments of {size_text}; the first row uses "
+        f"emulator capped at {cap}; {stream.count} fragments, {size_text}; the first row uses "
         "the default client (rate limiter on: GetMediaForFragmentList paced to 5 calls/s per "
         "stream), the second rate_limit=False",
     )

@@ -320,28 +320,26 @@ class ArchivedMediaClient:
         """
         self._check_open()
         stream = check_stream(stream_name, stream_arn)
-        params = _session_params(playback_mode, start, end, timestamp_type, expires)
-        if "FragmentSelector" in params:
-            params["HLSFragmentSelector"] = params.pop("FragmentSelector")
+        params = _session_params(
+            "HLS",
+            playback_mode=playback_mode,
+            start=start,
+            end=end,
+            timestamp_type=timestamp_type,
+            expires=expires,
+            display_fragment_timestamp=display_fragment_timestamp,
+        )
         params["ContainerFormat"] = check_choice(
             container_format, "container_format", ("FRAGMENTED_MP4", "MPEG_TS")
         )
         params["DiscontinuityMode"] = check_choice(
             discontinuity_mode, "discontinuity_mode", ("ALWAYS", "NEVER", "ON_DISCONTINUITY")
         )
-        params["DisplayFragmentTimestamp"] = check_choice(
-            display_fragment_timestamp, "display_fragment_timestamp", ALWAYS_NEVER
-        )
         if max_media_playlist_fragment_results is not None:
             params["MaxMediaPlaylistFragmentResults"] = check_int(
                 max_media_playlist_fragment_results, "max_media_playlist_fragment_results", 1, 5000
             )
-        response = self._caller.data(
-            "GET_HLS_STREAMING_SESSION_URL", "GetHLSStreamingSessionURL", stream, params
-        )
-        return self._caller.field(  # type: ignore[no-any-return]
-            response, "HLSStreamingSessionURL", "GetHLSStreamingSessionURL"
-        )
+        return self._session_url("HLS", stream, params)
 
     def get_dash_streaming_session_url(
         self,
@@ -363,11 +361,14 @@ class ArchivedMediaClient:
         """
         self._check_open()
         stream = check_stream(stream_name, stream_arn)
-        params = _session_params(playback_mode, start, end, timestamp_type, expires)
-        if "FragmentSelector" in params:
-            params["DASHFragmentSelector"] = params.pop("FragmentSelector")
-        params["DisplayFragmentTimestamp"] = check_choice(
-            display_fragment_timestamp, "display_fragment_timestamp", ALWAYS_NEVER
+        params = _session_params(
+            "DASH",
+            playback_mode=playback_mode,
+            start=start,
+            end=end,
+            timestamp_type=timestamp_type,
+            expires=expires,
+            display_fragment_timestamp=display_fragment_timestamp,
         )
         params["DisplayFragmentNumber"] = check_choice(
             display_fragment_number, "display_fragment_number", ALWAYS_NEVER
@@ -376,12 +377,13 @@ class ArchivedMediaClient:
             params["MaxManifestFragmentResults"] = check_int(
                 max_manifest_fragment_results, "max_manifest_fragment_results", 1, 5000
             )
-        response = self._caller.data(
-            "GET_DASH_STREAMING_SESSION_URL", "GetDASHStreamingSessionURL", stream, params
-        )
-        return self._caller.field(  # type: ignore[no-any-return]
-            response, "DASHStreamingSessionURL", "GetDASHStreamingSessionURL"
-        )
+        return self._session_url("DASH", stream, params)
+
+    def _session_url(self, kind: str, stream: StreamRef, params: dict[str, Any]) -> str:
+        """Call Get{kind}StreamingSessionURL and return the URL."""
+        operation = f"Get{kind}StreamingSessionURL"
+        response = self._caller.data(f"GET_{kind}_STREAMING_SESSION_URL", operation, stream, params)
+        return str(self._caller.field(response, f"{kind}StreamingSessionURL", operation))
 
     # -- download --------------------------------------------------------------------
 
@@ -487,17 +489,23 @@ class ArchivedMediaClient:
 
 
 def _session_params(
+    kind: str,
+    *,
     playback_mode: str,
     start: Optional[TimeLike],
     end: Optional[TimeLike],
     timestamp_type: str,
     expires: int,
+    display_fragment_timestamp: str,
 ) -> dict[str, Any]:
     """Checked parameters shared by the HLS and DASH session calls."""
     mode = check_choice(playback_mode, "playback_mode", PLAYBACK_MODES)
     params: dict[str, Any] = {
         "PlaybackMode": mode,
         "Expires": check_int(expires, "expires", 300, 43200),
+        "DisplayFragmentTimestamp": check_choice(
+            display_fragment_timestamp, "display_fragment_timestamp", ALWAYS_NEVER
+        ),
     }
     selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
     if mode == "LIVE":
@@ -514,7 +522,7 @@ def _session_params(
     else:
         first, last = check_range(start, end, longest=_MAX_SESSION_SPAN)
         time_range = {"StartTimestamp": first, "EndTimestamp": last}
-    params["FragmentSelector"] = {
+    params[f"{kind}FragmentSelector"] = {
         "FragmentSelectorType": selector_type,
         "TimestampRange": time_range,
     }
