@@ -66,7 +66,7 @@ class EmulatorProcess:
         hello = self._reply()
         self.endpoint_url: str = hello["endpoint_url"]
         self.data_endpoint_url: str = hello["data_endpoint_url"]
-        self.memo_shuffle: bool = hello["memo_shuffle"]
+        self.patched: bool = hello["patched"]
 
     def _reply(self) -> dict[str, Any]:
         assert self._proc.stdout is not None
@@ -95,6 +95,15 @@ class EmulatorProcess:
             total_size=info["total_size"],
             numbers=info.get("numbers", []),
         )
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the emulator process has used so far (0.0 where /proc is missing)."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def bandwidth(self, bytes_per_second: Optional[int]) -> None:
         """``Emulator.bandwidth``: cap each connection's body rate (None lifts it)."""
@@ -129,11 +138,13 @@ def from_ms(ms: int) -> datetime:
 
 
 class Timing(NamedTuple):
-    """One measured run: wall seconds, CPU seconds of this process, and units of work."""
+    """One measured run: wall seconds, CPU seconds of this process, units of work done,
+    and CPU seconds of the emulator process meanwhile (0.0 when not measured)."""
 
     wall: float
     cpu: float
     units: float
+    server_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -146,23 +157,30 @@ class Timing(NamedTuple):
         return self.units / self.cpu if self.cpu > 0 else float("inf")
 
 
-def timed(fn: Callable[[], float]) -> Timing:
+def timed(fn: Callable[[], float], server_cpu: Optional[Callable[[], float]] = None) -> Timing:
     """Run ``fn`` once (after a collection) and time it; ``fn`` returns its units of work."""
     gc.collect()
+    server = server_cpu() if server_cpu else 0.0
     cpu = time.process_time()
     start = time.perf_counter()
     units = fn()
     wall = time.perf_counter() - start
-    return Timing(wall, time.process_time() - cpu, units)
+    cpu = time.process_time() - cpu
+    server = server_cpu() - server if server_cpu else 0.0
+    return Timing(wall, cpu, units, server)
 
 
-def interleave(sides: Mapping[str, Callable[[], float]], reps: int) -> dict[str, list[Timing]]:
+def interleave(
+    sides: Mapping[str, Callable[[], float]],
+    reps: int,
+    server_cpu: Optional[Callable[[], float]] = None,
+) -> dict[str, list[Timing]]:
     """Time each side once per repetition, in turn (A B C, C B A, ...) to cancel drift."""
     names = list(sides)
     results: dict[str, list[Timing]] = {name: [] for name in names}
     for rep in range(reps):
         for name in names if rep % 2 == 0 else reversed(names):
-            results[name].append(timed(sides[name]))
+            results[name].append(timed(sides[name], server_cpu))
     return results
 
 

@@ -53,3 +53,14 @@ def test_errors_module_reexports_the_same_classes() -> None:
     """kvarchive.errors.X and kvarchive.X are the same class."""
     for name in errors.__all__:
         assert getattr(errors, name) is getattr(kvarchive, name)
+
+
+def test_import_is_light() -> None:
+    """`import kvarchive` loads neither boto3 nor any optional or test-only package."""
+    import subprocess
+    import sys
+
+    heavy = ["boto3", "botocore", "pandas", "tqdm", "IPython", "moto", "kvarchive.testing"]
+    code = f"import sys, kvarchive; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
