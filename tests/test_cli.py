@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from kvarchive.cli import Redactor, main
+from kvarchive._redact import Redactor
+from kvarchive.cli import main
 from kvarchive.testing import Emulator
 
 UTC = timezone.utc

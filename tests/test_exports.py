@@ -62,5 +62,7 @@ def test_import_is_light() -> None:
 
     heavy = ["boto3", "botocore", "pandas", "tqdm", "IPython", "moto", "kvarchive.testing"]
     code = f"import sys, kvarchive; print([m for m in {heavy!r} if m in sys.modules])"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
