@@ -56,9 +56,10 @@ class StreamInfo:
 class EmulatorProcess:
     """``kvarchive.testing.Emulator`` running in a child process (see emulator_proc.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, plain: bool = False) -> None:
+        extra = ["--plain"] if plain else []
         self._proc = subprocess.Popen(
-            [sys.executable, str(BENCH_DIR / "emulator_proc.py")],
+            [sys.executable, str(BENCH_DIR / "emulator_proc.py"), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

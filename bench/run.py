@@ -13,6 +13,7 @@ taken per repetition (both sides back to back) and then the median.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -91,6 +92,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
     parser.add_argument("--json", metavar="PATH", help="also save the results as JSON")
     parser.add_argument("--only", metavar="FIGS", help="comma-separated figures, e.g. 1,3,7")
+    parser.add_argument(
+        "--plain-emulator",
+        action="store_true",
+        help="no bench speed-ups in the emulator (it then caps media reads near 450 MB/s)",
+    )
     args = parser.parse_args(argv)
 
     use_dummy_credentials()  # before boto3 makes any client
@@ -105,7 +111,9 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     started = time.perf_counter()
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="kvarchive-bench-") as tmp, EmulatorProcess() as emu:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="kvarchive-bench-"))
+        emu = stack.enter_context(EmulatorProcess(plain=args.plain_emulator))
         ctx = cases.Context(emu=emu, sizes=sizes, tmpdir=Path(tmp))
         ctx.note(
             "all",
@@ -145,6 +153,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     print("values: medians over n repetitions; per-call figures take each repetition's median call")
     for note in notes:
         print(f"note {note}")
+    for row in rows:
+        if row.note:
+            print(f"note [{row.figure}] {row.name.strip()}: {row.status}: {row.note}")
     failed = [row for row in rows if row.status in ("FAIL", "ERROR")]
     verdict = ", ".join(f"{row.figure} {row.name.strip()}" for row in failed) or "none"
     print(f"targets missed: {verdict}")

@@ -137,18 +137,14 @@ class MediaStream(io.RawIOBase):
         source = self._fragment_source()
         collected: deque[tuple[FragmentInfo, str]] = deque()
         source.collected = collected
-        buffer = bytearray()
-        base = self._position
+        pieces = _Pieces(self._position)
         try:
             while True:
                 chunk = self.read(chunk_size)
-                buffer += chunk
+                pieces.append(chunk)
                 while collected:
                     info, requested = collected.popleft()
-                    data = bytes(buffer[info.start - base : info.end - base])
-                    del buffer[: info.end - base]
-                    base = info.end
-                    yield _media_fragment(info, requested, data)
+                    yield _media_fragment(info, requested, pieces.take(info.start, info.end))
                 if not chunk:
                     return
         finally:
@@ -193,6 +189,34 @@ class MediaStream(io.RawIOBase):
                 "were already read"
             )
         return self._fragments
+
+
+class _Pieces:
+    """The bytes read but not yet handed out, as the chunks they came in (no copying)."""
+
+    def __init__(self, offset: int) -> None:
+        self._chunks: deque[memoryview] = deque()
+        self._offset = offset  # body offset of the first byte held
+
+    def append(self, chunk: bytes) -> None:
+        if chunk:
+            self._chunks.append(memoryview(chunk))
+
+    def take(self, start: int, end: int) -> bytes:
+        """Hand out body bytes ``[start, end)`` (one copy) and forget everything before ``end``."""
+        skip, wanted, parts = start - self._offset, end - start, []
+        while wanted:
+            chunk = self._chunks[0]
+            part = chunk[skip : skip + wanted]
+            parts.append(part)
+            wanted -= len(part)
+            if skip + len(part) == len(chunk):
+                self._chunks.popleft()
+            else:
+                self._chunks[0] = chunk[skip + len(part) :]
+            skip = 0
+        self._offset = end
+        return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
 
 
 def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFragment:

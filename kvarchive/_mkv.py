@@ -40,8 +40,6 @@ from kvarchive._ebml import (
     TIMECODE_SCALE,
     TRACKS,
     UNKNOWN_SIZE,
-    read_id,
-    read_size,
 )
 from kvarchive._errors import MediaParseError, ServiceError, service_error
 
@@ -74,6 +72,7 @@ _MAX_TAG_NESTING = 32
 _LEVEL1 = frozenset({SEEK_HEAD, INFO, TRACKS, CLUSTER, CUES, TAGS, CHAPTERS, ATTACHMENTS})
 _NOT_IN_CLUSTER = _LEVEL1 | {EBML, SEGMENT}
 _METADATA = frozenset({INFO, TRACKS, TAGS})
+_BLOCK_IDS = frozenset({SIMPLE_BLOCK, BLOCK_GROUP})
 
 _NAMES = {
     EBML: "EBML header",
@@ -248,6 +247,9 @@ class FragmentScanner:
         self._failed: Optional[MediaParseError] = None
         self._finished = False
         self._listener: Optional[_Listener] = None
+        self.read_metadata = True
+        """Whether to read Info, Tracks and Tags; a reader that needs only boundaries turns
+        it off, and the records it returns then carry no tags, tracks or timecode scale."""
 
     def __repr__(self) -> str:
         return (
@@ -301,7 +303,7 @@ class FragmentScanner:
         try:
             while pos < end:
                 if self._skip:
-                    step = min(self._skip, end - pos)
+                    step = end - pos if self._skip > end - pos else self._skip
                     self._skip -= step
                     pos += step
                 elif self._collect is not None:
@@ -311,6 +313,8 @@ class FragmentScanner:
                     pos += step
                     if not self._collect_left:
                         self._collected()
+                elif view[pos] in _BLOCK_IDS and self._in_cluster():
+                    pos = self._blocks(view, pos, end, done)
                 else:
                     pos = self._header(view, pos, done)
         except MediaParseError as exc:
@@ -383,6 +387,57 @@ class FragmentScanner:
         self._on_element(*parsed, start, done)
         return pos
 
+    def _in_cluster(self) -> bool:
+        """True when the next element is a child of an open Cluster (and no one listens)."""
+        stack = self._stack
+        return (
+            not self._pending and bool(stack) and stack[-1][0] == CLUSTER and self._listener is None
+        )
+
+    def _blocks(self, view: memoryview, pos: int, end: int, done: list[FragmentInfo]) -> int:
+        """Pass over the SimpleBlocks and BlockGroups of a Cluster in one tight loop.
+
+        They are nearly every element of a body, so this loop, not
+        :meth:`_header`, sets the scanner's speed. Anything unusual (a header
+        cut by the chunk end, a size over 4 bytes wide, an unknown size, the
+        end of a known-size parent) is left to the general path.
+        """
+        base = self._consumed
+        begin = pos
+        limit = next((e for _, _, e in reversed(self._stack) if e is not None), None)
+        stop = end - 5  # room for an ID byte and a size of up to 4 bytes
+        while pos <= stop:
+            element_id = view[pos]
+            if element_id not in _BLOCK_IDS:
+                break
+            first = view[pos + 1]
+            if first & 0x80:
+                size, header = first & 0x7F, 2
+                unknown = 0x7F
+            elif first & 0x40:
+                size, header = (first & 0x3F) << 8 | view[pos + 2], 3
+                unknown = 0x3FFF
+            elif first & 0x20:
+                size = (first & 0x1F) << 16 | view[pos + 2] << 8 | view[pos + 3]
+                header, unknown = 4, 0x1FFFFF
+            elif first & 0x10:
+                size = int.from_bytes(view[pos + 1 : pos + 5], "big") & 0xFFFFFFF
+                header, unknown = 5, 0xFFFFFFF
+            else:
+                break
+            after = pos + header + size
+            if size == unknown or (limit is not None and base + after > limit):
+                break
+            if after > end:
+                self._skip = after - end
+                self._element = (element_id, base + pos)
+                return end
+            pos = after
+            if limit is not None and base + pos == limit:
+                break
+        # Whatever stopped the loop at its first element is the general path's to read.
+        return self._header(view, pos, done) if pos == begin else pos
+
     def _close_at(self, pos: int) -> None:
         """Close the known-size elements that end at ``pos``, with any unknown-size ones inside."""
         for index, (_, _, end) in enumerate(self._stack):
@@ -427,7 +482,7 @@ class FragmentScanner:
             assert self._fragment is not None
             self._fragment.clusters += 1
             stack.append((CLUSTER, start, end))
-        elif depth == 1 and element_id in _METADATA:
+        elif depth == 1 and element_id in _METADATA and self.read_metadata:
             self._start_metadata(element_id, size, start, header)
         else:
             self._skip = size
@@ -498,24 +553,40 @@ class FragmentScanner:
 def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
     """``(ID, size, header length)`` of the element at ``pos``; None if the bytes stop first.
 
-    ``start`` is its body offset, for errors.
+    ``start`` is its body offset, for errors. Decoded inline rather than with
+    ``_ebml.read_id``/``read_size``: this runs for every element of a body.
     """
-    try:
-        element_id, id_length = read_id(data, pos)
-    except ValueError:
-        raise MediaParseError(f"invalid element ID byte 0x{data[pos]:02X}", start) from None
-    if not id_length:
+    available = len(data)
+    first = data[pos]
+    if first & 0x80:
+        id_length = 1
+    elif first & 0x40:
+        id_length = 2
+    elif first & 0x20:
+        id_length = 3
+    elif first & 0x10:
+        id_length = 4
+    else:
+        raise MediaParseError(f"invalid element ID byte 0x{first:02X}", start)
+    size_at = pos + id_length
+    if size_at >= available:
         return None
+    element_id = first if id_length == 1 else int.from_bytes(data[pos:size_at], "big")
     mask = (1 << (7 * id_length)) - 1
     if element_id & mask in (0, mask):  # all-zero and all-one IDs are reserved
         raise MediaParseError(f"invalid element ID 0x{element_id:X}", start)
-    try:
-        size, size_length = read_size(data, pos + id_length)
-    except ValueError:
-        raise MediaParseError(f"invalid size of {name_of(element_id)}", start) from None
-    if not size_length:
+    marker = data[size_at]
+    if not marker:
+        raise MediaParseError(f"invalid size of {name_of(element_id)}", start)
+    size_length = 9 - marker.bit_length()
+    if size_at + size_length > available:
         return None
-    return element_id, size, id_length + size_length
+    all_ones = (1 << (7 * size_length)) - 1
+    if size_length == 1:
+        size = marker & 0x7F
+    else:
+        size = int.from_bytes(data[size_at : size_at + size_length], "big") & all_ones
+    return element_id, UNKNOWN_SIZE if size == all_ones else size, id_length + size_length
 
 
 def children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[int, int, int]]:

@@ -23,7 +23,7 @@ log = logging.getLogger("kvarchive")
 
 # A read that fails loses what it had received, so reads are capped to keep a
 # drop from costing more than this much of an already delivered fragment.
-_MAX_READ = 256 * 1024
+_MAX_READ = 1 << 20
 # After a resume, this much of what the reader already had is compared with the
 # new answer: enough to catch a different fragment, at no cost per byte read.
 _CHECKED_TAIL = 4096
@@ -53,6 +53,7 @@ class FragmentListBody:
         self._batch_size = batch_size
         self._max_stalls = max_stalls
         self._scanner = FragmentScanner()
+        self._scanner.read_metadata = False  # until someone collects fragments
         self._body: Optional[object] = None
         self._requested_end = 0  # index past the last fragment of the request in progress
         self._fragment_base = 0  # body offset where the fragment in progress began
@@ -61,9 +62,19 @@ class FragmentListBody:
         self._skipped_tail = b""
         self._stalls = 0
         self._progress_mark = 0
-        self.collected: Optional[deque[tuple[FragmentInfo, str]]] = None
-        """Completed fragments with their requested numbers, while someone collects them."""
+        self._collected: Optional[deque[tuple[FragmentInfo, str]]] = None
         self.content_type = self._request(0)
+
+    @property
+    def collected(self) -> Optional[deque[tuple[FragmentInfo, str]]]:
+        """Completed fragments with their requested numbers, while someone collects them."""
+        return self._collected
+
+    @collected.setter
+    def collected(self, queue: Optional[deque[tuple[FragmentInfo, str]]]) -> None:
+        # Tags are read only for a collector (iter_fragments); plain reads need boundaries.
+        self._collected = queue
+        self._scanner.read_metadata = queue is not None
 
     @property
     def fragment_base(self) -> int:
@@ -179,9 +190,9 @@ class FragmentListBody:
             self._partial_tail = _tail(self._partial_tail, data)
 
     def _completed(self, info: FragmentInfo, index: int) -> None:
-        if self.collected is not None:
+        if self._collected is not None:
             requested = self._numbers[index] if index < len(self._numbers) else ""
-            self.collected.append((info, requested))
+            self._collected.append((info, requested))
 
 
 def _tail(kept: bytes, data: bytes) -> bytes:
