@@ -6,11 +6,11 @@ Everything botocore raises is translated here, so no ``ClientError`` or
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ._endpoints import Clients, EndpointCache
 from ._errors import (
@@ -18,7 +18,7 @@ from ._errors import (
     EndpointUnreachableError,
     KVArchiveError,
     WrongEndpointError,
-    translate_client_errors,
+    from_client_error,
 )
 from ._media import Body
 from ._throttle import Backoff, RateLimiter
@@ -59,9 +59,7 @@ class Caller:
 
     def control(self, operation: str, stream: StreamRef, params: Mapping[str, Any]) -> Any:
         """Call a control-plane operation on ``stream``."""
-        with _translate_transport(operation):
-            client = self._clients.control()
-            return self._with_backoff(client, operation, stream, params)
+        return self._send(self._clients.control(), operation, stream, params)
 
     def data(
         self, api_name: str, operation: str, stream: StreamRef, params: Mapping[str, Any]
@@ -71,39 +69,47 @@ class Caller:
         An endpoint that refuses or resets the connection before answering is
         dropped from the cache, resolved again, and the call tried once more.
         """
-        from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
-
         url = self._endpoints.get(stream, api_name)
         try:
-            with _translate_transport(operation):
-                return self._with_backoff(self._clients.data(url), operation, stream, params)
+            return self._send(self._clients.data(url), operation, stream, params)
         except EndpointUnreachableError as exc:
-            if not isinstance(exc.__cause__, (EndpointConnectionError, ConnectionClosedError)):
+            if not isinstance(exc.__cause__, _botocore().dead_endpoint):
                 raise
             log.info("%s: data endpoint stopped answering, resolving it again", operation)
             self._endpoints.drop(stream, api_name, url)
         url = self._endpoints.get(stream, api_name)
-        with _translate_transport(operation):
-            return self._with_backoff(self._clients.data(url), operation, stream, params)
+        return self._send(self._clients.data(url), operation, stream, params)
 
-    def _with_backoff(
+    def _send(
         self, client: Any, operation: str, stream: StreamRef, params: Mapping[str, Any]
     ) -> Any:
+        """Make one call, retrying throttling per the backoff; raise only kvarchive errors.
+
+        This is the one seam where botocore's exceptions are translated.
+        """
+        botocore = _botocore()
         method = getattr(client, _SNAKE_NAMES[operation])
-        delays = self._backoff.delays()
+        delays: Optional[Iterator[float]] = None
         attempt = 1
         while True:
             self._limiter.wait(stream, operation)
             try:
-                with translate_client_errors(operation):
-                    return method(**{stream[0]: stream[1]}, **params)
-            except ClientLimitExceededError:
+                return method(**{stream[0]: stream[1]}, **params)
+            except botocore.ClientError as exc:
+                error = from_client_error(exc, operation)
+                if not isinstance(error, ClientLimitExceededError):
+                    raise error from exc
+                delays = delays or self._backoff.delays()
                 delay = next(delays, None)
                 if delay is None:
-                    raise
-                log.debug("%s throttled (attempt %d), retrying in %.3fs", operation, attempt, delay)
-                attempt += 1
-                self._sleep(delay)
+                    raise error from exc
+            except botocore.no_answer as exc:
+                raise EndpointUnreachableError(f"{operation}: {exc}") from exc
+            except botocore.BotoCoreError as exc:
+                raise KVArchiveError(f"{operation}: {exc}") from exc
+            log.debug("%s throttled (attempt %d), retrying in %.3fs", operation, attempt, delay)
+            attempt += 1
+            self._sleep(delay)
 
     @staticmethod
     def field(response: Mapping[str, Any], name: str, operation: str) -> Any:
@@ -139,30 +145,28 @@ class Caller:
         return body, content_type
 
 
-@contextmanager
-def _translate_transport(operation: str) -> Iterator[None]:
-    """Raise botocore's own errors (no answer, no credentials...) as kvarchive errors."""
-    from botocore.exceptions import (
-        BotoCoreError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-    )
+class _BotocoreErrors:
+    """botocore's exception classes, imported on first use (import kvarchive stays light)."""
 
-    try:
-        yield
-    except KVArchiveError:
-        raise
-    except (
-        EndpointConnectionError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        ReadTimeoutError,
-    ) as exc:
-        raise EndpointUnreachableError(f"{operation}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise KVArchiveError(f"{operation}: {exc}") from exc
+    def __init__(self) -> None:
+        from botocore import exceptions
+
+        self.ClientError = exceptions.ClientError
+        self.BotoCoreError = exceptions.BotoCoreError
+        # The request got no answer at all.
+        self.no_answer = (
+            exceptions.EndpointConnectionError,
+            exceptions.ConnectionClosedError,
+            exceptions.ConnectTimeoutError,
+            exceptions.ReadTimeoutError,
+        )
+        # The endpoint itself is gone: refused, or reset before any answer.
+        self.dead_endpoint = (exceptions.EndpointConnectionError, exceptions.ConnectionClosedError)
+
+
+@functools.lru_cache(maxsize=1)
+def _botocore() -> _BotocoreErrors:
+    return _BotocoreErrors()
 
 
 def _status(response: Mapping[str, Any]) -> Any:

@@ -19,14 +19,12 @@
           ├── InvalidMediaFrameError
           └── WrongEndpointError               HTTP 200 without the expected answer
 
-Every ``botocore`` ``ClientError`` is translated at one seam,
-:func:`translate_client_errors`, and kept as ``__cause__``.
+Every ``botocore`` ``ClientError`` is translated by :func:`from_client_error`
+at one seam (``kvarchive._calls.Caller``) and kept as ``__cause__``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, Optional
 
 __all__ = [
@@ -249,14 +247,3 @@ def from_client_error(exc: Any, operation: Optional[str] = None) -> ServiceError
         error_type=raw_type,
         request_id=metadata.get("RequestId") or headers.get("x-amzn-requestid"),
     )
-
-
-@contextlib.contextmanager
-def translate_client_errors(operation: Optional[str] = None) -> Iterator[None]:
-    """Re-raise botocore's ``ClientError`` as a ServiceError, keeping it as the cause."""
-    from botocore.exceptions import ClientError
-
-    try:
-        yield
-    except ClientError as exc:
-        raise from_client_error(exc, operation) from exc

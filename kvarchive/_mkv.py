@@ -46,6 +46,7 @@ from kvarchive._errors import MediaParseError, ServiceError, service_error
 __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
     "DEFAULT_TIMECODE_SCALE",
+    "METADATA",
     "Buffer",
     "FragmentInfo",
     "FragmentScanner",
@@ -71,7 +72,7 @@ _MAX_TAG_NESTING = 32
 # Elements that cannot be children of a Cluster: they end an unknown-size one.
 _LEVEL1 = frozenset({SEEK_HEAD, INFO, TRACKS, CLUSTER, CUES, TAGS, CHAPTERS, ATTACHMENTS})
 _NOT_IN_CLUSTER = _LEVEL1 | {EBML, SEGMENT}
-_METADATA = frozenset({INFO, TRACKS, TAGS})
+METADATA = frozenset({INFO, TRACKS, TAGS})
 _BLOCK_IDS = frozenset({SIMPLE_BLOCK, BLOCK_GROUP})
 
 _NAMES = {
@@ -247,9 +248,9 @@ class FragmentScanner:
         self._failed: Optional[MediaParseError] = None
         self._finished = False
         self._listener: Optional[_Listener] = None
-        self.read_metadata = True
-        """Whether to read Info, Tracks and Tags; a reader that needs only boundaries turns
-        it off, and the records it returns then carry no tags, tracks or timecode scale."""
+        self.metadata = METADATA
+        """Which of Info, Tracks and Tags to read: a reader that needs only boundaries
+        or tags reads less, and its records then lack what was not read."""
 
     def __repr__(self) -> str:
         return (
@@ -482,7 +483,7 @@ class FragmentScanner:
             assert self._fragment is not None
             self._fragment.clusters += 1
             stack.append((CLUSTER, start, end))
-        elif depth == 1 and element_id in _METADATA and self.read_metadata:
+        elif depth == 1 and element_id in self.metadata:
             self._start_metadata(element_id, size, start, header)
         else:
             self._skip = size

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from typing import Callable, Optional
 
+from ._ebml import TAGS
 from ._errors import EndpointUnreachableError, MediaIncompleteError
 from ._mkv import FragmentInfo, FragmentScanner
 
@@ -53,7 +54,7 @@ class FragmentListBody:
         self._batch_size = batch_size
         self._max_stalls = max_stalls
         self._scanner = FragmentScanner()
-        self._scanner.read_metadata = False  # until someone collects fragments
+        self._scanner.metadata = frozenset()  # boundaries only, until someone collects
         self._body: Optional[object] = None
         self._requested_end = 0  # index past the last fragment of the request in progress
         self._fragment_base = 0  # body offset where the fragment in progress began
@@ -74,7 +75,7 @@ class FragmentListBody:
     def collected(self, queue: Optional[deque[tuple[FragmentInfo, str]]]) -> None:
         # Tags are read only for a collector (iter_fragments); plain reads need boundaries.
         self._collected = queue
-        self._scanner.read_metadata = queue is not None
+        self._scanner.metadata = frozenset() if queue is None else frozenset({TAGS})
 
     @property
     def fragment_base(self) -> int:

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kvarchive import errors
-from kvarchive._errors import ERROR_CLASSES, from_client_error, translate_client_errors
+from kvarchive._errors import ERROR_CLASSES, from_client_error
 
 DOCUMENTED = {
     "ResourceNotFoundException": errors.ResourceNotFoundError,
@@ -82,14 +82,6 @@ def test_only_throttling_and_server_errors_are_retryable() -> None:
     assert from_client_error(client_error("ClientLimitExceededException")).retryable
     assert not from_client_error(client_error("InvalidArgumentException")).retryable
     assert errors.ServiceError("x", code="InternalFailure", status_code=500).retryable
-
-
-def test_translation_keeps_the_client_error_as_cause() -> None:
-    """The seam raises the typed error from the ClientError."""
-    original = client_error("ResourceNotFoundException")
-    with pytest.raises(errors.ResourceNotFoundError) as caught, translate_client_errors():
-        raise original
-    assert caught.value.__cause__ is original
 
 
 @pytest.mark.parametrize("cls", [*DOCUMENTED.values(), errors.ServiceError])
