@@ -243,6 +243,7 @@ class FragmentScanner:
         self._collect_base = 0  # body offset of the collected payload
         self._element = (0, 0)  # (ID, start) of the element being skipped or collected
         self._stack: list[tuple[int, int, Optional[int]]] = []  # open (ID, start, end)
+        self._known_open = False  # whether an open element has a known size (KVS's seldom do)
         self._fragment: Optional[_Fragment] = None
         self._completed = 0
         self._failed: Optional[MediaParseError] = None
@@ -339,6 +340,7 @@ class FragmentScanner:
             raise problem
         self._finished = True
         self._stack.clear()
+        self._known_open = False
         fragment, self._fragment = self._fragment, None
         if fragment is None:
             return []
@@ -379,7 +381,8 @@ class FragmentScanner:
             pos += parsed[2] - len(pending)
             pending.clear()
         else:
-            self._close_at(start)
+            if self._known_open:
+                self._close_at(start)
             parsed = _parse_header(view, pos, start)
             if parsed is None:
                 pending += view[pos:]
@@ -405,7 +408,9 @@ class FragmentScanner:
         """
         base = self._consumed
         begin = pos
-        limit = next((e for _, _, e in reversed(self._stack) if e is not None), None)
+        limit = None
+        if self._known_open:
+            limit = next((e for _, _, e in reversed(self._stack) if e is not None), None)
         stop = end - 5  # room for an ID byte and a size of up to 4 bytes
         while pos <= stop:
             element_id = view[pos]
@@ -444,18 +449,23 @@ class FragmentScanner:
         for index, (_, _, end) in enumerate(self._stack):
             if end == pos:
                 del self._stack[index:]
+                self._stack_changed()
                 return
+
+    def _stack_changed(self) -> None:
+        self._known_open = any(end is not None for _, _, end in self._stack)
 
     def _on_element(
         self, element_id: int, size: int, header: int, start: int, done: list[FragmentInfo]
     ) -> None:
         end = None if size == UNKNOWN_SIZE else start + header + size
         stack = self._stack
-        for _, _, limit in reversed(stack):
-            if limit is not None:
-                if start + header > limit or (end is not None and end > limit):
-                    raise MediaParseError(f"{name_of(element_id)} overruns its parent", start)
-                break
+        if self._known_open:
+            for _, _, limit in reversed(stack):
+                if limit is not None:
+                    if start + header > limit or (end is not None and end > limit):
+                        raise MediaParseError(f"{name_of(element_id)} overruns its parent", start)
+                    break
         # An unknown-size element ends at the first element that cannot be its child.
         while stack:
             parent, _, parent_end = stack[-1]
@@ -467,7 +477,7 @@ class FragmentScanner:
                 raise MediaParseError(
                     f"{name_of(element_id)} inside a {name_of(parent)} of known size", start
                 )
-            stack.pop()
+            stack.pop()  # only unknown-size elements are popped here: _known_open stays
         depth = len(stack)
         if depth == 0:
             self._top_level(element_id, size, start, end, done)
@@ -483,6 +493,7 @@ class FragmentScanner:
             assert self._fragment is not None
             self._fragment.clusters += 1
             stack.append((CLUSTER, start, end))
+            self._known_open = self._known_open or end is not None
         elif depth == 1 and element_id in self.metadata:
             self._start_metadata(element_id, size, start, header)
         else:
@@ -514,6 +525,7 @@ class FragmentScanner:
         elif element_id == SEGMENT and not fragment.segment:
             fragment.segment = True
             self._stack.append((SEGMENT, start, end))
+            self._known_open = self._known_open or end is not None
         elif not fragment.segment:
             raise MediaParseError(f"expected a Segment, found {name_of(element_id)}", start)
         else:

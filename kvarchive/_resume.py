@@ -167,7 +167,7 @@ class FragmentListBody:
     def _skip_delivered(self, data: bytes) -> bytes:
         """Drop the start of a resumed answer that the reader already has, checking its end."""
         count = min(self._skip, len(data))
-        self._skipped_tail = _tail(self._skipped_tail, data[:count])
+        self._skipped_tail = _tail(self._skipped_tail, data[max(0, count - _CHECKED_TAIL) : count])
         self._skip -= count
         if not self._skip and self._skipped_tail != self._partial_tail:
             first = self._numbers[self._scanner.completed]
@@ -184,7 +184,8 @@ class FragmentListBody:
         infos = self._scanner.feed(data)
         if infos:
             self._fragment_base = infos[-1].end
-            self._partial_tail = _tail(b"", data[self._fragment_base - chunk_start :])
+            start = max(self._fragment_base - chunk_start, len(data) - _CHECKED_TAIL)
+            self._partial_tail = data[start:]
             for offset, info in enumerate(infos):
                 self._completed(info, index + offset)
         else:
@@ -197,9 +198,9 @@ class FragmentListBody:
 
 
 def _tail(kept: bytes, data: bytes) -> bytes:
-    """The last ``_CHECKED_TAIL`` bytes of ``kept + data``, without copying all of ``data``."""
+    """The last ``_CHECKED_TAIL`` bytes of ``kept + data``, copying no more of ``data``."""
     if len(data) >= _CHECKED_TAIL:
-        return data[-_CHECKED_TAIL:]
+        return data[len(data) - _CHECKED_TAIL :]
     return (kept + data)[-_CHECKED_TAIL:]
 
 
