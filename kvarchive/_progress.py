@@ -11,8 +11,10 @@ __all__ = ["progress_bar"]
 
 
 @contextlib.contextmanager
-def progress_bar(wanted: bool, total: int, description: str) -> Iterator[Callable[[int], None]]:
-    """Yield a function that advances a bar by n bytes; silent when not wanted or possible."""
+def progress_bar(
+    wanted: bool, total: int, description: str, *, unit: str = "B"
+) -> Iterator[Callable[[int], None]]:
+    """Yield a function that advances a bar by n units; silent when not wanted or possible."""
     if not wanted or not sys.stderr.isatty():
         yield _ignore
         return
@@ -21,7 +23,8 @@ def progress_bar(wanted: bool, total: int, description: str) -> Iterator[Callabl
     except ImportError:
         yield _ignore
         return
-    with tqdm(total=total, unit="B", unit_scale=True, desc=description, file=sys.stderr) as bar:
+    scale = unit == "B"
+    with tqdm(total=total, unit=unit, unit_scale=scale, desc=description, file=sys.stderr) as bar:
 
         def advance(count: int) -> None:
             bar.update(count)

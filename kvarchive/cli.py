@@ -32,6 +32,7 @@ from kvarchive import (
 )
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
+from kvarchive._progress import progress_bar
 from kvarchive._redact import Redactor, debug_logging
 
 __all__ = ["main"]
@@ -296,7 +297,9 @@ def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         height=args.height,
         jpeg_quality=args.quality,
     )
-    paths = save_images(images, args.outfile, args.format)
+    expected = int((args.end - args.start).total_seconds() * 1000 // max(args.interval, 1)) + 1
+    with progress_bar(sys.stderr.isatty(), expected, "images", unit="image") as advance:
+        paths = save_images(images, args.outfile, args.format, advance)
     for path in paths:
         print(path)
     print(f"{len(paths)} image(s) written to {args.outfile}", file=sys.stderr)
@@ -395,12 +398,18 @@ def _umask() -> int:
     return mask
 
 
-def save_images(images: Iterable[Any], folder: str, image_format: str) -> list[str]:
+def save_images(
+    images: Iterable[Any],
+    folder: str,
+    image_format: str,
+    advance: Callable[[int], None] = lambda _: None,
+) -> list[str]:
     """Write each image to ``folder`` named by its timestamp; report the missing on stderr."""
     os.makedirs(folder, exist_ok=True)
     suffix = ".png" if image_format == "PNG" else ".jpg"
     paths = []
     for image in images:
+        advance(1)
         stamp = iso(image.timestamp).replace("-", "").replace(":", "")
         if image.data is None:
             print(f"no image at {iso(image.timestamp)}: {image.error}", file=sys.stderr)
