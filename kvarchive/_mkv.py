@@ -647,23 +647,33 @@ def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
 def _read_tags(
     data: Buffer, start: int, end: int, base: int, *, out: dict[str, str], depth: int = 0
 ) -> None:
-    """Add every SimpleTag (nested ones too) under Tags, Tag or SimpleTag children to ``out``."""
+    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``."""
     if depth > _MAX_TAG_NESTING:
         raise MediaParseError("tags nested too deeply", base + start)
     for element_id, payload, payload_end in children(data, start, end, base):
         if element_id == TAG:
             _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
         elif element_id == SIMPLE_TAG:
-            name: Optional[str] = None
-            value: Optional[str] = None
-            for child_id, child, child_end in children(data, payload, payload_end, base):
-                if child_id == TAG_NAME:
-                    name = _text(data[child:child_end])
-                elif child_id == TAG_STRING:
-                    value = _text(data[child:child_end])
-            _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
-            if name is not None and value is not None:
-                out[name] = value
+            _read_simple_tag(data, payload, payload_end, base, out=out, depth=depth + 1)
+
+
+def _read_simple_tag(
+    data: Buffer, start: int, end: int, base: int, *, out: dict[str, str], depth: int
+) -> None:
+    """Add one SimpleTag's name and string to ``out``, after those nested in it."""
+    if depth > _MAX_TAG_NESTING:
+        raise MediaParseError("tags nested too deeply", base + start)
+    name: Optional[str] = None
+    value: Optional[str] = None
+    for child_id, child, child_end in children(data, start, end, base):
+        if child_id == TAG_NAME:
+            name = _text(data[child:child_end])
+        elif child_id == TAG_STRING:
+            value = _text(data[child:child_end])
+        elif child_id == SIMPLE_TAG:
+            _read_simple_tag(data, child, child_end, base, out=out, depth=depth + 1)
+    if name is not None and value is not None:
+        out[name] = value
 
 
 def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:
