@@ -259,8 +259,18 @@ def test_list_fragments_order_is_deterministic(cam: Any, data: Any) -> None:
     assert list_all(data, **query) == list_all(data, **query)
 
 
-def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, data: Any) -> None:
+def test_list_fragments_selects_by_producer_timestamp(
+    emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]
+) -> None:
     """PRODUCER_TIMESTAMP ranges apply to the producer time, a few hundred ms earlier."""
+
+    def milliseconds(serializer_kwargs: dict[str, Any], **_: Any) -> None:
+        # botocore before 1.44 sends whole seconds by default; this window needs its ms.
+        serializer_kwargs["timestamp_precision"] = "millisecond"
+
+    session = boto3.Session()
+    session.events.register("creating-serializer.kinesisvideo", milliseconds)
+    data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, session=session)
     second = cam.fragments[1]
     window = selector(
         second.producer_timestamp, second.server_timestamp - timedelta(milliseconds=1)
