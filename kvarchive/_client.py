@@ -407,18 +407,8 @@ class ArchivedMediaClient:
         on success: a failure never leaves a partial file at ``path``.
         """
         self._check_open()
-        check_stream(stream_name, stream_arn)
-        check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
-        fragments = list(
-            self.list_fragments(
-                stream_name=stream_name,
-                stream_arn=stream_arn,
-                start=start,
-                end=end,
-                timestamp_type=timestamp_type,
-            )
-        )
+        fragments = self._listed(stream_name, stream_arn, start, end, timestamp_type)
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
 
@@ -455,15 +445,7 @@ class ArchivedMediaClient:
         byte_limit = check_int(max_bytes, "max_bytes", 1)
         if not os.path.isdir(directory):
             raise ValidationError(f"directory does not exist: {os.fspath(directory)!r}")
-        fragments = list(
-            self.list_fragments(
-                stream_name=stream_name,
-                stream_arn=stream_arn,
-                start=start,
-                end=end,
-                timestamp_type=selector_type,
-            )
-        )
+        fragments = self._listed(stream_name, stream_arn, start, end, selector_type)
         groups = plan_clips(fragments, max_fragments=limit, max_bytes=byte_limit)
         results = []
         for index, (group, (first, last)) in enumerate(
@@ -482,6 +464,24 @@ class ArchivedMediaClient:
         return results
 
     # -- internals -------------------------------------------------------------------
+
+    def _listed(
+        self,
+        stream_name: Optional[str],
+        stream_arn: Optional[str],
+        start: TimeLike,
+        end: TimeLike,
+        timestamp_type: str,
+    ) -> list[Fragment]:
+        """Every fragment of the range, sorted (validating the arguments first)."""
+        pager = self.list_fragments(
+            stream_name=stream_name,
+            stream_arn=stream_arn,
+            start=start,
+            end=end,
+            timestamp_type=timestamp_type,
+        )
+        return list(pager)
 
     def _check_open(self) -> None:
         if self._closed.is_set():

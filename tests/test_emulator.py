@@ -259,18 +259,24 @@ def test_list_fragments_order_is_deterministic(cam: Any, data: Any) -> None:
     assert list_all(data, **query) == list_all(data, **query)
 
 
-def test_list_fragments_selects_by_producer_timestamp(
-    emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]
-) -> None:
-    """PRODUCER_TIMESTAMP ranges apply to the producer time, a few hundred ms earlier."""
+@pytest.fixture
+def ms_data(emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]) -> Any:
+    """A data-plane client that sends timestamps with their milliseconds.
+
+    botocore before 1.44 sends whole seconds by default, 1.44 microseconds.
+    """
 
     def milliseconds(serializer_kwargs: dict[str, Any], **_: Any) -> None:
-        # botocore before 1.44 sends whole seconds by default; this window needs its ms.
         serializer_kwargs["timestamp_precision"] = "millisecond"
 
     session = boto3.Session()
     session.events.register("creating-serializer.kinesisvideo", milliseconds)
-    data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, session=session)
+    return make_client("kinesis-video-archived-media", emu.data_endpoint_url, session=session)
+
+
+def test_list_fragments_selects_by_producer_timestamp(cam: EmulatedStream, ms_data: Any) -> None:
+    """PRODUCER_TIMESTAMP ranges apply to the producer time, a few hundred ms earlier."""
+    data = ms_data
     second = cam.fragments[1]
     window = selector(
         second.producer_timestamp, second.server_timestamp - timedelta(milliseconds=1)
@@ -283,16 +289,10 @@ def test_list_fragments_selects_by_producer_timestamp(
 
 
 def test_list_fragments_keeps_request_milliseconds(
-    emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]
+    emu: Emulator, cam: EmulatedStream, ms_data: Any
 ) -> None:
     """A start 1 ms after a fragment excludes it: request fractions are kept."""
-
-    def milliseconds(serializer_kwargs: dict[str, Any], **_: Any) -> None:
-        serializer_kwargs["timestamp_precision"] = "millisecond"
-
-    session = boto3.Session()
-    session.events.register("creating-serializer.kinesisvideo", milliseconds)
-    data = make_client("kinesis-video-archived-media", emu.data_endpoint_url, session=session)
+    data = ms_data
     start = START + timedelta(milliseconds=1)
     listed = data.list_fragments(
         StreamName="cam", FragmentSelector=selector(start, START + timedelta(seconds=2))
