@@ -70,7 +70,7 @@ def download_fragments(
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
         with bar as advance:
             if concurrency > 1:
-                parts = _parallel_fragments(fragments, media, concurrency, folder_of(path))
+                parts = _parallel_fragments(fragments, media, concurrency, _folder_of(path))
             else:
                 parts = _sequential_fragments(fragments, media)
             for number, data in parts:
@@ -81,7 +81,7 @@ def download_fragments(
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
 
 
-def folder_of(path: PathLike) -> str:
+def _folder_of(path: PathLike) -> str:
     """The folder a file at ``path`` goes in."""
     return os.path.dirname(os.path.abspath(os.fspath(path)))
 

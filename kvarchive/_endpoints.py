@@ -59,11 +59,6 @@ class Clients:
             unique_id=_MILLISECOND_HANDLER_ID,
         )
 
-    @property
-    def region_name(self) -> Optional[str]:
-        """The region the clients use, as resolved by boto3."""
-        return self.control().meta.region_name  # type: ignore[no-any-return]
-
     def control(self) -> Any:
         """The ``kinesisvideo`` client (GetDataEndpoint)."""
         with self._lock:

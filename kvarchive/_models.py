@@ -70,11 +70,6 @@ class Fragment:
         except KeyError as exc:
             raise _missing("ListFragments", exc) from None
 
-    @property
-    def number_int(self) -> int:
-        """The fragment number as an integer: the only right way to compare two numbers."""
-        return int(self.number)
-
 
 class FragmentList(list[Fragment]):
     """A plain list of fragments that renders as a table in Jupyter."""

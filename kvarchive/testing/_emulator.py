@@ -168,10 +168,7 @@ class Emulator:
         if magic not in MAGIC_MODES:
             raise ValueError(f"magic must be one of {MAGIC_MODES}")
         step = fragment_duration_ms + gap_ms
-        if start is None:
-            start_ms = int(time.time() * 1000) - fragment_count * step
-        else:
-            start_ms = to_epoch_ms(start)
+        start_ms = _start_ms(start, fragment_count * step)
         stream = synthetic_stream(
             name,
             self._service.arn(name, start_ms - 3_600_000),
@@ -217,11 +214,7 @@ class Emulator:
             raise ValueError(f"invalid stream name {name!r}")
         if repeat < 1:
             raise ValueError("repeat must be at least 1")
-        if start is None:
-            length = load_sample().duration_ms * repeat
-            start_ms = int(time.time() * 1000) - length
-        else:
-            start_ms = to_epoch_ms(start)
+        start_ms = _start_ms(start, load_sample().duration_ms * repeat)
         stream = sample_stream(
             name,
             self._service.arn(name, start_ms - 3_600_000),
@@ -327,3 +320,10 @@ class Emulator:
     def reset_faults(self) -> None:
         """Remove every injected fault, limit and the throttled count."""
         self._faults.reset()
+
+
+def _start_ms(start: Optional[datetime], length_ms: int) -> int:
+    """Epoch ms of a stream's first fragment: ``start``, or so that the stream ends now."""
+    if start is None:
+        return int(time.time() * 1000) - length_ms
+    return to_epoch_ms(start)

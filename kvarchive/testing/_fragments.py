@@ -205,8 +205,30 @@ def _frame_sizes(total: int, count: int) -> list[int]:
     return sizes
 
 
+class DocumentSource:
+    """A fragment whose Matroska document is made on demand from its pieces."""
+
+    __slots__ = ()
+
+    def _pieces(self) -> list[_Piece]:
+        raise NotImplementedError
+
+    @property
+    def size(self) -> int:
+        """Length in bytes of the whole document, computed without generating it."""
+        return pieces_size(self._pieces())
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        """The document's bytes, in pieces of at most one frame each."""
+        return iter_pieces(self._pieces())
+
+    def data(self) -> bytes:
+        """The whole document."""
+        return b"".join(self.iter_chunks())
+
+
 @attrs.frozen
-class SyntheticFragment:
+class SyntheticFragment(DocumentSource):
     """The recipe of one synthetic fragment; cheap to hold, bytes made on demand.
 
     ``server_ms`` / ``producer_ms`` are epoch milliseconds. ``magic`` says how
@@ -275,19 +297,6 @@ class SyntheticFragment:
             cluster_size_known=self.cluster_size_known,
             trailing_tags=self.trailing_tags,
         )
-
-    @property
-    def size(self) -> int:
-        """Length in bytes of the whole document, computed without generating it."""
-        return pieces_size(self._pieces())
-
-    def iter_chunks(self) -> Iterator[bytes]:
-        """The document's bytes, in pieces of at most one frame each."""
-        return iter_pieces(self._pieces())
-
-    def data(self) -> bytes:
-        """The whole document."""
-        return b"".join(self.iter_chunks())
 
 
 def _merge(pieces: list[_Piece]) -> list[_Piece]:

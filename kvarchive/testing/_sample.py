@@ -19,12 +19,11 @@ import attrs
 
 from kvarchive import _ebml as ebml
 from kvarchive.testing._fragments import (
+    DocumentSource,
     StoredFrame,
     _Piece,
     _seed,
     document_pieces,
-    iter_pieces,
-    pieces_size,
     rng,
 )
 from kvarchive.testing._mp4 import Track
@@ -184,7 +183,7 @@ def load_sample() -> Sample:
 
 
 @attrs.frozen
-class SampleFragmentSource:
+class SampleFragmentSource(DocumentSource):
     """A sample fragment dressed with a stream's number and timestamps."""
 
     number: str
@@ -207,15 +206,6 @@ class SampleFragmentSource:
             cluster_size_known=self.cluster_size_known,
             trailing_tags=self.trailing_tags,
         )
-
-    @property
-    def size(self) -> int:
-        """Length in bytes of the fragment's document."""
-        return pieces_size(self._pieces())
-
-    def iter_chunks(self) -> Iterator[bytes]:
-        """The document's bytes."""
-        return iter_pieces(self._pieces())
 
     def frames(self) -> Sequence[StoredFrame]:
         """The fragment's frames, in cluster order."""
