@@ -73,7 +73,6 @@ _MAX_TAG_NESTING = 32
 _LEVEL1 = frozenset({SEEK_HEAD, INFO, TRACKS, CLUSTER, CUES, TAGS, CHAPTERS, ATTACHMENTS})
 _NOT_IN_CLUSTER = _LEVEL1 | {EBML, SEGMENT}
 METADATA = frozenset({INFO, TRACKS, TAGS})
-_BLOCK_IDS = frozenset({SIMPLE_BLOCK, BLOCK_GROUP})
 
 _NAMES = {
     EBML: "EBML header",
@@ -296,9 +295,11 @@ class FragmentScanner:
     def feed(self, data: Buffer) -> list[FragmentInfo]:
         """Read the next bytes of the body; return the fragments they complete."""
         self._check_usable()
-        view = memoryview(data)
-        if view.format != "B" or view.ndim != 1:
-            view = view.cast("B")
+        view = data  # bytes index fastest; other buffers are read as flat bytes
+        if not isinstance(view, (bytes, bytearray)):
+            view = memoryview(view)
+            if view.format != "B" or view.ndim != 1:
+                view = view.cast("B")
         end = len(view)
         pos = 0
         done: list[FragmentInfo] = []
@@ -315,10 +316,10 @@ class FragmentScanner:
                     pos += step
                     if not self._collect_left:
                         self._collected()
-                elif view[pos] in _BLOCK_IDS and self._in_cluster():
-                    pos = self._blocks(view, pos, end, done)
-                else:
+                elif self._pending or self._listener is not None:
                     pos = self._header(view, pos, done)
+                else:
+                    pos = self._walk(view, pos, end, done)
         except MediaParseError as exc:
             self._failed = exc
             raise
@@ -367,7 +368,7 @@ class FragmentScanner:
             return MediaParseError("truncated fragment: no Segment", self._fragment.start)
         return None
 
-    def _header(self, view: memoryview, pos: int, done: list[FragmentInfo]) -> int:
+    def _header(self, view: Buffer, pos: int, done: list[FragmentInfo]) -> int:
         """Read one element header at ``pos`` (maybe begun in an earlier chunk)."""
         pending = self._pending
         start = self._consumed + pos - len(pending)
@@ -391,58 +392,111 @@ class FragmentScanner:
         self._on_element(*parsed, start, done)
         return pos
 
-    def _in_cluster(self) -> bool:
-        """True when the next element is a child of an open Cluster (and no one listens)."""
-        stack = self._stack
-        return (
-            not self._pending and bool(stack) and stack[-1][0] == CLUSTER and self._listener is None
-        )
+    def _walk(self, view: Buffer, pos: int, end: int, done: list[FragmentInfo]) -> int:
+        """Pass over the common elements of a body in tight loops.
 
-    def _blocks(self, view: memoryview, pos: int, end: int, done: list[FragmentInfo]) -> int:
-        """Pass over the SimpleBlocks and BlockGroups of a Cluster in one tight loop.
-
-        They are nearly every element of a body, so this loop, not
-        :meth:`_header`, sets the scanner's speed. Anything unusual (a header
-        cut by the chunk end, a size over 4 bytes wide, an unknown size, the
-        end of a known-size parent) is left to the general path.
+        Frames, and Info, Tracks and Tags that are not being read, are nearly
+        every element of a body, so this loop, not :meth:`_header`, sets the
+        scanner's speed. It also opens and closes unknown-size Clusters.
+        Anything else (an element to read or that starts a fragment, an unusual
+        or invalid header, a header cut by the chunk end, the end of a
+        known-size parent) it leaves to the general path, which reads at least
+        that one element.
         """
         base = self._consumed
         begin = pos
+        stack = self._stack
         limit = None
         if self._known_open:
-            limit = next((e for _, _, e in reversed(self._stack) if e is not None), None)
-        stop = end - 5  # room for an ID byte and a size of up to 4 bytes
-        while pos <= stop:
-            element_id = view[pos]
-            if element_id not in _BLOCK_IDS:
+            limit = next((e for _, _, e in reversed(stack) if e is not None), None)
+        stop = end - _MAX_HEADER
+        while stack and (limit is None or base + pos < limit):
+            if stack[-1][0] == CLUSTER:
+                pos = self._frames(view, pos, end, limit)
+                if self._skip:
+                    return end
+            # Level-1 elements, and the EBML header and Segment, have four-byte IDs.
+            if pos > stop or (view[pos] & 0xF0) != 0x10:
                 break
-            first = view[pos + 1]
-            if first & 0x80:
-                size, header = first & 0x7F, 2
-                unknown = 0x7F
-            elif first & 0x40:
-                size, header = (first & 0x3F) << 8 | view[pos + 2], 3
-                unknown = 0x3FFF
-            elif first & 0x20:
-                size = (first & 0x1F) << 16 | view[pos + 2] << 8 | view[pos + 3]
-                header, unknown = 4, 0x1FFFFF
-            elif first & 0x10:
-                size = int.from_bytes(view[pos + 1 : pos + 5], "big") & 0xFFFFFFF
-                header, unknown = 5, 0xFFFFFFF
-            else:
+            element_id = int.from_bytes(view[pos : pos + 4], "big")
+            size_length = 9 - view[pos + 4].bit_length()
+            if size_length > 8:
                 break
-            after = pos + header + size
-            if size == unknown or (limit is not None and base + after > limit):
+            payload = pos + 4 + size_length
+            all_ones = (1 << (7 * size_length)) - 1
+            size = int.from_bytes(view[pos + 4 : payload], "big") & all_ones
+            if stack[-1][0] == CLUSTER:
+                if element_id not in _NOT_IN_CLUSTER or stack[-1][2] is not None:
+                    break
+                stack.pop()  # an unknown-size Cluster ends at the next level-1 element
+            if element_id not in _LEVEL1 or element_id in self.metadata:
+                break
+            if element_id == CLUSTER:
+                if size != all_ones or (limit is not None and base + payload > limit):
+                    break
+                assert self._fragment is not None
+                self._fragment.clusters += 1
+                stack.append((CLUSTER, base + pos, None))
+                pos = payload
+                continue
+            after = payload + size
+            if size == all_ones or (limit is not None and base + after > limit):
                 break
             if after > end:
                 self._skip = after - end
                 self._element = (element_id, base + pos)
                 return end
             pos = after
-            if limit is not None and base + pos == limit:
-                break
         # Whatever stopped the loop at its first element is the general path's to read.
         return self._header(view, pos, done) if pos == begin else pos
+
+    def _frames(self, view: Buffer, pos: int, end: int, limit: Optional[int]) -> int:
+        """Pass over the children of a Cluster that have one-byte IDs: frames, Timecode.
+
+        Stops at any other element, at a size wider than four bytes or unknown,
+        at ``limit`` (the end of a known-size parent, as a body offset) and near
+        the chunk end; sets ``_skip`` and returns ``end`` for a payload that
+        goes on in the next chunk.
+        """
+        base = self._consumed
+        stop = end - 5  # room for an ID byte and a size of up to four bytes
+        if limit is not None:
+            stop = min(stop, limit - base - 1)
+        while pos <= stop:
+            element_id = view[pos]
+            if element_id < 0x81 or element_id == 0xFF:  # not one byte, or reserved
+                break
+            marker = view[pos + 1]
+            if marker & 0x80:
+                size = marker & 0x7F
+                if size == 0x7F:
+                    break
+                after = pos + 2 + size
+            elif marker & 0x40:
+                size = (marker & 0x3F) << 8 | view[pos + 2]
+                if size == 0x3FFF:
+                    break
+                after = pos + 3 + size
+            elif marker & 0x20:
+                size = (marker & 0x1F) << 16 | view[pos + 2] << 8 | view[pos + 3]
+                if size == 0x1FFFFF:
+                    break
+                after = pos + 4 + size
+            elif marker & 0x10:
+                size = int.from_bytes(view[pos + 1 : pos + 5], "big") & 0xFFFFFFF
+                if size == 0xFFFFFFF:
+                    break
+                after = pos + 5 + size
+            else:
+                break
+            if after > end or (limit is not None and base + after > limit):
+                if limit is not None and base + after > limit:
+                    break  # it overruns its parent: the general path says so
+                self._skip = after - end
+                self._element = (element_id, base + pos)
+                return end
+            pos = after
+        return pos
 
     def _close_at(self, pos: int) -> None:
         """Close the known-size elements that end at ``pos``, with any unknown-size ones inside."""
@@ -622,9 +676,9 @@ def children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[in
         pos = payload + size
 
 
-def _text(data: Buffer) -> str:
+def _text(data: bytes) -> str:
     # EBML strings may be padded with zero bytes.
-    return bytes(data).rstrip(b"\0").decode("utf-8", errors="replace")
+    return str(data, "utf-8", "replace").rstrip("\0")
 
 
 def read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
@@ -644,36 +698,47 @@ def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
     return scale
 
 
-def _read_tags(
-    data: Buffer, start: int, end: int, base: int, *, out: dict[str, str], depth: int = 0
-) -> None:
-    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``."""
-    if depth > _MAX_TAG_NESTING:
-        raise MediaParseError("tags nested too deeply", base + start)
-    for element_id, payload, payload_end in children(data, start, end, base):
-        if element_id == TAG:
-            _read_tags(data, payload, payload_end, base, out=out, depth=depth + 1)
-        elif element_id == SIMPLE_TAG:
-            _read_simple_tag(data, payload, payload_end, base, out=out, depth=depth + 1)
+def _read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, str]) -> None:
+    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
 
-
-def _read_simple_tag(
-    data: Buffer, start: int, end: int, base: int, *, out: dict[str, str], depth: int
-) -> None:
-    """Add one SimpleTag's name and string to ``out``, after those nested in it."""
-    if depth > _MAX_TAG_NESTING:
-        raise MediaParseError("tags nested too deeply", base + start)
-    name: Optional[str] = None
-    value: Optional[str] = None
-    for child_id, child, child_end in children(data, start, end, base):
-        if child_id == TAG_NAME:
-            name = _text(data[child:child_end])
-        elif child_id == TAG_STRING:
-            value = _text(data[child:child_end])
-        elif child_id == SIMPLE_TAG:
-            _read_simple_tag(data, child, child_end, base, out=out, depth=depth + 1)
-    if name is not None and value is not None:
-        out[name] = value
+    One loop over element headers with a stack of the open Tag and SimpleTag
+    elements (rather than a recursion over :func:`children`): a fragment's tags
+    are read on every ``iter_fragments`` step. A SimpleTag is added after those
+    nested in it, once its end is reached.
+    """
+    ends = [end]  # where each open element ends: the Tags payload, then Tag or SimpleTag
+    open_tags: list[Optional[list[Optional[str]]]] = [None]  # [name, value] of a SimpleTag
+    pos = start
+    while True:
+        while pos == ends[-1]:
+            ends.pop()
+            simple = open_tags.pop()
+            if simple is not None and simple[0] is not None and simple[1] is not None:
+                out[simple[0]] = simple[1]
+            if not ends:
+                return
+        parent_end = ends[-1]
+        parsed = _parse_header(data, pos, base + pos)
+        if parsed is None or pos + parsed[2] > parent_end:
+            raise MediaParseError("element header overruns its parent", base + pos)
+        element_id, size, header = parsed
+        if size == UNKNOWN_SIZE:
+            raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
+        payload = pos + header
+        if payload + size > parent_end:
+            raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
+        pos = payload + size
+        simple = open_tags[-1]
+        if element_id == SIMPLE_TAG or (element_id == TAG and simple is None):
+            if len(ends) > _MAX_TAG_NESTING:
+                raise MediaParseError("tags nested too deeply", base + payload)
+            ends.append(pos)
+            open_tags.append(None if element_id == TAG else [None, None])
+            pos = payload
+        elif simple is not None and element_id == TAG_NAME:
+            simple[0] = _text(data[payload:pos])
+        elif simple is not None and element_id == TAG_STRING:
+            simple[1] = _text(data[payload:pos])
 
 
 def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:
