@@ -66,6 +66,7 @@ DEFAULT_TIMECODE_SCALE = 1_000_000
 """Nanoseconds per Matroska timecode unit when Info does not say (the spec default)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_RESERVED_TWO_BYTE_IDS = (0x4000, 0x7FFF)  # all-zero and all-one
 _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
 _MAX_TAG_NESTING = 32
 
@@ -397,8 +398,9 @@ class FragmentScanner:
 
         Frames, and Info, Tracks and Tags that are not being read, are nearly
         every element of a body, so this loop, not :meth:`_header`, sets the
-        scanner's speed. It also opens and closes unknown-size Clusters.
-        Anything else (an element to read or that starts a fragment, an unusual
+        scanner's speed. It also opens and closes unknown-size Clusters, and
+        reads Info, Tracks and Tags held whole in the chunk. Anything else (an
+        element that starts a fragment or is cut by the chunk end, an unusual
         or invalid header, a header cut by the chunk end, the end of a
         known-size parent) it leaves to the general path, which reads at least
         that one element.
@@ -429,8 +431,16 @@ class FragmentScanner:
                 if element_id not in _NOT_IN_CLUSTER or stack[-1][2] is not None:
                     break
                 stack.pop()  # an unknown-size Cluster ends at the next level-1 element
-            if element_id not in _LEVEL1 or element_id in self.metadata:
+            if element_id not in _LEVEL1:
                 break
+            if element_id in self.metadata:  # read at once if it is all in this chunk
+                after = payload + size
+                if size == all_ones or after > end or (limit is not None and base + after > limit):
+                    break
+                self._count_metadata(size, base + pos)
+                self._read_metadata(element_id, bytes(view[payload:after]), base + payload)
+                pos = after
+                continue
             if element_id == CLUSTER:
                 if size != all_ones or (limit is not None and base + payload > limit):
                     break
@@ -606,15 +616,18 @@ class FragmentScanner:
         """Read a metadata element once all its bytes are in."""
         data = bytes(self._collect or b"")
         self._collect = None
+        self._read_metadata(self._element[0], data, self._collect_base)
+
+    def _read_metadata(self, element_id: int, data: bytes, base: int) -> None:
+        """Read the payload of an Info, Tracks or Tags element; ``base`` is its body offset."""
         fragment = self._fragment
         assert fragment is not None
-        element_id = self._element[0]
         if element_id == TAGS:
-            _read_tags(data, 0, len(data), self._collect_base, out=fragment.tags)
+            _read_tags(data, 0, len(data), base, out=fragment.tags)
         elif element_id == TRACKS:
             fragment.tracks = data
         else:
-            fragment.timecode_scale = read_timecode_scale(data, 0, len(data), self._collect_base)
+            fragment.timecode_scale = read_timecode_scale(data, 0, len(data), base)
 
 
 def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
@@ -718,13 +731,20 @@ def _read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, s
             if not ends:
                 return
         parent_end = ends[-1]
-        parsed = _parse_header(data, pos, base + pos)
-        if parsed is None or pos + parsed[2] > parent_end:
-            raise MediaParseError("element header overruns its parent", base + pos)
-        element_id, size, header = parsed
-        if size == UNKNOWN_SIZE:
-            raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
-        payload = pos + header
+        first = data[pos]
+        marker = data[pos + 2] if pos + 3 <= parent_end else 0
+        if 0x40 <= first < 0x80 and 0x80 <= marker < 0xFF:  # tag IDs are two bytes; short sizes
+            element_id, size, payload = first << 8 | data[pos + 1], marker & 0x7F, pos + 3
+            if element_id in _RESERVED_TWO_BYTE_IDS:
+                _parse_header(data, pos, base + pos)  # raises: it is not a valid ID
+        else:
+            parsed = _parse_header(data, pos, base + pos)
+            if parsed is None or pos + parsed[2] > parent_end:
+                raise MediaParseError("element header overruns its parent", base + pos)
+            element_id, size, header = parsed
+            if size == UNKNOWN_SIZE:
+                raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
+            payload = pos + header
         if payload + size > parent_end:
             raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
         pos = payload + size
