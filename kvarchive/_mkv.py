@@ -66,7 +66,6 @@ DEFAULT_TIMECODE_SCALE = 1_000_000
 """Nanoseconds per Matroska timecode unit when Info does not say (the spec default)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_RESERVED_TWO_BYTE_IDS = (0x4000, 0x7FFF)  # all-zero and all-one
 _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
 _MAX_TAG_NESTING = 32
 
@@ -499,9 +498,9 @@ class FragmentScanner:
                 after = pos + 5 + size
             else:
                 break
-            if after > end or (limit is not None and base + after > limit):
-                if limit is not None and base + after > limit:
-                    break  # it overruns its parent: the general path says so
+            if limit is not None and base + after > limit:
+                break  # it overruns its parent: the general path says so
+            if after > end:
                 self._skip = after - end
                 self._element = (element_id, base + pos)
                 return end
@@ -676,17 +675,22 @@ def children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[in
     """
     pos = start
     while pos < end:
-        parsed = _parse_header(data, pos, base + pos)
-        if parsed is None or pos + parsed[2] > end:
-            raise MediaParseError("element header overruns its parent", base + pos)
-        element_id, size, header = parsed
-        if size == UNKNOWN_SIZE:
-            raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
-        payload = pos + header
-        if payload + size > end:
-            raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
-        yield element_id, payload, payload + size
-        pos = payload + size
+        element_id, payload, pos = _child(data, pos, end, base)
+        yield element_id, payload, pos
+
+
+def _child(data: Buffer, pos: int, end: int, base: int) -> tuple[int, int, int]:
+    """``(ID, payload start, payload end)`` of the element at ``pos``, which must end by ``end``."""
+    parsed = _parse_header(data, pos, base + pos)
+    if parsed is None or pos + parsed[2] > end:
+        raise MediaParseError("element header overruns its parent", base + pos)
+    element_id, size, header = parsed
+    if size == UNKNOWN_SIZE:
+        raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
+    payload = pos + header
+    if payload + size > end:
+        raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
+    return element_id, payload, payload + size
 
 
 def _text(data: bytes) -> str:
@@ -731,23 +735,18 @@ def _read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, s
             if not ends:
                 return
         parent_end = ends[-1]
-        first = data[pos]
-        marker = data[pos + 2] if pos + 3 <= parent_end else 0
-        if 0x40 <= first < 0x80 and 0x80 <= marker < 0xFF:  # tag IDs are two bytes; short sizes
-            element_id, size, payload = first << 8 | data[pos + 1], marker & 0x7F, pos + 3
-            if element_id in _RESERVED_TWO_BYTE_IDS:
-                _parse_header(data, pos, base + pos)  # raises: it is not a valid ID
+        fits = pos + 3 <= parent_end
+        element_id = data[pos] << 8 | data[pos + 1] if fits else 0
+        marker = data[pos + 2] if fits else 0
+        # Tag elements have valid two-byte IDs and, most often, one-byte sizes.
+        if 0x4000 < element_id < 0x7FFF and 0x80 <= marker < 0xFF:
+            payload, pos = pos + 3, pos + 3 + (marker & 0x7F)
+            if pos > parent_end:
+                raise MediaParseError(
+                    f"{name_of(element_id)} overruns its parent", base + payload - 3
+                )
         else:
-            parsed = _parse_header(data, pos, base + pos)
-            if parsed is None or pos + parsed[2] > parent_end:
-                raise MediaParseError("element header overruns its parent", base + pos)
-            element_id, size, header = parsed
-            if size == UNKNOWN_SIZE:
-                raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
-            payload = pos + header
-        if payload + size > parent_end:
-            raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
-        pos = payload + size
+            element_id, payload, pos = _child(data, pos, parent_end, base)
         simple = open_tags[-1]
         if element_id == SIMPLE_TAG or (element_id == TAG and simple is None):
             if len(ends) > _MAX_TAG_NESTING:

@@ -738,15 +738,21 @@ FAST = settings(
 )
 
 
-def run_or_parse_error(body: bytes, cuts: Sequence[int]) -> Optional[list[FragmentInfo]]:
-    """Scan ``body`` fed in pieces cut at ``cuts``: the fragments, or None on MediaParseError."""
-    scanner = FragmentScanner()
+def feed_in_pieces(
+    scanner: FragmentScanner, body: bytes, cuts: Sequence[int]
+) -> list[FragmentInfo]:
+    """Every fragment of ``body`` fed to ``scanner`` in pieces cut at ``cuts``."""
     found: list[FragmentInfo] = []
     edges = [0, *sorted(c for c in cuts if 0 < c < len(body)), len(body)]
+    for a, b in zip(edges, edges[1:]):
+        found += scanner.feed(body[a:b])
+    return found + scanner.finish()
+
+
+def run_or_parse_error(body: bytes, cuts: Sequence[int]) -> Optional[list[FragmentInfo]]:
+    """Scan ``body`` fed in pieces cut at ``cuts``: the fragments, or None on MediaParseError."""
     try:
-        for a, b in zip(edges, edges[1:]):
-            found += scanner.feed(body[a:b])
-        return found + scanner.finish()
+        return feed_in_pieces(FragmentScanner(), body, cuts)
     except MediaParseError as exc:
         assert exc.offset is not None
         assert 0 <= exc.offset <= len(body)
@@ -808,12 +814,8 @@ def outcome(body: bytes, cuts: Sequence[int], *, general: bool, metadata: frozen
     scanner.metadata = metadata
     if general:
         scanner._listener = lambda *event: None  # a listener turns the fast path off
-    found: list[FragmentInfo] = []
-    edges = [0, *sorted(c for c in cuts if 0 < c < len(body)), len(body)]
     try:
-        for a, b in zip(edges, edges[1:]):
-            found += scanner.feed(body[a:b])
-        return found + scanner.finish()
+        return feed_in_pieces(scanner, body, cuts)
     except MediaParseError as exc:
         return ("error", str(exc), exc.offset)
 
