@@ -392,17 +392,18 @@ class FragmentScanner:
         self._on_element(*parsed, start, done)
         return pos
 
-    def _walk(self, view: Buffer, pos: int, end: int, done: list[FragmentInfo]) -> int:
+    # One loop with its decoding inline, on purpose: a call costs more than an element.
+    def _walk(self, view: Buffer, pos: int, end: int, done: list[FragmentInfo]) -> int:  # noqa: PLR0915
         """Pass over the common elements of a body in tight loops.
 
         Frames, and Info, Tracks and Tags that are not being read, are nearly
         every element of a body, so this loop, not :meth:`_header`, sets the
-        scanner's speed. It also opens and closes unknown-size Clusters, and
-        reads Info, Tracks and Tags held whole in the chunk. Anything else (an
-        element that starts a fragment or is cut by the chunk end, an unusual
-        or invalid header, a header cut by the chunk end, the end of a
-        known-size parent) it leaves to the general path, which reads at least
-        that one element.
+        scanner's speed. It also opens and closes unknown-size Clusters, reads
+        Info, Tracks and Tags held whole in the chunk, and starts each fragment
+        after the first. Anything else (the first fragment, an element cut by
+        the chunk end, an unusual or invalid header, a header cut by the chunk
+        end, the end of a known-size parent) it leaves to the general path,
+        which reads at least that one element.
         """
         base = self._consumed
         begin = pos
@@ -411,8 +412,8 @@ class FragmentScanner:
         if self._known_open:
             limit = next((e for _, _, e in reversed(stack) if e is not None), None)
         stop = end - _MAX_HEADER
-        while stack and (limit is None or base + pos < limit):
-            if stack[-1][0] == CLUSTER:
+        while limit is None or base + pos < limit:
+            if stack and stack[-1][0] == CLUSTER:
                 pos = self._frames(view, pos, end, limit)
                 if self._skip:
                     return end
@@ -426,12 +427,20 @@ class FragmentScanner:
             payload = pos + 4 + size_length
             all_ones = (1 << (7 * size_length)) - 1
             size = int.from_bytes(view[pos + 4 : payload], "big") & all_ones
-            if stack[-1][0] == CLUSTER:
+            if stack and stack[-1][0] == CLUSTER:
                 if element_id not in _NOT_IN_CLUSTER or stack[-1][2] is not None:
                     break
                 stack.pop()  # an unknown-size Cluster ends at the next level-1 element
-            if element_id not in _LEVEL1:
-                break
+            if element_id not in _LEVEL1 or not stack:
+                # The next fragment's EBML header, or its Segment: left to the general path
+                # if a known-size element is open or the header's payload is cut.
+                after = payload if size == all_ones else payload + size
+                if limit is not None or after > end:
+                    break
+                if not self._begin_fragment(element_id, size == all_ones, size, base + pos, done):
+                    break
+                pos = after
+                continue
             if element_id in self.metadata:  # read at once if it is all in this chunk
                 after = payload + size
                 if size == all_ones or after > end or (limit is not None and base + after > limit):
@@ -458,6 +467,31 @@ class FragmentScanner:
             pos = after
         # Whatever stopped the loop at its first element is the general path's to read.
         return self._header(view, pos, done) if pos == begin else pos
+
+    def _begin_fragment(
+        self, element_id: int, unknown: bool, size: int, start: int, done: list[FragmentInfo]
+    ) -> bool:
+        """Read an EBML header that starts the next fragment, or the unknown-size Segment after it.
+
+        :meth:`_top_level`'s work on a valid KVS body, for :meth:`_walk` when no
+        known-size element is open, so every element on the stack has an unknown
+        size. Returns False to leave the element to the general path.
+        """
+        fragment = self._fragment
+        stack = self._stack
+        if fragment is None:
+            return False
+        if element_id == EBML and not unknown and fragment.segment:
+            stack.clear()  # the EBML header ends the Segment (and Cluster) of unknown size
+            done.append(fragment.done(start))
+            self._fragment = _Fragment(start)
+            self._count_metadata(size, start)
+            return True
+        if element_id == SEGMENT and unknown and not fragment.segment:  # so the stack is empty
+            fragment.segment = True
+            stack.append((SEGMENT, start, None))
+            return True
+        return False
 
     def _frames(self, view: Buffer, pos: int, end: int, limit: Optional[int]) -> int:
         """Pass over the children of a Cluster that have one-byte IDs: frames, Timecode.
