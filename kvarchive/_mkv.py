@@ -13,7 +13,6 @@ the bytes fed and memory bounded by one fragment's metadata.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional, Union
@@ -107,8 +106,6 @@ _ERROR_CODE_TAGS = (
 )
 _ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
 
-_EPOCH_SECONDS = re.compile(r"(\d+)(?:\.(\d*))?", re.ASCII)
-
 
 def name_of(element_id: int) -> str:
     return _NAMES.get(element_id, f"element 0x{element_id:X}")
@@ -122,12 +119,21 @@ def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
 
 
 def _epoch_time(text: Optional[str]) -> Optional[datetime]:
-    """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime; None if not that."""
-    match = _EPOCH_SECONDS.fullmatch(text.strip()) if text is not None else None
-    if match is None:
+    """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime.
+
+    None if not that, or past what a datetime holds (year 9999).
+    """
+    if text is None:
         return None
-    micros = int(((match.group(2) or "") + "000000")[:6])
-    return _EPOCH + timedelta(seconds=int(match.group(1)), microseconds=micros)
+    whole, _, fraction = text.strip().partition(".")
+    if not (whole.isdigit() and whole.isascii() and fraction.isascii()):
+        return None
+    if fraction and not fraction.isdigit():
+        return None
+    try:
+        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
+    except OverflowError:
+        return None
 
 
 @attrs.frozen

@@ -342,6 +342,22 @@ def test_unreadable_or_missing_timestamps_are_none() -> None:
     assert found.number is None
 
 
+@pytest.mark.parametrize(
+    "text", ["253402300800", "99999999999999999999", "1.٣", "٣", "-5", "1e9", "", "."]
+)
+def test_timestamps_past_year_9999_or_not_plain_digits_are_none(text: str) -> None:
+    """Epoch seconds that no datetime holds are unreadable, not an OverflowError."""
+    body = B.fragment(
+        service_tags={
+            "AWS_KINESISVIDEO_SERVER_TIMESTAMP": text,
+            "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": " 253402300799.9999999 ",
+        }
+    )
+    (found,) = scan(body)
+    assert found.server_timestamp is None
+    assert found.producer_timestamp == datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc)
+
+
 # --- error chunks -------------------------------------------------------------------------
 
 
