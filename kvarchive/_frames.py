@@ -25,16 +25,16 @@ from kvarchive._ebml import (
     UNKNOWN_SIZE,
     read_size,
 )
-from kvarchive._errors import MediaParseError
-from kvarchive._mkv import (
+from kvarchive._elements import (
     DEFAULT_TIMECODE_SCALE,
     Buffer,
     children,
     name_of,
     read_timecode_scale,
     read_uint,
-    scan_elements,
 )
+from kvarchive._errors import MediaParseError
+from kvarchive._mkv import scan_elements
 
 __all__ = ["FragmentParts", "Frame", "iter_frames", "split_fragment"]
 

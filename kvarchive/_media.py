@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any, Callable, Optional, Protocol
 
 from ._errors import KVArchiveError, MediaIncompleteError, MediaParseError
+from ._fragment_info import FragmentInfo
 from ._frames import Frame, iter_frames
-from ._mkv import FragmentInfo
 from ._models import MediaFragment
 from ._resume import FragmentListBody, is_connection_error
 

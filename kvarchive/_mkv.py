@@ -1,4 +1,4 @@
-"""The Matroska reader: fragment boundaries, tags and frames of KVS media bodies.
+"""The Matroska scanner: the fragments of a KVS media body, found as it streams.
 
 A GetMediaForFragmentList body is a concatenation of Matroska documents, one
 per fragment (EBML header, then a Segment of usually unknown size), and nothing
@@ -8,20 +8,17 @@ only, skips frame payloads by counting, buffers nothing but element headers and
 the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
+``kvarchive._elements`` reads element headers, children and tags;
+``kvarchive._fragment_info`` says what a fragment's tags mean; and
 ``kvarchive._frames`` reads fragments held in memory with the same checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional, Union
-
-import attrs
+from typing import Callable, Optional
 
 from kvarchive._ebml import (
     ATTACHMENTS,
-    BLOCK_GROUP,
     CHAPTERS,
     CLUSTER,
     CUES,
@@ -29,179 +26,37 @@ from kvarchive._ebml import (
     INFO,
     SEEK_HEAD,
     SEGMENT,
-    SIMPLE_BLOCK,
-    SIMPLE_TAG,
-    TAG,
-    TAG_NAME,
-    TAG_STRING,
     TAGS,
-    TIMECODE,
-    TIMECODE_SCALE,
     TRACKS,
     UNKNOWN_SIZE,
 )
-from kvarchive._errors import MediaParseError, ServiceError, service_error
+from kvarchive._elements import (
+    DEFAULT_TIMECODE_SCALE,
+    Buffer,
+    name_of,
+    parse_header,
+    read_tags,
+    read_timecode_scale,
+)
+from kvarchive._errors import MediaParseError
+from kvarchive._fragment_info import FragmentInfo
 
 __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
-    "DEFAULT_TIMECODE_SCALE",
     "METADATA",
-    "Buffer",
-    "FragmentInfo",
     "FragmentScanner",
-    "children",
-    "name_of",
-    "read_timecode_scale",
-    "read_uint",
     "scan_elements",
 ]
-
-Buffer = Union[bytes, bytearray, memoryview]
 
 DEFAULT_MAX_METADATA_SIZE = 4 << 20
 """Most bytes of EBML header, Info, Tracks and Tags one fragment may hold."""
 
-DEFAULT_TIMECODE_SCALE = 1_000_000
-"""Nanoseconds per Matroska timecode unit when Info does not say (the spec default)."""
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
-_MAX_TAG_NESTING = 32
 
 # Elements that cannot be children of a Cluster: they end an unknown-size one.
 _LEVEL1 = frozenset({SEEK_HEAD, INFO, TRACKS, CLUSTER, CUES, TAGS, CHAPTERS, ATTACHMENTS})
 _NOT_IN_CLUSTER = _LEVEL1 | {EBML, SEGMENT}
 METADATA = frozenset({INFO, TRACKS, TAGS})
-
-_NAMES = {
-    EBML: "EBML header",
-    SEGMENT: "Segment",
-    SEEK_HEAD: "SeekHead",
-    INFO: "Info",
-    TRACKS: "Tracks",
-    CLUSTER: "Cluster",
-    CUES: "Cues",
-    TAGS: "Tags",
-    CHAPTERS: "Chapters",
-    ATTACHMENTS: "Attachments",
-    SIMPLE_BLOCK: "SimpleBlock",
-    BLOCK_GROUP: "BlockGroup",
-    TIMECODE: "Timecode",
-}
-
-# Tag names. GetMediaForFragmentList's docs spell some of them differently from
-# GetMedia and every parser; the service's bodies are read with both spellings.
-FRAGMENT_NUMBER_TAG = "AWS_KINESISVIDEO_FRAGMENT_NUMBER"
-_SERVER_TAGS = ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP")
-_PRODUCER_TAGS = (
-    "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP",
-    "AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP",
-)
-# GetMedia: ERROR_ID is the integer code, ERROR_CODE its text.
-# GetMediaForFragmentList: EXCEPTION_ERROR_CODE is the integer code, EXCEPTION_MESSAGE the text.
-_ERROR_CODE_TAGS = (
-    "AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE",
-    "AWS_KINESISVIDEO_ERROR_ID",
-    "AWS_KINESISVIDEO_ERROR_CODE",
-)
-_ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
-
-
-def name_of(element_id: int) -> str:
-    return _NAMES.get(element_id, f"element 0x{element_id:X}")
-
-
-def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
-    for name in names:
-        if name in tags:
-            return tags[name]
-    return None
-
-
-def _epoch_time(text: Optional[str]) -> Optional[datetime]:
-    """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime.
-
-    None if not that, or past what a datetime holds (year 9999).
-    """
-    if text is None:
-        return None
-    whole, _, fraction = text.strip().partition(".")
-    if not (whole.isdigit() and whole.isascii() and fraction.isascii()):
-        return None
-    if fraction and not fraction.isdigit():
-        return None
-    try:
-        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
-    except OverflowError:
-        return None
-
-
-@attrs.frozen
-class FragmentInfo:
-    """One fragment found in a media body: where it lies and what its tags say.
-
-    ``start`` and ``end`` are body offsets (``end`` exclusive: the next EBML
-    header or the end of the body). ``tags`` holds every SimpleTag (TagName to
-    TagString, nested ones included, a later duplicate name winning) of every
-    Tags element of the fragment, before and after its Cluster. ``tracks`` is
-    the payload of its Tracks element, for telling whether two fragments share
-    one track list. ``clusters`` counts its Clusters (an error chunk has none).
-    """
-
-    start: int
-    end: int
-    tags: dict[str, str] = attrs.field(factory=dict)
-    tracks: Optional[bytes] = attrs.field(
-        default=None, repr=lambda data: "None" if data is None else f"<{len(data)} bytes>"
-    )
-    timecode_scale: int = DEFAULT_TIMECODE_SCALE
-    clusters: int = 0
-
-    @property
-    def size(self) -> int:
-        """Length of the fragment in bytes."""
-        return self.end - self.start
-
-    @property
-    def number(self) -> Optional[str]:
-        """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
-        return self.tags.get(FRAGMENT_NUMBER_TAG)
-
-    @property
-    def server_timestamp(self) -> Optional[datetime]:
-        """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _SERVER_TAGS))
-
-    @property
-    def producer_timestamp(self) -> Optional[datetime]:
-        """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _PRODUCER_TAGS))
-
-    @property
-    def error_code(self) -> Optional[str]:
-        """The service's error code for an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_CODE_TAGS)
-
-    @property
-    def error_message(self) -> Optional[str]:
-        """The service's description of the error of an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_MESSAGE_TAGS)
-
-    @property
-    def is_error(self) -> bool:
-        """True for an error chunk: error tags, or a fragment number without a server timestamp."""
-        if self.error_code is not None:
-            return True
-        return self.number is not None and _first_tag(self.tags, _SERVER_TAGS) is None
-
-    def error(self) -> Optional[ServiceError]:
-        """The ServiceError an error chunk stands for (not raised), or None for media."""
-        if not self.is_error:
-            return None
-        message = (
-            self.error_message or f"the service sent an error chunk for fragment {self.number}"
-        )
-        return service_error(self.error_code or "UnknownMediaError", message)
 
 
 class _Fragment:
@@ -380,7 +235,7 @@ class FragmentScanner:
         start = self._consumed + pos - len(pending)
         if pending:
             head = bytes(pending) + bytes(view[pos : pos + _MAX_HEADER - len(pending)])
-            parsed = _parse_header(head, 0, start)
+            parsed = parse_header(head, 0, start)
             if parsed is None:
                 taken = len(head) - len(pending)
                 pending += view[pos : pos + taken]
@@ -390,7 +245,7 @@ class FragmentScanner:
         else:
             if self._known_open:
                 self._close_at(start)
-            parsed = _parse_header(view, pos, start)
+            parsed = parse_header(view, pos, start)
             if parsed is None:
                 pending += view[pos:]
                 return len(view)
@@ -662,142 +517,11 @@ class FragmentScanner:
         fragment = self._fragment
         assert fragment is not None
         if element_id == TAGS:
-            _read_tags(data, 0, len(data), base, out=fragment.tags)
+            read_tags(data, 0, len(data), base, out=fragment.tags)
         elif element_id == TRACKS:
             fragment.tracks = data
         else:
             fragment.timecode_scale = read_timecode_scale(data, 0, len(data), base)
-
-
-def _parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
-    """``(ID, size, header length)`` of the element at ``pos``; None if the bytes stop first.
-
-    ``start`` is its body offset, for errors. Decoded inline rather than with
-    ``_ebml.read_id``/``read_size``: this runs for every element of a body.
-    """
-    available = len(data)
-    first = data[pos]
-    if first & 0x80:
-        id_length = 1
-    elif first & 0x40:
-        id_length = 2
-    elif first & 0x20:
-        id_length = 3
-    elif first & 0x10:
-        id_length = 4
-    else:
-        raise MediaParseError(f"invalid element ID byte 0x{first:02X}", start)
-    size_at = pos + id_length
-    if size_at >= available:
-        return None
-    element_id = first if id_length == 1 else int.from_bytes(data[pos:size_at], "big")
-    mask = (1 << (7 * id_length)) - 1
-    if element_id & mask in (0, mask):  # all-zero and all-one IDs are reserved
-        raise MediaParseError(f"invalid element ID 0x{element_id:X}", start)
-    marker = data[size_at]
-    if not marker:
-        raise MediaParseError(f"invalid size of {name_of(element_id)}", start)
-    size_length = 9 - marker.bit_length()
-    if size_at + size_length > available:
-        return None
-    all_ones = (1 << (7 * size_length)) - 1
-    if size_length == 1:
-        size = marker & 0x7F
-    else:
-        size = int.from_bytes(data[size_at : size_at + size_length], "big") & all_ones
-    return element_id, UNKNOWN_SIZE if size == all_ones else size, id_length + size_length
-
-
-def children(data: Buffer, start: int, end: int, base: int) -> Iterator[tuple[int, int, int]]:
-    """``(ID, payload start, payload end)`` of each element in ``data[start:end]``.
-
-    Every one must have a known size and fit; ``base`` is the body offset of ``data[0]``.
-    """
-    pos = start
-    while pos < end:
-        element_id, payload, pos = _child(data, pos, end, base)
-        yield element_id, payload, pos
-
-
-def _child(data: Buffer, pos: int, end: int, base: int) -> tuple[int, int, int]:
-    """``(ID, payload start, payload end)`` of the element at ``pos``, which must end by ``end``."""
-    parsed = _parse_header(data, pos, base + pos)
-    if parsed is None or pos + parsed[2] > end:
-        raise MediaParseError("element header overruns its parent", base + pos)
-    element_id, size, header = parsed
-    if size == UNKNOWN_SIZE:
-        raise MediaParseError(f"{name_of(element_id)} of unknown size", base + pos)
-    payload = pos + header
-    if payload + size > end:
-        raise MediaParseError(f"{name_of(element_id)} overruns its parent", base + pos)
-    return element_id, payload, payload + size
-
-
-def _text(data: bytes) -> str:
-    # EBML strings may be padded with zero bytes.
-    return str(data, "utf-8", "replace").rstrip("\0")
-
-
-def read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
-    if end - start > 8:
-        raise MediaParseError("unsigned integer longer than 8 bytes", offset)
-    return int.from_bytes(data[start:end], "big")
-
-
-def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
-    """The TimecodeScale of an Info payload (nanoseconds per timecode unit)."""
-    scale = DEFAULT_TIMECODE_SCALE
-    for element_id, payload, payload_end in children(data, start, end, base):
-        if element_id == TIMECODE_SCALE:
-            scale = read_uint(data, payload, payload_end, base + payload)
-            if not scale:
-                raise MediaParseError("TimecodeScale of zero", base + payload)
-    return scale
-
-
-def _read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, str]) -> None:
-    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
-
-    One loop over element headers with a stack of the open Tag and SimpleTag
-    elements (rather than a recursion over :func:`children`): a fragment's tags
-    are read on every ``iter_fragments`` step. A SimpleTag is added after those
-    nested in it, once its end is reached.
-    """
-    ends = [end]  # where each open element ends: the Tags payload, then Tag or SimpleTag
-    open_tags: list[Optional[list[Optional[str]]]] = [None]  # [name, value] of a SimpleTag
-    pos = start
-    while True:
-        while pos == ends[-1]:
-            ends.pop()
-            simple = open_tags.pop()
-            if simple is not None and simple[0] is not None and simple[1] is not None:
-                out[simple[0]] = simple[1]
-            if not ends:
-                return
-        parent_end = ends[-1]
-        fits = pos + 3 <= parent_end
-        element_id = data[pos] << 8 | data[pos + 1] if fits else 0
-        marker = data[pos + 2] if fits else 0
-        # Tag elements have valid two-byte IDs and, most often, one-byte sizes.
-        if 0x4000 < element_id < 0x7FFF and 0x80 <= marker < 0xFF:
-            payload, pos = pos + 3, pos + 3 + (marker & 0x7F)
-            if pos > parent_end:
-                raise MediaParseError(
-                    f"{name_of(element_id)} overruns its parent", base + payload - 3
-                )
-        else:
-            element_id, payload, pos = _child(data, pos, parent_end, base)
-        simple = open_tags[-1]
-        if element_id == SIMPLE_TAG or (element_id == TAG and simple is None):
-            if len(ends) > _MAX_TAG_NESTING:
-                raise MediaParseError("tags nested too deeply", base + payload)
-            ends.append(pos)
-            open_tags.append(None if element_id == TAG else [None, None])
-            pos = payload
-        elif simple is not None and element_id == TAG_NAME:
-            simple[0] = _text(data[payload:pos])
-        elif simple is not None and element_id == TAG_STRING:
-            simple[1] = _text(data[payload:pos])
 
 
 def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], list[FragmentInfo]]:

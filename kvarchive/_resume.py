@@ -16,7 +16,8 @@ from typing import Callable, Optional
 
 from ._ebml import TAGS
 from ._errors import EndpointUnreachableError, MediaIncompleteError
-from ._mkv import FragmentInfo, FragmentScanner
+from ._fragment_info import FragmentInfo
+from ._mkv import FragmentScanner
 
 __all__ = ["FragmentListBody", "is_connection_error"]
 

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from kvarchive import _ebml as E
 from kvarchive._ebml import UNKNOWN_SIZE, encode_id, encode_size, encode_uint
 from kvarchive._errors import MediaParseError, ServiceError
+from kvarchive._fragment_info import FragmentInfo
 from kvarchive._frames import Frame, iter_frames, split_fragment
-from kvarchive._mkv import METADATA, FragmentInfo, FragmentScanner
+from kvarchive._mkv import METADATA, FragmentScanner
 
 NUMBER = "91343852333181432392682062591174131839009706440"
 SERVER = "1511852109.126"

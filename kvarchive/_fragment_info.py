@@ -1,0 +1,125 @@
+"""What a fragment's tags say: :class:`FragmentInfo`, its timestamps and error chunks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import attrs
+
+from kvarchive._elements import DEFAULT_TIMECODE_SCALE
+from kvarchive._errors import ServiceError, service_error
+
+__all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# Tag names. GetMediaForFragmentList's docs spell some of them differently from
+# GetMedia and every parser; the service's bodies are read with both spellings.
+FRAGMENT_NUMBER_TAG = "AWS_KINESISVIDEO_FRAGMENT_NUMBER"
+_SERVER_TAGS = ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP")
+_PRODUCER_TAGS = (
+    "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP",
+    "AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP",
+)
+# GetMedia: ERROR_ID is the integer code, ERROR_CODE its text.
+# GetMediaForFragmentList: EXCEPTION_ERROR_CODE is the integer code, EXCEPTION_MESSAGE the text.
+_ERROR_CODE_TAGS = (
+    "AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE",
+    "AWS_KINESISVIDEO_ERROR_ID",
+    "AWS_KINESISVIDEO_ERROR_CODE",
+)
+_ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
+
+
+def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
+    for name in names:
+        if name in tags:
+            return tags[name]
+    return None
+
+
+def _epoch_time(text: Optional[str]) -> Optional[datetime]:
+    """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime.
+
+    None if not that, or past what a datetime holds (year 9999).
+    """
+    if text is None:
+        return None
+    whole, _, fraction = text.strip().partition(".")
+    if not (whole.isdigit() and whole.isascii() and fraction.isascii()):
+        return None
+    if fraction and not fraction.isdigit():
+        return None
+    try:
+        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
+    except OverflowError:
+        return None
+
+
+@attrs.frozen
+class FragmentInfo:
+    """One fragment found in a media body: where it lies and what its tags say.
+
+    ``start`` and ``end`` are body offsets (``end`` exclusive: the next EBML
+    header or the end of the body). ``tags`` holds every SimpleTag (TagName to
+    TagString, nested ones included, a later duplicate name winning) of every
+    Tags element of the fragment, before and after its Cluster. ``tracks`` is
+    the payload of its Tracks element, for telling whether two fragments share
+    one track list. ``clusters`` counts its Clusters (an error chunk has none).
+    """
+
+    start: int
+    end: int
+    tags: dict[str, str] = attrs.field(factory=dict)
+    tracks: Optional[bytes] = attrs.field(
+        default=None, repr=lambda data: "None" if data is None else f"<{len(data)} bytes>"
+    )
+    timecode_scale: int = DEFAULT_TIMECODE_SCALE
+    clusters: int = 0
+
+    @property
+    def size(self) -> int:
+        """Length of the fragment in bytes."""
+        return self.end - self.start
+
+    @property
+    def number(self) -> Optional[str]:
+        """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
+        return self.tags.get(FRAGMENT_NUMBER_TAG)
+
+    @property
+    def server_timestamp(self) -> Optional[datetime]:
+        """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
+        return _epoch_time(_first_tag(self.tags, _SERVER_TAGS))
+
+    @property
+    def producer_timestamp(self) -> Optional[datetime]:
+        """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
+        return _epoch_time(_first_tag(self.tags, _PRODUCER_TAGS))
+
+    @property
+    def error_code(self) -> Optional[str]:
+        """The service's error code for an error chunk, or None."""
+        return _first_tag(self.tags, _ERROR_CODE_TAGS)
+
+    @property
+    def error_message(self) -> Optional[str]:
+        """The service's description of the error of an error chunk, or None."""
+        return _first_tag(self.tags, _ERROR_MESSAGE_TAGS)
+
+    @property
+    def is_error(self) -> bool:
+        """True for an error chunk: error tags, or a fragment number without a server timestamp."""
+        if self.error_code is not None:
+            return True
+        return self.number is not None and _first_tag(self.tags, _SERVER_TAGS) is None
+
+    def error(self) -> Optional[ServiceError]:
+        """The ServiceError an error chunk stands for (not raised), or None for media."""
+        if not self.is_error:
+            return None
+        message = (
+            self.error_message or f"the service sent an error chunk for fragment {self.number}"
+        )
+        return service_error(self.error_code or "UnknownMediaError", message)
