@@ -99,12 +99,7 @@ class EmulatorProcess:
 
     def cpu_seconds(self) -> float:
         """CPU seconds the emulator process has used so far (0.0 where /proc is missing)."""
-        try:
-            with open(f"/proc/{self._proc.pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self._proc.pid)
 
     def bandwidth(self, bytes_per_second: Optional[int]) -> None:
         """``Emulator.bandwidth``: cap each connection's body rate (None lifts it)."""
@@ -125,6 +120,46 @@ class EmulatorProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class StaticServer:
+    """``static_server.py`` in a child process: one body file served fast (figures 3-4)."""
+
+    def __init__(self, body_path: Path) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "static_server.py"), str(body_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        self.url: str = json.loads(self._proc.stdout.readline())["url"]
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the server process has used so far (0.0 where /proc is missing)."""
+        return process_cpu_seconds(self._proc.pid)
+
+    def __enter__(self) -> StaticServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds process ``pid`` has used so far (0.0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
