@@ -69,6 +69,7 @@ _NAMES = {
 
 
 def name_of(element_id: int) -> str:
+    """The element's name for messages, e.g. ``"Cluster"``."""
     return _NAMES.get(element_id, f"element 0x{element_id:X}")
 
 
