@@ -357,13 +357,13 @@ class FragmentScanner:
     def _frames(self, view: Buffer, pos: int, end: int, limit: Optional[int]) -> int:
         """Pass over the children of a Cluster that have one-byte IDs: frames, Timecode.
 
-        Stops at any other element, at a size wider than four bytes or unknown,
-        at ``limit`` (the end of a known-size parent, as a body offset) and near
-        the chunk end; sets ``_skip`` and returns ``end`` for a payload that
-        goes on in the next chunk.
+        Stops at any other element, at an unknown or invalid size, at ``limit``
+        (the end of a known-size parent, as a body offset) and near the chunk
+        end; sets ``_skip`` and returns ``end`` for a payload that goes on in the
+        next chunk. Sizes 8 bytes wide (the KVS producer SDK's) are tried first.
         """
         base = self._consumed
-        stop = end - 5  # room for an ID byte and a size of up to four bytes
+        stop = end - 9  # room for an ID byte and a size of up to eight bytes
         if limit is not None:
             stop = min(stop, limit - base - 1)
         while pos <= stop:
@@ -371,7 +371,12 @@ class FragmentScanner:
             if element_id < 0x81 or element_id == 0xFF:  # not one byte, or reserved
                 break
             marker = view[pos + 1]
-            if marker & 0x80:
+            if marker == 0x01:
+                size = int.from_bytes(view[pos + 2 : pos + 9], "big")
+                if size == 0xFFFFFFFFFFFFFF:
+                    break
+                after = pos + 9 + size
+            elif marker & 0x80:
                 size = marker & 0x7F
                 if size == 0x7F:
                     break
@@ -386,11 +391,13 @@ class FragmentScanner:
                 if size == 0x1FFFFF:
                     break
                 after = pos + 4 + size
-            elif marker & 0x10:
-                size = int.from_bytes(view[pos + 1 : pos + 5], "big") & 0xFFFFFFF
-                if size == 0xFFFFFFF:
+            elif marker:
+                width = 9 - marker.bit_length()  # 4 to 7 bytes
+                all_ones = (1 << (7 * width)) - 1
+                size = int.from_bytes(view[pos + 1 : pos + 1 + width], "big") & all_ones
+                if size == all_ones:
                     break
-                after = pos + 5 + size
+                after = pos + 1 + width + size
             else:
                 break
             if limit is not None and base + after > limit:

@@ -877,10 +877,15 @@ def test_the_fast_path_agrees_on_whole_elements_removed_or_repeated(valid: bytes
         for remove in (True, False)
     ]
     # No splice of these streams makes these: a Segment after a known-size one has
-    # closed, and an EBML header of unknown size.
+    # closed, an EBML header of unknown size, and frames of unknown size.
     unknown = encode_size(UNKNOWN_SIZE)
     bodies.append(Builder(3).fragment("7", known_segment=True) + encode_id(E.SEGMENT) + unknown)
     bodies.append(B.fragment("8") + encode_id(E.EBML) + unknown + B.fragment("9"))
+    # And a frame of unknown size, in each size width, inside an unknown-size Cluster.
+    bodies += [
+        B.fragment("10") + encode_id(E.SIMPLE_BLOCK) + encode_size(UNKNOWN_SIZE, width) + bytes(20)
+        for width in range(1, 9)
+    ]
     for body in bodies:
         for metadata in (frozenset(), METADATA):
             fast = outcome(body, [], general=False, metadata=metadata)

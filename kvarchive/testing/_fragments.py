@@ -396,13 +396,15 @@ def document_pieces(
             ("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", _tag_time(producer_ms)),
         ]
     )
-    # The cluster's Timecode is the producer time, in absolute milliseconds.
-    body: list[_Piece] = [ebml.encode_element(ebml.TIMECODE, ebml.encode_uint(producer_ms))]
+    # The cluster's Timecode is the producer time, in absolute milliseconds. As the
+    # KVS producer SDK writes them, it is 8 bytes and frame sizes are 8-byte vints.
+    timecode = ebml.encode_element(ebml.TIMECODE, producer_ms.to_bytes(8, "big"))
+    body: list[_Piece] = [timecode]
     for frame in frames:
         block_head = ebml.encode_size(frame.track) + frame.offset_ms.to_bytes(2, "big", signed=True)
         block_head += b"\x80" if frame.keyframe else b"\x00"
         size = len(block_head) + frame.size
-        body.append(ebml.encode_id(ebml.SIMPLE_BLOCK) + ebml.encode_size(size) + block_head)
+        body.append(ebml.encode_id(ebml.SIMPLE_BLOCK) + ebml.encode_size(size, 8) + block_head)
         body.extend(frame.pieces())
     body_size = sum(_piece_len(p) for p in body)
     cluster_size = body_size if cluster_size_known else ebml.UNKNOWN_SIZE
