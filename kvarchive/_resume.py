@@ -2,10 +2,10 @@
 
 GetMediaForFragmentList has no byte ranges, but its fragment list is a
 natural resume point: after a drop, ask again for the fragments not yet
-complete, skip the bytes of the first one the reader already has (checking that
-the last few KiB of them are the same), and go on. A close-delimited body that is cut looks like
-a clean end, so the end of every body is checked against the Matroska
-structure and the number of fragments asked for.
+complete, skip the bytes of the first one the reader already has (checking
+that the last few KiB of them are the same), and go on. A close-delimited body
+that is cut looks like a clean end, so the end of every body is checked
+against the Matroska structure and the number of fragments asked for.
 """
 
 from __future__ import annotations

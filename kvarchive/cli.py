@@ -298,7 +298,7 @@ def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         jpeg_quality=args.quality,
     )
     expected = int((args.end - args.start).total_seconds() * 1000 // max(args.interval, 1)) + 1
-    with progress_bar(sys.stderr.isatty(), expected, "images", unit="image") as advance:
+    with progress_bar(True, expected, "images", unit="image") as advance:  # on a terminal only
         paths = save_images(images, args.outfile, args.format, advance)
     for path in paths:
         print(path)
@@ -312,7 +312,7 @@ def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         end=args.end,
         path=args.outfile,
         timestamp_type=args.timestamp_type,
-        progress=sys.stderr.isatty(),
+        progress=True,  # drawn on a terminal only
         concurrency=args.concurrency,
     )
     print(f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes")
