@@ -8,6 +8,7 @@ from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._errors import (
     ClientLimitExceededError,
+    CredentialsError,
     EndpointUnreachableError,
     InvalidArgumentError,
     InvalidCodecPrivateDataError,
@@ -38,6 +39,7 @@ __all__ = [
     "Backoff",
     "ClientLimitExceededError",
     "ClipTruncationWarning",
+    "CredentialsError",
     "DownloadResult",
     "EndpointUnreachableError",
     "Fragment",

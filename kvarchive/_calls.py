@@ -15,11 +15,13 @@ from typing import Any, Callable, Optional
 from ._endpoints import Clients, EndpointCache
 from ._errors import (
     ClientLimitExceededError,
+    CredentialsError,
     EndpointUnreachableError,
     KVArchiveError,
     WrongEndpointError,
     from_client_error,
 )
+from ._hints import no_credentials_message
 from ._media import Body
 from ._throttle import Backoff, RateLimiter
 from ._validate import StreamRef
@@ -105,6 +107,11 @@ class Caller:
                     raise error from exc
             except botocore.no_answer as exc:
                 raise EndpointUnreachableError(f"{operation}: {exc}") from exc
+            except botocore.no_credentials as exc:
+                message = no_credentials_message(
+                    "set AWS_PROFILE", "kvarchive.testing.Emulator().client() needs none"
+                )
+                raise CredentialsError(message) from exc
             except botocore.BotoCoreError as exc:
                 raise KVArchiveError(f"{operation}: {exc}") from exc
             log.debug("%s throttled (attempt %d), retrying in %.3fs", operation, attempt, delay)
@@ -160,6 +167,7 @@ class _BotocoreErrors:
             exceptions.ConnectTimeoutError,
             exceptions.ReadTimeoutError,
         )
+        self.no_credentials = (exceptions.NoCredentialsError, exceptions.PartialCredentialsError)
         # The endpoint itself is gone: refused, or reset before any answer.
         self.dead_endpoint = (exceptions.EndpointConnectionError, exceptions.ConnectionClosedError)
 

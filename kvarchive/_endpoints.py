@@ -19,6 +19,7 @@ import attrs
 
 from ._errors import ValidationError
 from ._fastpages import register_fast_pages
+from ._hints import no_region_message
 from ._validate import StreamRef
 
 __all__ = ["Clients", "EndpointCache"]
@@ -95,9 +96,7 @@ class Clients:
                 config=self._config,
             )
         except NoRegionError:
-            raise ValidationError(
-                "no AWS region: pass region_name= or set AWS_REGION / AWS_DEFAULT_REGION"
-            ) from None
+            raise ValidationError(no_region_message("pass region_name=")) from None
 
 
 @attrs.frozen

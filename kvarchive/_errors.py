@@ -7,6 +7,7 @@
      ├── MediaParseError                       the media body is not valid Matroska
      ├── MediaIncompleteError                  a media body could not be fetched whole
      ├── EndpointUnreachableError              no answer: refused, reset or timed out
+     ├── CredentialsError                      no AWS credentials to sign the request with
      └── ServiceError                          the service said no
           ├── ResourceNotFoundError
           ├── InvalidArgumentError
@@ -29,6 +30,7 @@ from typing import Any, Optional
 
 __all__ = [
     "ClientLimitExceededError",
+    "CredentialsError",
     "EndpointUnreachableError",
     "InvalidArgumentError",
     "InvalidCodecPrivateDataError",
@@ -89,6 +91,10 @@ class MediaIncompleteError(KVArchiveError):
 
 class EndpointUnreachableError(KVArchiveError):
     """A request got no answer: the connection was refused, reset or timed out."""
+
+
+class CredentialsError(KVArchiveError):
+    """No AWS credentials were found (or only part of them), so no request could be signed."""
 
 
 class ServiceError(KVArchiveError):

@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional
 
 from kvarchive import (
     ArchivedMediaClient,
+    CredentialsError,
     Fragment,
     KVArchiveError,
     MediaStream,
@@ -32,6 +33,7 @@ from kvarchive import (
 )
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
+from kvarchive._hints import no_credentials_message, no_region_message
 from kvarchive._progress import progress_bar
 from kvarchive._redact import Redactor, debug_logging
 
@@ -220,6 +222,8 @@ def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    if session.region_name is None:
+        raise ValidationError(no_region_message("give --region"))
     if args.debug:
         redactor.add_credentials(session)
     with ArchivedMediaClient(session=session, endpoint_url=args.endpoint_url) as kv:
@@ -426,8 +430,6 @@ def save_images(
 
 def _demo(folder: str, redactor: Redactor) -> int:
     """Run the main job against the bundled emulator, writing into ``folder``."""
-    import boto3
-
     from kvarchive.testing import Emulator
 
     os.makedirs(folder, exist_ok=True)
@@ -438,13 +440,7 @@ def _demo(folder: str, redactor: Redactor) -> int:
         end = last.server_timestamp + timedelta(milliseconds=last.duration_ms)
         print(f"Local emulator at {emu.endpoint_url}, stream {stream.name!r}:")
         print(f"{len(stream.fragments)} fragments from {iso(start)} to {iso(end)}\n")
-        # Dummy credentials: the emulator checks none, and the user may have none.
-        session = boto3.Session(
-            aws_access_key_id="demo",
-            aws_secret_access_key="demo",  # noqa: S106 - not a secret: the emulator's dummy
-            region_name=emu.region,
-        )
-        with ArchivedMediaClient(session=session, endpoint_url=emu.endpoint_url) as kv:
+        with emu.client() as kv:  # dummy credentials: the user may have none
             ref: dict[str, Any] = {"stream_name": stream.name}
             print_fragments(kv.list_fragments(**ref, start=start, end=end), "table")
             for kind, url in (
@@ -499,10 +495,10 @@ def _describe(exc: BaseException) -> str:
         if exc.request_id:
             text += f" (request id: {exc.request_id})"
         return text
-    from botocore.exceptions import NoCredentialsError
-
-    if isinstance(exc, NoCredentialsError):
-        return f"{exc}: configure AWS credentials, or try 'kvarchive demo'"
+    if isinstance(exc, CredentialsError):
+        return no_credentials_message(
+            "pass --profile", "to try kvarchive without AWS: kvarchive demo"
+        )
     return str(exc) or type(exc).__name__
 
 

@@ -2,6 +2,7 @@
 
 from ._errors import (
     ClientLimitExceededError,
+    CredentialsError,
     EndpointUnreachableError,
     InvalidArgumentError,
     InvalidCodecPrivateDataError,
@@ -22,6 +23,7 @@ from ._join import TrackListChangedError
 
 __all__ = [
     "ClientLimitExceededError",
+    "CredentialsError",
     "EndpointUnreachableError",
     "InvalidArgumentError",
     "InvalidCodecPrivateDataError",

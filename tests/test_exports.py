@@ -13,6 +13,7 @@ def test_all_is_pinned() -> None:
             "ClientLimitExceededError",
             "ClipTruncationWarning",
             "DownloadResult",
+            "CredentialsError",
             "EndpointUnreachableError",
             "Fragment",
             "FragmentList",

@@ -8,7 +8,7 @@ import threading
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
 from kvarchive.testing._fragments import MAGIC_MODES, _seed
@@ -17,7 +17,15 @@ from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
 from kvarchive.testing._streams import EmulatedStream, synthetic_stream, to_epoch_ms
 
+if TYPE_CHECKING:
+    import boto3
+
+    from kvarchive import ArchivedMediaClient
+
 __all__ = ["Emulator"]
+
+# The emulator checks no signature, but botocore signs every request: any keys will do.
+_DUMMY_KEY = "kvarchive-emulator"
 
 _STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,256}")
 
@@ -118,6 +126,33 @@ class Emulator:
         if value not in FRAMINGS:
             raise ValueError(f"body_framing must be one of {FRAMINGS}, got {value!r}")
         self._body_framing = value
+
+    def session(self) -> boto3.Session:
+        """A boto3 session for the emulator: dummy credentials and its region.
+
+        It needs no AWS configuration at all, so raw boto3 clients made from it
+        (with ``endpoint_url=emu.endpoint_url``) work on any machine.
+        """
+        import boto3
+
+        return boto3.Session(
+            aws_access_key_id=_DUMMY_KEY,
+            aws_secret_access_key=_DUMMY_KEY,
+            region_name=self.region,
+        )
+
+    def client(self, **kwargs: Any) -> ArchivedMediaClient:
+        """An ArchivedMediaClient for the emulator, on :meth:`session` and :attr:`endpoint_url`.
+
+        ``kwargs`` go to ``ArchivedMediaClient`` (``backoff=``, ``rate_limit=``, ...)
+        and may override ``session`` or ``endpoint_url``.
+        """
+        from kvarchive import ArchivedMediaClient
+
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        if "session" not in kwargs:
+            kwargs["session"] = self.session()
+        return ArchivedMediaClient(**kwargs)
 
     def retire_data_endpoint(self) -> str:
         """Stop the current data server (connections refused, open ones dropped).

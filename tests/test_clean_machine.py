@@ -1,0 +1,167 @@
+"""What a new user meets on a machine with no AWS configuration at all (``env -i``).
+
+Every other test runs with planted credentials (conftest); these run their
+code in a child process whose environment holds only PATH, HOME and LANG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: no request can leave the machine
+
+
+def run_clean(
+    args: list[str], home: Path, extra: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` with an environment of PATH, HOME and LANG only (plus ``extra``)."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        # No instance metadata lookups from a test machine (they time out slowly).
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **(extra or {}),
+    }
+    return subprocess.run(
+        args, env=env, cwd=home, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def readme_snippet(heading: str) -> str:
+    """The first Python code block of README.md after ``heading``."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index(heading) :]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, f"no Python snippet after {heading!r}"
+    return match.group(1)
+
+
+def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's 'Testing your own code' snippet runs as written, with no AWS configuration."""
+    code = readme_snippet("## Testing your own code") + "\nprint('snippet done')\n"
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "snippet done" in result.stdout
+
+
+def test_emulator_session_serves_raw_boto3_with_no_aws_configuration(tmp_path: Path) -> None:
+    """emu.session() makes raw boto3 clients that reach the emulator with no AWS configuration."""
+    code = (
+        "from kvarchive.testing import Emulator\n"
+        "with Emulator() as emu:\n"
+        "    emu.add_stream('cam', fragment_count=3)\n"
+        "    control = emu.session().client('kinesisvideo', endpoint_url=emu.endpoint_url)\n"
+        "    answer = control.get_data_endpoint(StreamName='cam', APIName='LIST_FRAGMENTS')\n"
+        "    print(answer['DataEndpoint'] == emu.data_endpoint_url)\n"
+    )
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_quickstart_notebook_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """examples/quickstart.ipynb executes with no cell error, its kernel seeing no AWS configuration."""
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    executed = tmp_path / "executed.ipynb"
+    code = (
+        "import sys, nbformat\n"
+        "from nbclient import NotebookClient\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "NotebookClient(nb, timeout=120, kernel_name='python3',\n"
+        "               resources={'metadata': {'path': sys.argv[3]}}).execute()\n"
+        "nbformat.write(nb, sys.argv[2])\n"
+    )
+    notebook = ROOT / "examples" / "quickstart.ipynb"
+    result = run_clean(
+        [sys.executable, "-c", code, str(notebook), str(executed), str(notebook.parent)],
+        tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    cells = json.loads(executed.read_text())["cells"]
+    outputs = [o for cell in cells if cell["cell_type"] == "code" for o in cell["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    rich = [o for o in outputs if o["output_type"] == "execute_result"]
+    assert any("<table>" in "".join(o["data"].get("text/html", "")) for o in rich)
+    assert any("image/jpeg" in o["data"] for o in rich)
+
+
+def test_library_without_credentials_raises_one_clear_error(tmp_path: Path) -> None:
+    """With no credentials anywhere, a call raises CredentialsError that says how to fix it."""
+    code = (
+        "from kvarchive import ArchivedMediaClient, CredentialsError\n"
+        f"kv = ArchivedMediaClient(region_name='eu-west-1', endpoint_url={CLOSED_PORT!r})\n"
+        "try:\n"
+        "    kv.data_endpoint('LIST_FRAGMENTS', stream_name='cam')\n"
+        "except CredentialsError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    message = result.stdout.strip()
+    assert message.startswith("no AWS credentials found")
+    assert "AWS_ACCESS_KEY_ID" in message and "Emulator().client()" in message
+
+
+def test_library_names_the_region_variable_boto3_reads(tmp_path: Path) -> None:
+    """With only AWS_REGION set, the error says boto3 reads AWS_DEFAULT_REGION instead."""
+    code = (
+        "from kvarchive import ArchivedMediaClient, ValidationError\n"
+        "kv = ArchivedMediaClient()\n"
+        "try:\n"
+        "    kv.data_endpoint('LIST_FRAGMENTS', stream_name='cam')\n"
+        "except ValidationError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = run_clean([sys.executable, "-c", code], tmp_path, {"AWS_REGION": "eu-west-1"})
+    assert result.returncode == 0, result.stderr
+    assert "region_name=" in result.stdout
+    assert "AWS_REGION is set, but boto3 reads AWS_DEFAULT_REGION" in result.stdout
+
+
+def kvarchive_cli(*args: str) -> list[str]:
+    """The installed console script, run as a new user would."""
+    return [os.path.join(os.path.dirname(sys.executable), "kvarchive"), *args]
+
+
+def test_cli_without_region_says_to_give_region(tmp_path: Path) -> None:
+    """The CLI with no region exits 2 with one line naming --region and AWS_DEFAULT_REGION."""
+    args = kvarchive_cli("fragments", "--stream-name", "cam", "--start", "-1h", "--end", "now")
+    result = run_clean(args, tmp_path, {"AWS_REGION": "eu-west-1"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "--region" in lines[0] and "AWS_DEFAULT_REGION" in lines[0]
+
+
+def test_cli_without_credentials_says_how_to_fix_it(tmp_path: Path) -> None:
+    """The CLI with no credentials exits 1 with one line: configure, --profile, or the demo."""
+    args = kvarchive_cli(
+        "fragments",
+        "--stream-name",
+        "cam",
+        "--start",
+        "-1h",
+        "--end",
+        "now",
+        "--region",
+        "eu-west-1",
+        "--endpoint-url",
+        CLOSED_PORT,
+    )
+    result = run_clean(args, tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "no AWS credentials found" in lines[0]
+    assert "--profile" in lines[0] and "kvarchive demo" in lines[0]
