@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import struct
 import subprocess
@@ -13,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import boto3
@@ -91,22 +92,24 @@ def tag_values(playlist: str, tag: str) -> list[str]:
     return [line[len(prefix) :] for line in playlist.splitlines() if line.startswith(prefix)]
 
 
-def hls_url(kv: ArchivedMediaClient, stream: EmulatedStream, **kwargs: Any) -> str:
-    """An HLS session URL, ON_DEMAND over the whole stream unless told otherwise."""
+def session_url(ask: Callable[..., str], stream: EmulatedStream, **kwargs: Any) -> str:
+    """A session URL from ``ask`` (a client method), ON_DEMAND over the whole stream unless
+    told otherwise."""
     if kwargs.get("playback_mode", "ON_DEMAND") != "LIVE":
         kwargs.setdefault("start", stream.fragments[0].server_timestamp)
         kwargs.setdefault("end", stream.fragments[-1].server_timestamp)
     kwargs.setdefault("playback_mode", "ON_DEMAND")
-    return kv.get_hls_streaming_session_url(stream_name=stream.name, **kwargs)
+    return ask(stream_name=stream.name, **kwargs)
+
+
+def hls_url(kv: ArchivedMediaClient, stream: EmulatedStream, **kwargs: Any) -> str:
+    """An HLS session URL (see :func:`session_url`)."""
+    return session_url(kv.get_hls_streaming_session_url, stream, **kwargs)
 
 
 def dash_url(kv: ArchivedMediaClient, stream: EmulatedStream, **kwargs: Any) -> str:
-    """A DASH session URL, ON_DEMAND over the whole stream unless told otherwise."""
-    if kwargs.get("playback_mode", "ON_DEMAND") != "LIVE":
-        kwargs.setdefault("start", stream.fragments[0].server_timestamp)
-        kwargs.setdefault("end", stream.fragments[-1].server_timestamp)
-    kwargs.setdefault("playback_mode", "ON_DEMAND")
-    return kv.get_dash_streaming_session_url(stream_name=stream.name, **kwargs)
+    """A DASH session URL (see :func:`session_url`)."""
+    return session_url(kv.get_dash_streaming_session_url, stream, **kwargs)
 
 
 def media_playlists(master_url: str) -> dict[str, str]:
@@ -582,3 +585,14 @@ def test_malformed_requests_are_invalid_arguments(
         400,
         "InvalidArgumentException",
     )
+
+
+def test_emulator_logs_keep_no_token(
+    kv: ArchivedMediaClient, demo: EmulatedStream, emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With DEBUG logging, the emulator's request log lines mask the session token."""
+    caplog.set_level(logging.DEBUG)
+    media_playlists(hls_url(kv, demo))
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("kvarchive")]
+    assert any("getHLSMediaPlaylist" in line for line in lines)
+    assert not any(emu.session_token in line for line in lines)

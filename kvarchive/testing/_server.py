@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from kvarchive._redact import Redactor
 from kvarchive.testing._faults import FRAMINGS, Faults
 from kvarchive.testing._operations import (
     CONTROL_OPERATIONS,
@@ -88,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.dispatcher.preflight(self)
 
     def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("%s %s", self.address_string(), format % args)
+        # Request lines of playback resources hold session tokens: never log those.
+        line = Redactor()(format % args)
+        _log.debug("%s %s", self.address_string(), line)
 
 
 class EndpointServer(ThreadingHTTPServer):
