@@ -561,20 +561,29 @@ def test_get_images_rejects_values_the_service_rejects(
 # -- HLS / DASH ----------------------------------------------------------------
 
 
-def test_hls_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any) -> None:
-    """An ON_DEMAND HLS session URL holds emu.session_token."""
-    url = data.get_hls_streaming_session_url(
-        StreamName="cam",
-        PlaybackMode="ON_DEMAND",
-        HLSFragmentSelector=selector(START, START + timedelta(seconds=30)),
-        Expires=3600,
-    )["HLSStreamingSessionURL"]
-    assert url.endswith("/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + emu.session_token)
+def test_hls_url_carries_a_token_of_its_own(emu: Emulator, cam: Any, data: Any) -> None:
+    """Each HLS session URL, on the data endpoint, holds a new token that starts with
+    emu.session_token."""
+    urls = [
+        data.get_hls_streaming_session_url(
+            StreamName="cam",
+            PlaybackMode="ON_DEMAND",
+            HLSFragmentSelector=selector(START, START + timedelta(seconds=30)),
+            Expires=3600,
+        )["HLSStreamingSessionURL"]
+        for _ in range(2)
+    ]
+    tokens = emu.session_tokens
+    assert len(set(tokens)) == 2
+    for url, token in zip(urls, tokens):
+        assert token.startswith(emu.session_token)
+        expected = "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + token
+        assert url == emu.data_endpoint_url + expected
     assert emu.session_token not in repr(emu)
 
 
-def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, data: Any) -> None:
-    """A LIVE_REPLAY DASH session URL holds emu.session_token."""
+def test_dash_url_carries_the_session_token(emu: Emulator, cam: Any, data: Any) -> None:
+    """A LIVE_REPLAY DASH session URL holds the session's token."""
     answer = data.get_dash_streaming_session_url(
         StreamName="cam",
         PlaybackMode="LIVE_REPLAY",
@@ -585,7 +594,7 @@ def test_dash_url_carries_the_planted_session_token(emu: Emulator, cam: Any, dat
         DisplayFragmentNumber="ALWAYS",
     )
     assert answer["DASHStreamingSessionURL"].endswith(
-        "getDASHManifest.mpd?SessionToken=" + emu.session_token
+        "getDASHManifest.mpd?SessionToken=" + emu.session_tokens[-1]
     )
 
 

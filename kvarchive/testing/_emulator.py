@@ -8,14 +8,21 @@ import threading
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
 from kvarchive.testing._fragments import MAGIC_MODES, _seed
 from kvarchive.testing._operations import Service
+from kvarchive.testing._playback import Playback
 from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
-from kvarchive.testing._streams import EmulatedStream, synthetic_stream, to_epoch_ms
+from kvarchive.testing._sessions import SessionStore
+from kvarchive.testing._streams import (
+    EmulatedStream,
+    FragmentRecord,
+    synthetic_stream,
+    to_epoch_ms,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -38,6 +45,12 @@ class Emulator:
     archived-media operations. Servers start at construction; :meth:`close`
     (or leaving the ``with`` block) stops them and joins their threads.
     Credentials and signatures are not checked.
+
+    Streaming-session URLs point at the data endpoint, which serves their HLS
+    playlists, DASH manifests and fMP4 / MPEG-TS fragments to any player.
+    ``clock`` (epoch seconds, :func:`time.time` by default) is the emulator's
+    "now": sessions expire, LIVE finds recent fragments and LIVE_REPLAY
+    advances by it, so a test can move it instead of waiting.
     """
 
     def __init__(
@@ -48,27 +61,37 @@ class Emulator:
         seed: int = 0,
         host: str = "127.0.0.1",
         body_framing: str = "chunked",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.region = region
         self.account_id = account_id
         self.seed = seed
         self.session_token = "KVSEMU" + secrets.token_hex(24)
-        """The token planted in every streaming-session URL (check it never leaks)."""
+        """The start of every streaming session's token: ``emu.session_token in text``
+        finds any of them (check it never leaks); :attr:`session_tokens` lists each.
+        """
         self.body_framing = body_framing
         self._host = host
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._faults = Faults()
+        self._sessions = SessionStore(self.session_token, clock)
         self._service = Service(
             region=region,
             account_id=account_id,
             seed=seed,
-            session_token=self.session_token,
+            sessions=self._sessions,
             data_endpoint=lambda: self.data_endpoint_url,
+            clock=clock,
         )
         self._dispatcher = Dispatcher(
-            self._service, self._faults, self._record, lambda: self.body_framing, self._closing
+            self._service,
+            self._faults,
+            self._record,
+            lambda: self.body_framing,
+            self._closing,
+            playback=Playback(self._sessions, clock),
         )
         self._control = EndpointServer("control", self._dispatcher, host)
         self._data = EndpointServer("data", self._dispatcher, host)
@@ -266,6 +289,32 @@ class Emulator:
     def stream(self, name: str) -> EmulatedStream:
         """The stream called ``name`` (KeyError if none)."""
         return self._service.stream(name)
+
+    def append_fragments(self, name: str, count: int = 1) -> list[FragmentRecord]:
+        """Add ``count`` fragments at the end of stream ``name``, as its producer would.
+
+        They follow the last fragment in time and number (a sample stream plays
+        on through the sample); LIVE and LIVE_REPLAY sessions show them as they
+        come. Returns the new fragments.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        return self.stream(name).append(count)
+
+    def drop_fragments(self, name: str, *, before: datetime) -> list[FragmentRecord]:
+        """Delete the fragments of ``name`` stamped (server time) before ``before``.
+
+        What the stream's retention does to fragments older than
+        DataRetentionInHours: they leave ListFragments and media answers, and
+        the playlists and fragment URLs of sessions that showed them stop
+        working. Returns the dropped fragments.
+        """
+        return self.stream(name).drop_before(to_epoch_ms(before))
+
+    @property
+    def session_tokens(self) -> list[str]:
+        """Every streaming-session token handed out so far, oldest first."""
+        return self._sessions.tokens
 
     # -- recorded requests -----------------------------------------------------
 

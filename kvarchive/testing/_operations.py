@@ -13,7 +13,8 @@ SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpfu
   fragments or 100 MB, as the service does.
 - GetImages without ``SamplingInterval`` samples every 3000 ms; an instant gets
   the image of the fragment covering it, or ``NO_MEDIA``.
-- Every HLS/DASH session URL carries the same token, :attr:`Service.session_token`.
+- Each HLS/DASH session gets its own token, in a URL on the emulator's data
+  endpoint, where :mod:`._playback` serves its playlists and fragments.
 - Arguments are validated before the stream's data is looked at, so a bad
   argument is ``InvalidArgumentException`` even where no fragment exists.
 """
@@ -37,6 +38,7 @@ import attrs
 from kvarchive.testing._faults import ERROR_STATUS
 from kvarchive.testing._fragments import rng
 from kvarchive.testing._mp4 import Mp4Sample, mp4_header
+from kvarchive.testing._sessions import SessionRequest, SessionStore
 from kvarchive.testing._streams import EmulatedStream, FragmentRecord
 
 __all__ = [
@@ -206,14 +208,14 @@ class Service:
         region: str,
         account_id: str,
         seed: int,
-        session_token: str,
+        sessions: SessionStore,
         data_endpoint: Callable[[], str],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.region = region
         self.account_id = account_id
         self.seed = seed
-        self.session_token = session_token
+        self.sessions = sessions
         self._data_endpoint = data_endpoint
         self._clock = clock
         self._lock = threading.Lock()
@@ -457,18 +459,32 @@ class Service:
         selector_name: str,
         limit_name: str,
         enums: Mapping[str, tuple[str, ...]],
-    ) -> tuple[EmulatedStream, str]:
+    ) -> SessionRequest:
         stream = self.resolve(params)
         self._check_retention(stream)
-        for name, allowed in enums.items():
-            _enum(params, name, allowed, allowed[0])
+        chosen = {name: _enum(params, name, allowed, allowed[0]) for name, allowed in enums.items()}
         mode = _enum(params, "PlaybackMode", _PLAYBACK_MODES, "LIVE")
-        _enum(params, "DisplayFragmentTimestamp", _ALWAYS_NEVER, "NEVER")
-        _int(params, "Expires", 300, 43200)
-        _int(params, limit_name, 1, 5000)
+        timestamps = _enum(params, "DisplayFragmentTimestamp", _ALWAYS_NEVER, "NEVER")
+        expires = _int(params, "Expires", 300, 43200) or 300
+        limit = _int(params, limit_name, 1, 5000)
         selector = _dict(params, selector_name)
         kind = _enum(selector, "FragmentSelectorType", _SELECTOR_TYPES, "SERVER_TIMESTAMP")
         start, end = _range(selector, selector_name, required=False)
+        request = SessionRequest(
+            "HLS" if selector_name.startswith("HLS") else "DASH",
+            stream,
+            mode,
+            kind,
+            start,
+            end,
+            expires,
+            limit,
+            chosen.get("ContainerFormat", "FRAGMENTED_MP4"),
+            # Without DiscontinuityMode: ALWAYS for server timestamps, NEVER for producer ones.
+            params.get("DiscontinuityMode", "NEVER" if kind == "PRODUCER_TIMESTAMP" else "ALWAYS"),
+            timestamps == "ALWAYS",
+            chosen.get("DisplayFragmentNumber") == "ALWAYS",
+        )
         if mode == "LIVE":
             if start is not None or end is not None:
                 raise _invalid("TimestampRange must not be set in LIVE mode")
@@ -479,7 +495,7 @@ class Service:
                     "ResourceNotFoundException",
                     "No fragments found in the stream in the last 30 seconds",
                 )
-            return stream, mode
+            return request
         if start is None:
             raise _invalid(f"StartTimestamp is required in {mode} mode")
         if mode == "ON_DEMAND":
@@ -492,26 +508,27 @@ class Service:
             raise ApiError(
                 "ResourceNotFoundException", "No fragments found in the requested time range"
             )
-        return stream, mode
-
-    def _host(self) -> str:
-        return f"https://b-1234abcd.kinesisvideo.{self.region}.amazonaws.com"
+        return request
 
     def _op_GetHLSStreamingSessionURL(self, params: dict[str, Any]) -> Response:
         enums = {
             "ContainerFormat": ("FRAGMENTED_MP4", "MPEG_TS"),
             "DiscontinuityMode": ("ALWAYS", "NEVER", "ON_DISCONTINUITY"),
         }
-        self._session_checks(
+        request = self._session_checks(
             params, "HLSFragmentSelector", "MaxMediaPlaylistFragmentResults", enums
         )
-        url = f"{self._host()}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken={self.session_token}"
+        token = self.sessions.open(request).token
+        url = f"{self._data_endpoint()}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken={token}"
         return Response.json({"HLSStreamingSessionURL": url})
 
     def _op_GetDASHStreamingSessionURL(self, params: dict[str, Any]) -> Response:
         enums = {"DisplayFragmentNumber": _ALWAYS_NEVER}
-        self._session_checks(params, "DASHFragmentSelector", "MaxManifestFragmentResults", enums)
-        url = f"{self._host()}/dash/v1/getDASHManifest.mpd?SessionToken={self.session_token}"
+        request = self._session_checks(
+            params, "DASHFragmentSelector", "MaxManifestFragmentResults", enums
+        )
+        token = self.sessions.open(request).token
+        url = f"{self._data_endpoint()}/dash/v1/getDASHManifest.mpd?SessionToken={token}"
         return Response.json({"DASHStreamingSessionURL": url})
 
 

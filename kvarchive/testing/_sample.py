@@ -27,7 +27,12 @@ from kvarchive.testing._fragments import (
     rng,
 )
 from kvarchive.testing._mp4 import Track
-from kvarchive.testing._streams import EmulatedStream, FragmentRecord, fragment_numbers
+from kvarchive.testing._streams import (
+    EmulatedStream,
+    FragmentRecord,
+    fragment_numbers,
+    next_number,
+)
 
 __all__ = ["Sample", "SampleFragment", "load_sample", "sample_stream"]
 
@@ -229,8 +234,8 @@ def sample_stream(
     numbers = fragment_numbers(count * repeat, seed)
     # One lag for the stream keeps the producer timeline (the media's) continuous.
     lag_ms = rng(seed, 40).randrange(200, 500)
-    records = []
-    for index, number in enumerate(numbers):
+
+    def record(index: int, number: str) -> FragmentRecord:
         piece = sample.fragments[index % count]
         server_ms = start_ms + (index // count) * sample.duration_ms + piece.offset_ms
         producer_ms = server_ms - lag_ms
@@ -244,10 +249,8 @@ def sample_stream(
             cluster_size_known,
             trailing_tags,
         )
-        records.append(
-            FragmentRecord(
-                number, server_ms, producer_ms, piece.duration_ms, source.size, index, source
-            )
+        return FragmentRecord(
+            number, server_ms, producer_ms, piece.duration_ms, source.size, index, source
         )
 
     def keyframe_image(fragment: FragmentRecord, fmt: str) -> Optional[bytes]:
@@ -258,9 +261,10 @@ def sample_stream(
         name,
         arn,
         start_ms - 3_600_000,
-        records,
+        [record(index, number) for index, number in enumerate(numbers)],
         list(sample.tracks),
         retention_hours=retention_hours,
         image_size=sample.video_size,
         stored_image=keyframe_image,
+        next_fragment=lambda last: record(last.index + 1, next_number(last, seed)),
     )

@@ -2,7 +2,9 @@
 
 Speaks the AWS rest-json protocol as botocore expects it: ``POST /operationName``
 with a JSON body; errors carry ``x-amzn-ErrorType`` and ``x-amzn-RequestId``
-headers and a ``{"message": ...}`` body.
+headers and a ``{"message": ...}`` body. The data endpoint also answers the
+``GET`` playback resources of streaming sessions (see :mod:`._playback`), with
+CORS headers, and their ``OPTIONS`` preflights.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl
 
 import attrs
 
+from kvarchive._redact import Redactor
 from kvarchive.testing._faults import FRAMINGS, Faults
 from kvarchive.testing._operations import (
     CONTROL_OPERATIONS,
@@ -28,6 +33,12 @@ from kvarchive.testing._operations import (
     ApiError,
     Response,
     Service,
+)
+from kvarchive.testing._playback import (
+    CORS_HEADERS,
+    PLAYBACK_OPERATIONS,
+    PREFLIGHT_HEADERS,
+    Playback,
 )
 
 __all__ = ["Dispatcher", "EndpointServer", "RecordedRequest"]
@@ -74,8 +85,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_DELETE = do_POST
 
+    def do_OPTIONS(self) -> None:
+        self.server.dispatcher.preflight(self)
+
     def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("%s %s", self.address_string(), format % args)
+        # Request lines of playback resources hold session tokens: never log those.
+        line = Redactor()(format % args)
+        _log.debug("%s %s", self.address_string(), line)
 
 
 class EndpointServer(ThreadingHTTPServer):
@@ -159,8 +175,11 @@ class Dispatcher:
         record: Callable[[RecordedRequest], None],
         framing: Callable[[], str],
         closing: threading.Event,
+        *,
+        playback: Playback,
     ) -> None:
         self.service = service
+        self.playback = playback
         self.faults = faults
         self._record = record
         self._framing = framing
@@ -173,12 +192,18 @@ class Dispatcher:
         except _DISCONNECTS:
             handler.close_connection = True
 
+    def preflight(self, handler: _Handler) -> None:
+        """Answer a CORS preflight: any origin may GET the playback resources."""
+        _write(handler, Response([], 0, status=204), "length", headers=PREFLIGHT_HEADERS)
+
     def _handle(self, handler: _Handler, server: EndpointServer) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        path = handler.path.split("?", 1)[0]
+        path, _, query = handler.path.partition("?")
+        playback = server.role == "data" and path in PLAYBACK_OPERATIONS
+        headers = CORS_HEADERS if playback else ()
         operations = CONTROL_OPERATIONS if server.role == "control" else DATA_OPERATIONS
-        operation = operations.get(path)
+        operation = PLAYBACK_OPERATIONS[path] if playback else operations.get(path)
         try:
             params: dict[str, Any] = json.loads(raw or b"{}", parse_float=Decimal)
             if not isinstance(params, dict):
@@ -191,6 +216,10 @@ class Dispatcher:
                 error = ApiError("SerializationException", "The request body is not JSON")
                 self._write_error(handler, error)
                 return
+        if playback:
+            # Playback resources take their parameters from the query; tokens are not kept.
+            params = dict(parse_qsl(query))
+            recorded = {k: v for k, v in params.items() if k != "SessionToken"}
         name = operation or {**CONTROL_OPERATIONS, **DATA_OPERATIONS}.get(path, path)
         self._record(RecordedRequest(server.role, server.url, name, recorded))
         if operation is None:
@@ -210,13 +239,17 @@ class Dispatcher:
                     "Kinesis Video Streams has throttled the request because you have"
                     " exceeded the limit of allowed client calls.",
                 )
-            response = self.service.call(operation, params)
+            if playback:
+                response = self.playback.call(path, params)
+            else:
+                response = self.service.call(operation, params)
         except ApiError as error:
-            self._write_error(handler, error)
+            self._write_error(handler, error, headers)
             return
         except Exception:
             _log.exception("emulated %s failed", operation)
-            self._write_error(handler, ApiError("InternalFailure", "Internal failure", 500))
+            failed = ApiError("InternalFailure", "Internal failure", 500)
+            self._write_error(handler, failed, headers)
             return
 
         cut = self.faults.take_cut(operation)
@@ -230,15 +263,19 @@ class Dispatcher:
             cut_after=cut.after_bytes if cut is not None else None,
             bandwidth=self.faults.bandwidth,
             closing=self._closing,
+            headers=headers,
         )
 
-    def _write_error(self, handler: _Handler, error: ApiError) -> None:
+    def _write_error(
+        self, handler: _Handler, error: ApiError, headers: Sequence[tuple[str, str]] = ()
+    ) -> None:
         body = json.dumps({"message": error.message}).encode()
         _write(
             handler,
             Response([body], len(body), status=error.status),
             "length",
             error_type=error.code + _ERROR_TYPE_SUFFIX,
+            headers=headers,
         )
 
 
@@ -251,8 +288,11 @@ def _write(
     cut_after: Optional[int] = None,
     bandwidth: Optional[int] = None,
     closing: Optional[threading.Event] = None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Send ``response`` framed as asked, cut after ``cut_after`` body bytes if set."""
+    """Send ``response`` framed as asked (with extra ``headers``), cut after ``cut_after``
+    body bytes if set.
+    """
     if framing not in FRAMINGS:
         raise ValueError(f"framing must be one of {FRAMINGS}")
     handler.send_response(response.status)
@@ -260,6 +300,8 @@ def _write(
     handler.send_header("Content-Type", response.content_type)
     if error_type is not None:
         handler.send_header("x-amzn-ErrorType", error_type)
+    for header, value in headers:
+        handler.send_header(header, value)
     if framing == "length":
         handler.send_header("Content-Length", str(response.length))
     elif framing == "chunked":

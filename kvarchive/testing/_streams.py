@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional, Protocol
@@ -128,13 +129,43 @@ class EmulatedStream:
     stored_image: Optional[Callable[[FragmentRecord, str], Optional[bytes]]] = attrs.field(
         default=None, repr=False
     )
+    next_fragment: Optional[Callable[[FragmentRecord], FragmentRecord]] = attrs.field(
+        default=None, repr=False
+    )
     _by_number: dict[str, FragmentRecord] = attrs.field(init=False, repr=False)
     _order: dict[str, tuple[list[int], list[FragmentRecord]]] = attrs.field(
         init=False, repr=False, factory=dict
     )
+    _lock: threading.Lock = attrs.field(init=False, repr=False, factory=threading.Lock)
 
     def __attrs_post_init__(self) -> None:
         self._by_number = {f.number: f for f in self.fragments}
+
+    def append(self, count: int) -> list[FragmentRecord]:
+        """Add ``count`` fragments after the last one, as its producer would; returns them.
+
+        ``next_fragment`` makes each from the one before (the stream's builder sets it).
+        """
+        if self.next_fragment is None or not self.fragments:
+            raise ValueError(f"stream {self.name!r} cannot grow")
+        added = [self.next_fragment(self.fragments[-1])]
+        while len(added) < count:
+            added.append(self.next_fragment(added[-1]))
+        self._replace([*self.fragments, *added])
+        return added
+
+    def drop_before(self, server_ms: int) -> list[FragmentRecord]:
+        """Delete the fragments whose server timestamp is before ``server_ms``; returns them."""
+        dropped = [f for f in self.fragments if f.server_ms < server_ms]
+        self._replace([f for f in self.fragments if f.server_ms >= server_ms])
+        return dropped
+
+    def _replace(self, fragments: list[FragmentRecord]) -> None:
+        # A new list, never changed in place: readers holding the old one stay consistent.
+        with self._lock:
+            self.fragments = fragments
+            self._by_number = {f.number: f for f in fragments}
+            self._order = {}
 
     @property
     def creation_time(self) -> datetime:
@@ -151,12 +182,13 @@ class EmulatedStream:
         return sum(f.size for f in self.fragments)
 
     def _ordered(self, selector: str) -> tuple[list[int], list[FragmentRecord]]:
-        cached = self._order.get(selector)
-        if cached is None:
-            ordered = sorted(self.fragments, key=lambda f: (f.timestamp_ms(selector), f.index))
-            cached = ([f.timestamp_ms(selector) for f in ordered], ordered)
-            self._order[selector] = cached
-        return cached
+        with self._lock:
+            cached = self._order.get(selector)
+            if cached is None:
+                ordered = sorted(self.fragments, key=lambda f: (f.timestamp_ms(selector), f.index))
+                cached = ([f.timestamp_ms(selector) for f in ordered], ordered)
+                self._order[selector] = cached
+            return cached
 
     def starting_within(self, selector: str, start_us: int, end_us: int) -> list[FragmentRecord]:
         """Fragments whose selected timestamp lies in [start, end] (microseconds)."""
@@ -234,8 +266,8 @@ def synthetic_stream(
     # One lag for the stream keeps the producer timeline (the media's) continuous.
     lag_ms = rng(seed, 20).randrange(200, 500)
     numbers = fragment_numbers(fragment_count, seed, mixed_lengths=mixed_number_lengths)
-    records = []
-    for index, number in enumerate(numbers):
+
+    def record(index: int, number: str) -> FragmentRecord:
         server_ms = start_ms + index * (fragment_duration_ms + gap_ms)
         producer_ms = server_ms - lag_ms
         spec = SyntheticFragment(
@@ -251,12 +283,22 @@ def synthetic_stream(
             trailing_tags=trailing_tags,
             magic=magic,
         )
-        records.append(
-            FragmentRecord(
-                number, server_ms, producer_ms, fragment_duration_ms, spec.size, index, spec
-            )
+        return FragmentRecord(
+            number, server_ms, producer_ms, fragment_duration_ms, spec.size, index, spec
         )
+
     creation_ms = start_ms - 3_600_000
     return EmulatedStream(
-        name, arn, creation_ms, records, synthetic_tracks(audio), retention_hours=retention_hours
+        name,
+        arn,
+        creation_ms,
+        [record(index, number) for index, number in enumerate(numbers)],
+        synthetic_tracks(audio),
+        retention_hours=retention_hours,
+        next_fragment=lambda last: record(last.index + 1, next_number(last, seed)),
     )
+
+
+def next_number(last: FragmentRecord, seed: int) -> str:
+    """The number of the fragment after ``last``: larger by a step like the service's."""
+    return str(int(last.number) + rng(seed, 11, last.index).randrange(10**15, 2 * 10**15))
