@@ -122,6 +122,28 @@ def test_stream_arn_works_like_the_name(kv: ArchivedMediaClient, cam: Any) -> No
     assert len(fragments) == 30
 
 
+def test_name_and_arn_share_one_endpoint_cache_entry(
+    emulator: Emulator, kv: ArchivedMediaClient, cam: Any
+) -> None:
+    """A stream named by name, then by ARN, costs one GetDataEndpoint per API name."""
+    span = {"start": T0, "end": T0 + timedelta(hours=1)}
+    for ref in ({"stream_name": "cam"}, {"stream_arn": cam.arn}) * 2:
+        list(kv.list_fragments(**ref, **span))
+        kv.data_endpoint("GET_CLIP", **ref)
+    assert emulator.count("GetDataEndpoint") == 2
+
+
+def test_name_and_arn_share_one_rate_budget(emulator: Emulator, cam: Any) -> None:
+    """Calls by name and by ARN are paced as one stream: none is throttled at the service's rate."""
+    emulator.throttle("ListFragments", 5)
+    refs = [{"stream_name": "cam"}, {"stream_arn": cam.arn}] * 5
+    with ArchivedMediaClient(endpoint_url=emulator.endpoint_url, backoff=Backoff(attempts=1)) as kv:
+        for ref in refs:
+            list(kv.list_fragments(**ref, start=T0, end=T0 + timedelta(hours=1)))
+    assert emulator.count("ListFragments") == 10
+    assert emulator.throttled_count == 0
+
+
 # -- endpoints ----------------------------------------------------------------------------
 
 
