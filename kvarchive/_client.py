@@ -18,6 +18,7 @@ from ._clips import (
 from ._download import download_fragments, save_stream
 from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
+from ._files import output_file, output_folder
 from ._image_plan import SamplingGrid, from_ms, to_ms
 from ._media import Body, MediaStream
 from ._models import DownloadResult, Fragment, Image
@@ -441,10 +442,15 @@ class ArchivedMediaClient:
         Lists the range, fetches the fragments (over ``concurrency``
         connections at once, within the per-stream rate) and writes them in
         order as one file players read whole, through a temporary file renamed
-        on success: a failure never leaves a partial file at ``path``.
+        on success: a failure never leaves a partial file at ``path``. Missing
+        folders of ``path`` are made first; a ``path`` that is a folder is a
+        ValidationError.
         """
         self._check_open()
+        check_stream(stream_name, stream_arn)
+        check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
+        output_file(path)
         fragments = self._listed(stream_name, stream_arn, start, end, timestamp_type)
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
@@ -473,6 +479,7 @@ class ArchivedMediaClient:
         Lists the range and asks GetClip for groups of at most ``max_fragments``
         fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
         clips neither overlap nor leave gaps. Each file appears only when whole.
+        ``directory`` is made, with its parents, if missing.
         """
         self._check_open()
         check_stream(stream_name, stream_arn)
@@ -480,8 +487,7 @@ class ArchivedMediaClient:
         selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
         limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
         byte_limit = check_int(max_bytes, "max_bytes", 1)
-        if not os.path.isdir(directory):
-            raise ValidationError(f"directory does not exist: {os.fspath(directory)!r}")
+        output_folder(directory)
         fragments = self._listed(stream_name, stream_arn, start, end, selector_type)
         groups = plan_clips(fragments, max_fragments=limit, max_bytes=byte_limit)
         results = []

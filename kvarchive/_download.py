@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import struct
 import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from typing import BinaryIO, Callable, Optional, Union
+from typing import BinaryIO, Callable, Optional
 
+from ._files import PathLike, atomic_file
 from ._join import RecordingWriter
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
 
-__all__ = ["atomic_file", "download_fragments", "save_stream"]
-
-PathLike = Union[str, "os.PathLike[str]"]
+__all__ = ["download_fragments", "save_stream"]
 
 # A parallel download gives each connection one contiguous batch (at most one
 # request long): with GetMediaForFragmentList held to 5 calls/s per stream,
 # fewer, longer calls keep every connection busy.
 _MAX_BATCH = 1000
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
-
-
-@contextlib.contextmanager
-def atomic_file(path: PathLike) -> Iterator[BinaryIO]:
-    """A new file that appears at ``path`` only if the ``with`` block succeeds.
-
-    It is written under a temporary name in the same folder and renamed over
-    ``path`` at the end; on any failure it is removed.
-    """
-    target = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(target)
-    # Not tempfile.mkstemp: its 0600 mode would survive the rename; this honours the umask.
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
-    out = open(temp, "xb")  # noqa: SIM115 - closed by the with below
-    try:
-        with out:
-            yield out
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 def download_fragments(

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import traceback
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -32,6 +31,7 @@ from kvarchive import (
 )
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
+from kvarchive._files import atomic_file, output_file, output_folder
 from kvarchive._progress import progress_bar
 from kvarchive._redact import Redactor, debug_logging
 
@@ -128,11 +128,11 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
 
     sub = command("clip", _clip, "Save an MP4 clip of a time range (GetClip).")
     time_range(sub)
-    outfile(sub, "FILE", "the MP4 file to write")
+    outfile(sub, "FILE", "the MP4 file to write (missing folders are made)")
 
     sub = command("images", _images, "Save images sampled over a time range (GetImages).")
     time_range(sub)
-    outfile(sub, "DIR", "the folder to write the images into (created if missing)")
+    outfile(sub, "DIR", "the folder to write the images into (made if missing)")
     sub.add_argument("--interval", type=int, default=1000, metavar="MS", help="sampling interval")
     _choice(sub, "--format", ("JPEG", "PNG"), "JPEG")
     sub.add_argument("--width", type=int, help="width in pixels")
@@ -141,7 +141,7 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
 
     sub = command("download", _download, "Save the fragments of a time range as one MKV file.")
     time_range(sub)
-    outfile(sub, "FILE", "the MKV file to write")
+    outfile(sub, "FILE", "the MKV file to write (missing folders are made)")
     sub.add_argument(
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
     )
@@ -278,6 +278,7 @@ def _session_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    output_file(args.outfile)
     media = kv.get_clip(
         **_stream(args), start=args.start, end=args.end, timestamp_type=args.timestamp_type
     )
@@ -369,33 +370,10 @@ def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
 
 
 def save_media(media: MediaStream, path: str) -> int:
-    """Copy ``media`` to ``path`` through a temporary file renamed at the end; return its size.
-
-    A failure part-way leaves nothing at ``path``.
-    """
-    with media:
-        folder = os.path.dirname(os.path.abspath(path))
-        try:
-            fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.")
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
-        try:
-            with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(media, out, 1 << 20)
-                size = out.tell()
-            # mkstemp makes the file private; give it the permissions open() would.
-            os.chmod(temp, 0o666 & ~_umask())
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
-    return size
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """Copy ``media`` to ``path``, which appears only when whole; return its size."""
+    with media, atomic_file(path) as out:
+        shutil.copyfileobj(media, out, 1 << 20)
+        return out.tell()
 
 
 def save_images(
@@ -404,8 +382,8 @@ def save_images(
     image_format: str,
     advance: Callable[[int], None] = lambda _: None,
 ) -> list[str]:
-    """Write each image to ``folder`` named by its timestamp; report the missing on stderr."""
-    os.makedirs(folder, exist_ok=True)
+    """Write each image to ``folder`` (made if missing) named by its timestamp."""
+    output_folder(folder)
     suffix = ".png" if image_format == "PNG" else ".jpg"
     paths = []
     for image in images:
@@ -415,7 +393,7 @@ def save_images(
             print(f"no image at {iso(image.timestamp)}: {image.error}", file=sys.stderr)
             continue
         path = os.path.join(folder, stamp + suffix)
-        with open(path, "wb") as out:
+        with atomic_file(path) as out:
             out.write(image.data)
         paths.append(path)
     return paths

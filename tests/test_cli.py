@@ -504,16 +504,34 @@ def test_clip_writes_an_mp4_and_prints_its_path(
     assert os.listdir(tmp_path) == ["clip.mp4"]
 
 
-def test_clip_into_a_missing_folder_exits_1(
+def test_clip_into_a_missing_folder_makes_it(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
 ) -> None:
-    """A clip that cannot be written is a runtime error naming the path."""
-    target = tmp_path / "missing" / "clip.mp4"
+    """A clip's missing folders are made, as for every output path."""
+    target = tmp_path / "missing" / "deeper" / "clip.mp4"
+    argv = ["clip", "--stream-name", "cam", "--start", START, "--end", END, "-o", str(target)]
+    status, out, err = run(capsys, *base, *argv)
+    assert status == 0, err
+    assert out == f"{target}\n"
+    assert os.listdir(target.parent) == ["clip.mp4"]
+
+
+def test_clip_under_a_file_exits_1_naming_the_path_before_any_request(
+    capsys: pytest.CaptureFixture[str],
+    base: list[str],
+    cam: Any,
+    tmp_path: Path,
+    emulator: Emulator,
+) -> None:
+    """A clip that cannot be written is one error line naming the path, and nothing is fetched."""
+    (tmp_path / "taken").write_bytes(b"a file, not a folder")
+    target = tmp_path / "taken" / "clip.mp4"
     argv = ["clip", "--stream-name", "cam", "--start", START, "--end", END, "-o", str(target)]
     status, _, err = run(capsys, *base, *argv)
     assert status == 1
     assert str(target) in err
     assert len(err.strip().splitlines()) == 1
+    assert emulator.count() == 0
 
 
 def test_images_are_named_by_timestamp_and_missing_ones_reported(
