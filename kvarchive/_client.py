@@ -206,7 +206,16 @@ class ArchivedMediaClient:
         if not numbers:
             raise ValidationError("fragments must name at least one fragment")
 
+        return self._fragment_media(stream, numbers)
+
+    def _fragment_media(
+        self, stream: StreamRef, numbers: list[str], stop: Optional[threading.Event] = None
+    ) -> MediaStream:
+        """The media of ``numbers``; once ``stop`` is set, no new request (not even a resume)."""
+
         def open_batch(batch: list[str]) -> tuple[Body, str]:
+            if stop is not None and stop.is_set():
+                raise KVArchiveError("stopped before GetMediaForFragmentList")
             response = self._caller.data(
                 "GET_MEDIA_FOR_FRAGMENT_LIST",
                 "GetMediaForFragmentList",
@@ -442,12 +451,12 @@ class ArchivedMediaClient:
         Lists the range, fetches the fragments (over ``concurrency``
         connections at once, within the per-stream rate) and writes them in
         order as one file players read whole, through a temporary file renamed
-        on success: a failure never leaves a partial file at ``path``. Missing
-        folders of ``path`` are made first; a ``path`` that is a folder is a
-        ValidationError.
+        on success: a failure, Ctrl-C included, never leaves a file at ``path``
+        and stops every connection at once. Missing folders of ``path`` are
+        made first; a ``path`` that is a folder is a ValidationError.
         """
         self._check_open()
-        check_stream(stream_name, stream_arn)
+        stream = check_stream(stream_name, stream_arn)
         check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
         output_file(path)
@@ -455,10 +464,8 @@ class ArchivedMediaClient:
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
 
-        def media(numbers: list[Fragment]) -> MediaStream:
-            return self.get_media_for_fragment_list(
-                stream_name=stream_name, stream_arn=stream_arn, fragments=numbers
-            )
+        def media(batch: list[Fragment], stop: threading.Event) -> MediaStream:
+            return self._fragment_media(stream, [f.number for f in batch], stop)
 
         return download_fragments(fragments, media, path, progress=progress, concurrency=workers)
 
