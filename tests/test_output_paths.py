@@ -104,7 +104,7 @@ def test_cli_download_to_a_folder_exits_2_before_fetching(
     assert media_requests(emulator) == 0
 
 
-@pytest.mark.parametrize("command", ["images"])
+@pytest.mark.parametrize("command", ["images", "clips"])
 def test_cli_folders_are_made_or_refused_alike(
     emulator: Emulator,
     cam: Any,
@@ -112,7 +112,7 @@ def test_cli_folders_are_made_or_refused_alike(
     capsys: pytest.CaptureFixture[str],
     command: str,
 ) -> None:
-    """``images -o DIR`` makes a missing folder; under a file it exits 1 first."""
+    """``images -o DIR`` and ``clips -o DIR`` make a missing folder; under a file they exit 1 first."""
     times = ["--start", "2026-01-01T12:00:00Z", "--end", "2026-01-01T12:00:10Z"]
     made = tmp_path / "new" / "folder"
     assert run(emulator, command, "--stream-name", "cam", *times, "-o", str(made)) == 0
