@@ -122,6 +122,21 @@ class ImagePager:
         self._timestamp_type = timestamp_type
         self._include_empty = include_empty
 
+    @property
+    def start(self) -> datetime:
+        """The first sampling instant (``start`` cut to the millisecond, as it is sent)."""
+        return from_ms(self._grid.start)
+
+    @property
+    def sampling_interval(self) -> timedelta:
+        """The time between two sampling instants."""
+        return self._grid.interval * _ONE_MS
+
+    @property
+    def instant_count(self) -> int:
+        """How many sampling instants the range holds, ``end`` included."""
+        return self._grid.last_index + 1
+
     def pages(self) -> Iterator[list[Image]]:
         """Each page of images as a list, lazily, in time order."""
         for step in plan_requests(self._grid, self._stored_spans()):
@@ -157,11 +172,9 @@ class ImagePager:
         return html_table(IMAGE_COLUMNS, image_rows(images), total=len(images))
 
     def __repr__(self) -> str:
-        grid = self._grid
-        span = from_ms(grid.end) - from_ms(grid.start)
         return (
-            f"<ImagePager {grid.last_index + 1} instant(s) every {grid.interval} ms "
-            f"from {from_ms(grid.start).isoformat()} over {span}>"
+            f"<ImagePager {self.instant_count} instant(s) every {self._grid.interval} ms "
+            f"from {self.start.isoformat()}>"
         )
 
     def _stored_spans(self) -> Iterable[tuple[int, int]]:

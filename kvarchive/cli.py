@@ -288,15 +288,19 @@ def _stream(args: argparse.Namespace) -> dict[str, Any]:
     return {"stream_name": args.stream_name, "stream_arn": args.stream_arn}
 
 
+def _span(args: argparse.Namespace) -> dict[str, Any]:
+    """The stream, time range and timestamp type a command names."""
+    span = {"start": args.start, "end": args.end, "timestamp_type": args.timestamp_type}
+    return {**_stream(args), **span}
+
+
 def _endpoint(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     url = kv.data_endpoint(args.api_name, **_stream(args))
     print_result(args.output, {"api_name": args.api_name.upper(), "data_endpoint": url}, [url])
 
 
 def _fragments(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    pager = kv.list_fragments(
-        **_stream(args), start=args.start, end=args.end, timestamp_type=args.timestamp_type
-    )
+    pager = kv.list_fragments(**_span(args))
     print_fragments(pager, args.output)
 
 
@@ -336,9 +340,7 @@ def _clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     output_file(args.outfile)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        media = kv.get_clip(
-            **_stream(args), start=args.start, end=args.end, timestamp_type=args.timestamp_type
-        )
+        media = kv.get_clip(**_span(args))
     for warning in caught:
         if isinstance(warning.message, ClipTruncationWarning):
             _warn(
@@ -356,13 +358,7 @@ def _clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 
 
 def _clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    results = kv.download_clips(
-        **_stream(args),
-        start=args.start,
-        end=args.end,
-        directory=args.outfile,
-        timestamp_type=args.timestamp_type,
-    )
+    results = kv.download_clips(**_span(args), directory=args.outfile)
     records = [download_record(result) for result in results]
     print_result(args.output, records, [download_line(result) for result in results])
 
@@ -370,26 +366,21 @@ def _clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     output_folder(args.outfile)
     images = kv.get_images(
-        **_stream(args),
-        start=args.start,
-        end=args.end,
+        **_span(args),
         sampling_interval=args.interval,
         format=args.format,
-        timestamp_type=args.timestamp_type,
         width=args.width,
         height=args.height,
         jpeg_quality=args.quality,
     )
-    start = _whole_ms(args.start)
-    interval = timedelta(milliseconds=max(args.interval, 1))
-    instants = (_whole_ms(args.end) - start) // interval + 1
+    instants = images.instant_count
     passed = 0
 
     with progress_bar(True, instants, "images", unit="instant") as advance:  # on a terminal only
 
         def step(image: Image) -> None:
             nonlocal passed
-            reached = (image.timestamp - start) // interval + 1
+            reached = (image.timestamp - images.start) // images.sampling_interval + 1
             advance(reached - passed)
             passed = reached
 
@@ -401,17 +392,10 @@ def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     print(saved.summary(args.outfile, instants), file=sys.stderr)
 
 
-def _whole_ms(value: datetime) -> datetime:
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
 def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     result = kv.download(
-        **_stream(args),
-        start=args.start,
-        end=args.end,
+        **_span(args),
         path=args.outfile,
-        timestamp_type=args.timestamp_type,
         progress=True,  # drawn on a terminal only
         concurrency=args.concurrency,
     )

@@ -128,6 +128,23 @@ def test_a_long_gappy_range_matches_one_unbounded_request(
     assert skipping == [i for i in images if i.data is not None]
 
 
+def test_the_pager_tells_its_instants_before_any_request(
+    emulator: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """A pager knows its first instant (to the millisecond), interval and count, unasked."""
+    pager = kv.get_images(
+        stream_name="cam",
+        start=T0 + timedelta(microseconds=1500),
+        end=T0 + timedelta(minutes=5, microseconds=1500),
+        sampling_interval=timedelta(seconds=2),
+    )
+    assert pager.start == T0 + timedelta(milliseconds=1)
+    assert pager.sampling_interval == timedelta(seconds=2)
+    assert pager.instant_count == 151
+    assert "151 instant(s)" in repr(pager)
+    assert emulator.count() == 0
+
+
 def test_start_equal_to_end_is_refused_before_any_request(
     emulator: Emulator, kv: ArchivedMediaClient
 ) -> None:
