@@ -121,9 +121,6 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
     order of start, each starting within the grid's range. A request goes on
     over a short gap (a page of empty instants at most) rather than end.
     """
-    if grid.interval > MAX_SPAN_MS:
-        yield from _one_request_per_instant(grid, spans)
-        return
     following = 0  # the first index neither requested nor known to be empty
     pending: Optional[tuple[int, int, int]] = None  # open request: start, first, last index
     for span_start, span_end in spans:
@@ -144,14 +141,18 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
             pending = None
         if low > following:
             yield EmptyRun(following, low - 1)
-        while True:
-            start = _lead_in(grid, span_start, low)
-            reach = grid.index_at_or_before(start + MAX_SPAN_MS)
+        while low <= high:
+            lead_in = _lead_in(grid, span_start, low)
+            if lead_in is None:
+                yield _alone(grid, span_start, low)
+                following = low = low + 1
+                continue
+            reach = grid.index_at_or_before(lead_in + MAX_SPAN_MS)
             if high <= reach:
-                pending = (start, low, high)
+                pending = (lead_in, low, high)
                 following = high + 1
                 break
-            yield _request(grid, start, low, reach)
+            yield _request(grid, lead_in, low, reach)
             following = low = reach + 1
     if pending is not None:
         yield _request(grid, *pending)
@@ -159,15 +160,10 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
         yield EmptyRun(following, grid.last_index)
 
 
-def _lead_in(grid: SamplingGrid, fragment_start: int, index: int) -> int:
-    """Where a request for ``index`` starts: the last instant at or before its fragment's start.
-
-    A fragment so long that this is more than 300 s away is asked for from
-    ``index`` itself (the service then answers NO_MEDIA there, as one request would).
-    """
-    instant = grid.instant(index)
+def _lead_in(grid: SamplingGrid, fragment_start: int, index: int) -> Optional[int]:
+    """The last instant at or before the fragment's start, if ``index`` is in reach of it."""
     start = grid.instant(max(0, grid.index_at_or_before(fragment_start)))
-    return start if instant - start < MAX_SPAN_MS else instant
+    return start if grid.instant(index) - start <= MAX_SPAN_MS else None
 
 
 def _request(grid: SamplingGrid, start: int, first: int, last: int) -> ImageRequest:
@@ -183,35 +179,22 @@ def _request(grid: SamplingGrid, start: int, first: int, last: int) -> ImageRequ
     return ImageRequest(start, end, grid.interval, grid.instant(first), last_instant)
 
 
-def _one_request_per_instant(
-    grid: SamplingGrid, spans: Iterable[tuple[int, int]]
-) -> Iterator[Step]:
-    """The plan for instants more than 300 s apart: a request each, from its fragment's start.
+def _alone(grid: SamplingGrid, fragment_start: int, index: int) -> ImageRequest:
+    """A request for one instant that no instant of the grid within 300 s before it can lead to.
 
-    No request can hold two instants, and one that starts at the instant would
-    miss the fragment that began before it; so each request samples twice,
-    at (or just before) the fragment's start and at the instant.
+    (Instants more than 300 s apart, or nearly.) It gets a sampling interval of
+    its own, so that it samples the fragment's start, or just before, then the instant.
     """
-    following = 0
-    for span_start, span_end in spans:
-        low = max(grid.index_at_or_after(span_start), following)
-        high = grid.index_at_or_before(span_end)
-        for index in range(low, high + 1):
-            if index > following:
-                yield EmptyRun(following, index - 1)
-            instant = grid.instant(index)
-            lead = instant - span_start
-            if lead == 0 and instant < grid.end:
-                request = ImageRequest(instant, instant + 1, grid.interval, instant, instant)
-            elif _MIN_INTERVAL <= lead <= MAX_SPAN_MS:
-                request = ImageRequest(span_start, instant, lead, instant, instant)
-            else:
-                start = instant - _MIN_INTERVAL
-                request = ImageRequest(start, instant, _MIN_INTERVAL, instant, instant)
-            yield request
-            following = index + 1
-    if following <= grid.last_index:
-        yield EmptyRun(following, grid.last_index)
+    instant = grid.instant(index)
+    lead = instant - fragment_start
+    if _MIN_INTERVAL <= lead <= MAX_SPAN_MS:
+        return ImageRequest(fragment_start, instant, lead, instant, instant)
+    if 0 < lead < _MIN_INTERVAL:
+        return ImageRequest(instant - _MIN_INTERVAL, instant, _MIN_INTERVAL, instant, instant)
+    # The fragment began over 300 s earlier: no request can hold both; NO_MEDIA it is.
+    if instant < grid.end:
+        return ImageRequest(instant, instant + 1, _MIN_INTERVAL, instant, instant)
+    return ImageRequest(instant - _MIN_INTERVAL, instant, _MIN_INTERVAL, instant, instant)
 
 
 ListPage = Callable[[int, int, Optional[str]], "tuple[list[Fragment], Optional[str]]"]

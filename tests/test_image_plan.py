@@ -6,7 +6,7 @@ import random
 from datetime import timedelta
 from typing import Optional
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kvarchive import Fragment
@@ -58,7 +58,10 @@ layouts = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
+@example(layout=[(0, 3), (303_049, 24_880)], offset=3053, length=455_111, interval=300_000)
+@example(layout=[(5000, 20_000)], offset=0, length=900_000, interval=299_999)
+@example(layout=[(299_900, 10_000)], offset=0, length=600_000, interval=150_000)
 @given(
     layout=layouts,
     offset=st.integers(-60_000, 120_000),
