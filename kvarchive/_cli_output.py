@@ -1,4 +1,4 @@
-"""What the command line prints and writes: tables, JSON and CSV, image and clip files."""
+"""What the command line prints and writes: tables, JSON and CSV, images and clips."""
 
 from __future__ import annotations
 
@@ -9,24 +9,24 @@ import shutil
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 
 from kvarchive import DownloadResult, Fragment, Image, MediaStream
-from kvarchive._files import atomic_file, output_folder
+from kvarchive._files import atomic_file
 
 __all__ = [
     "FRAGMENT_FORMATS",
     "RESULT_FORMATS",
-    "SavedImages",
+    "ImageTally",
     "download_line",
     "download_record",
     "fragment_record",
     "iso",
     "print_fragments",
     "print_result",
-    "save_images",
+    "save_image",
     "save_media",
 ]
 
@@ -110,53 +110,57 @@ def save_media(media: MediaStream, path: str) -> int:
         return out.tell()
 
 
-@attrs.frozen
-class SavedImages:
-    """The images written (with their paths) and those the service could not make."""
+@attrs.define
+class ImageTally:
+    """What an ``images`` run wrote, counted as it goes (paths kept only for a JSON result)."""
 
-    written: list[tuple[Image, str]]
-    failed: list[Image]
+    folder: str
+    instants: int
+    keep_paths: bool
+    written: int = 0
+    paths: list[dict[str, str]] = attrs.field(factory=list)
+    failed: list[str] = attrs.field(factory=list)
 
-    def record(self, folder: str, instants: int) -> dict[str, Any]:
-        """As plain values, with how many of ``instants`` had no media."""
+    def add(self, image: Image, path: str) -> None:
+        """Count an image written to ``path``."""
+        self.written += 1
+        if self.keep_paths:
+            self.paths.append({"timestamp": iso(image.timestamp), "path": path})
+
+    def fail(self, image: Image) -> None:
+        """Count an instant without an image: MEDIA_ERROR is listed, NO_MEDIA only counted."""
+        if image.error != "NO_MEDIA":
+            self.failed.append(iso(image.timestamp))
+
+    @property
+    def empty(self) -> int:
+        """How many instants had no media."""
+        return self.instants - self.written - len(self.failed)
+
+    def record(self) -> dict[str, Any]:
+        """The result as plain values."""
         return {
-            "folder": folder,
-            "instants": instants,
-            "images": [{"timestamp": iso(i.timestamp), "path": p} for i, p in self.written],
-            "no_media": instants - len(self.written) - len(self.failed),
-            "media_error": [iso(i.timestamp) for i in self.failed],
+            "folder": self.folder,
+            "instants": self.instants,
+            "images": self.paths,
+            "no_media": self.empty,
+            "media_error": self.failed,
         }
 
-    def summary(self, folder: str, instants: int) -> str:
+    def summary(self) -> str:
         """One line: what was written, and how many instants gave no image."""
-        line = f"{len(self.written)} image(s) written to {folder}"
-        empty = instants - len(self.written) - len(self.failed)
-        if empty:
-            line += f"; {empty} of {instants} instant(s) had no media"
+        line = f"{self.written} image(s) written to {self.folder}"
+        if self.empty:
+            line += f"; {self.empty} of {self.instants} instant(s) had no media"
         if self.failed:
             line += f"; {len(self.failed)} could not be made (MEDIA_ERROR)"
         return line
 
 
-def save_images(
-    images: Iterable[Image],
-    folder: str,
-    image_format: str,
-    advance: Callable[[Image], None] = lambda _: None,
-) -> SavedImages:
-    """Write each image to ``folder`` (made if missing) named by its timestamp."""
-    output_folder(folder)
-    suffix = ".png" if image_format == "PNG" else ".jpg"
-    saved = SavedImages([], [])
-    for image in images:
-        advance(image)
-        if image.data is None:
-            if image.error != "NO_MEDIA":
-                saved.failed.append(image)
-            continue
-        stamp = iso(image.timestamp).replace("-", "").replace(":", "")
-        path = os.path.join(folder, stamp + suffix)
-        with atomic_file(path) as out:
-            out.write(image.data)
-        saved.written.append((image, path))
-    return saved
+def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str) -> str:
+    """Write an image into ``folder``, named by its timestamp; return the path."""
+    stamp = iso(timestamp).replace("-", "").replace(":", "")
+    path = os.path.join(folder, stamp + (".png" if image_format == "PNG" else ".jpg"))
+    with atomic_file(path) as out:
+        out.write(data)
+    return path

@@ -21,7 +21,6 @@ from typing import Any, Callable, Optional
 from kvarchive import (
     ArchivedMediaClient,
     ClipTruncationWarning,
-    Image,
     KVArchiveError,
     ServiceError,
     ValidationError,
@@ -30,12 +29,13 @@ from kvarchive import (
 from kvarchive._cli_output import (
     FRAGMENT_FORMATS,
     RESULT_FORMATS,
+    ImageTally,
     download_line,
     download_record,
     iso,
     print_fragments,
     print_result,
-    save_images,
+    save_image,
     save_media,
 )
 from kvarchive._cli_times import HELP as TIME_HELP
@@ -373,23 +373,24 @@ def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         height=args.height,
         jpeg_quality=args.quality,
     )
-    instants = images.instant_count
+    tally = ImageTally(args.outfile, images.instant_count, keep_paths=args.output == "json")
     passed = 0
-
-    with progress_bar(True, instants, "images", unit="instant") as advance:  # on a terminal only
-
-        def step(image: Image) -> None:
-            nonlocal passed
+    with progress_bar(True, tally.instants, "images", unit="instant") as advance:  # on a terminal
+        for image in images:
             reached = (image.timestamp - images.start) // images.sampling_interval + 1
             advance(reached - passed)
             passed = reached
-
-        saved = save_images(images, args.outfile, args.format, step)
-        advance(instants - passed)
-    print_result(
-        args.output, saved.record(args.outfile, instants), [path for _, path in saved.written]
-    )
-    print(saved.summary(args.outfile, instants), file=sys.stderr)
+            if image.data is None:
+                tally.fail(image)
+                continue
+            path = save_image(image.timestamp, image.data, args.outfile, args.format)
+            tally.add(image, path)
+            if args.output != "json":
+                print(path)
+        advance(tally.instants - passed)
+    if args.output == "json":
+        print_result(args.output, tally.record(), [])
+    print(tally.summary(), file=sys.stderr)
 
 
 def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
@@ -445,13 +446,14 @@ def _demo(folder: str, redactor: Redactor) -> int:
             print(f"Saved an MP4 clip of the range ({size} bytes)")
             written.append(clip)
             interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
-            frames = save_images(
-                kv.get_images(**ref, start=start, end=end, sampling_interval=interval),
-                folder,
-                "JPEG",
-            ).written
+            images = kv.get_images(**ref, start=start, end=end, sampling_interval=interval)
+            frames = [
+                save_image(image.timestamp, image.data, folder, "JPEG")
+                for image in images
+                if image.data
+            ]
             print(f"Saved {len(frames)} JPEG frames, one every {interval} ms\n")
-            written += [path for _, path in frames]
+            written += frames
         for path in written:
             print(f"wrote {path}")
     return 0

@@ -145,6 +145,24 @@ def test_the_pager_tells_its_instants_before_any_request(
     assert emulator.count() == 0
 
 
+def test_more_fragments_than_a_listing_page_are_all_found(
+    emulator: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """2500 one-second fragments, listed in halves of at most a page, each give their image."""
+    stream = emulator.add_stream(
+        "dense", fragment_count=2500, fragment_duration_ms=1000, start=T0, payload_size=16
+    )
+    start, end = T0 + timedelta(milliseconds=500), T0 + timedelta(minutes=45)
+    interval = timedelta(seconds=7)
+    images = list(
+        kv.get_images(stream_name="dense", start=start, end=end, sampling_interval=interval)
+    )
+    expected = [at for at in instants(start, end, interval) if covered(stream, at, start)]
+    assert [i.timestamp for i in images] == expected
+    assert emulator.count("ListFragments") > 3
+    check_requests(emulator, start, end)
+
+
 def test_start_equal_to_end_is_refused_before_any_request(
     emulator: Emulator, kv: ArchivedMediaClient
 ) -> None:
