@@ -201,7 +201,6 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         None,
         "Run every command against a local emulator: no AWS needed.",
         times=False,
-        formats=(),
     )
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
     return parser
@@ -272,7 +271,13 @@ def _playback_mode(start: Optional[datetime], end: Optional[datetime]) -> str:
 
 def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     if args.command_name == "demo":
-        return _demo(args.outfile, redactor)
+        if args.output == "json":  # the tour goes to stderr, the files written to stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                written = _demo(args.outfile, redactor)
+            print_result("json", {"folder": args.outfile, "written": written}, [])
+        else:
+            _demo(args.outfile, redactor)
+        return 0
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -406,8 +411,8 @@ def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 # -- demo ----------------------------------------------------------------------------
 
 
-def _demo(folder: str, redactor: Redactor) -> int:
-    """Run the main job against the bundled emulator, writing into ``folder``."""
+def _demo(folder: str, redactor: Redactor) -> list[str]:
+    """Run the main job against the bundled emulator, writing into ``folder``; return the paths."""
     import boto3
 
     from kvarchive.testing import Emulator
@@ -456,7 +461,7 @@ def _demo(folder: str, redactor: Redactor) -> int:
             written += frames
         for path in written:
             print(f"wrote {path}")
-    return 0
+    return written
 
 
 # -- errors --------------------------------------------------------------------------

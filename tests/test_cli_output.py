@@ -107,6 +107,16 @@ def test_download_json(
     }
 
 
+def test_demo_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``demo --output json`` prints only the files written as JSON; the tour goes to stderr."""
+    assert main(["demo", "-o", str(tmp_path), "--output", "json"]) == 0
+    out, err = capsys.readouterr()
+    record = json.loads(out)
+    assert record["folder"] == str(tmp_path)
+    assert sorted(record["written"]) == sorted(str(p) for p in tmp_path.iterdir())
+    assert "Local emulator at" in err
+
+
 def child(emulator: Emulator, *argv: str, **popen: Any) -> subprocess.Popen[str]:
     """``python -m kvarchive`` against the emulator, in a child process."""
     command = [sys.executable, "-m", "kvarchive", "--endpoint-url", emulator.endpoint_url]
