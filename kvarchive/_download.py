@@ -32,6 +32,9 @@ MediaOpener = Callable[[list[Fragment], threading.Event], MediaStream]
 _MAX_BATCH = 1000
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
+_Job = tuple[list[Fragment], "Future[BinaryIO]"]
+"""A batch to fetch, and the future that gets its spool file."""
+
 
 def download_fragments(
     fragments: Sequence[Fragment],
@@ -119,8 +122,7 @@ class _BatchFetcher:
         self._lock = threading.Lock()
         self._streams: set[MediaStream] = set()
         self._futures: list[Future[BinaryIO]] = []
-        self._work: queue.SimpleQueue[Optional[tuple[list[Fragment], Future[BinaryIO]]]]
-        self._work = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
         self._workers = workers
         for n in range(workers):
             name = f"kvarchive-download-{n}"
