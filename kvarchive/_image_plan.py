@@ -14,7 +14,10 @@ So a long range is planned from what is stored (one ListFragments sweep, see
 requested; each request starts on a sampling instant at or before the start
 of the fragment covering its first instant, so the service uses that
 fragment; and what a request repeats is dropped. The images are exactly those
-of one unbounded request over the range.
+of one unbounded request over the range, with two limits: an instant more than
+300 s after the start of its fragment (a fragment that long) is out of reach of
+any request, and ListFragments is eventually consistent, so media stored in the
+last second or so before the sweep may be missed.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class SamplingGrid:
         return max(0, -(-(ms - self.start) // self.interval))
 
     def index_at_or_before(self, ms: int) -> int:
-        """The last index whose instant is at or before ``ms`` (-1 if none)."""
+        """The last index whose instant is at or before ``ms`` (negative if none)."""
         return (min(ms, self.end) - self.start) // self.interval
 
 
