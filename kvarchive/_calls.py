@@ -24,7 +24,7 @@ from ._errors import (
 from ._hints import no_credentials_message
 from ._media import Body
 from ._throttle import Backoff, RateLimiter
-from ._validate import StreamRef
+from ._validate import StreamRef, stream_key
 
 __all__ = ["Caller"]
 
@@ -94,7 +94,7 @@ class Caller:
         delays: Optional[Iterator[float]] = None
         attempt = 1
         while True:
-            self._limiter.wait(stream, operation)
+            self._limiter.wait(stream_key(stream), operation)
             try:
                 return method(**{stream[0]: stream[1]}, **params)
             except botocore.ClientError as exc:

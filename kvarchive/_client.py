@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from ._calls import Caller
@@ -18,6 +18,8 @@ from ._clips import (
 from ._download import download_fragments, save_stream
 from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
+from ._files import output_file, output_folder
+from ._image_plan import SamplingGrid, from_ms, to_ms
 from ._media import Body, MediaStream
 from ._models import DownloadResult, Fragment, Image
 from ._paginate import FragmentPager, ImagePager
@@ -164,14 +166,24 @@ class ArchivedMediaClient:
         }
 
         def fetch(token: Optional[str]) -> tuple[list[Fragment], Optional[str]]:
-            params: dict[str, Any] = {"MaxResults": max_results, "FragmentSelector": selector}
-            if token:
-                params["NextToken"] = token
-            response = self._caller.data("LIST_FRAGMENTS", "ListFragments", stream, params)
-            items = self._caller.field(response, "Fragments", "ListFragments")
-            return [Fragment.from_api(item) for item in items], response.get("NextToken")
+            return self._fragment_page(stream, selector, max_results, token)
 
         return FragmentPager(fetch, sort=bool(sort), timestamp_type=selector_type)
+
+    def _fragment_page(
+        self,
+        stream: StreamRef,
+        selector: Mapping[str, Any],
+        max_results: int,
+        token: Optional[str],
+    ) -> tuple[list[Fragment], Optional[str]]:
+        """One ListFragments page: its fragments and the next token."""
+        params: dict[str, Any] = {"MaxResults": max_results, "FragmentSelector": selector}
+        if token:
+            params["NextToken"] = token
+        response = self._caller.data("LIST_FRAGMENTS", "ListFragments", stream, params)
+        items = self._caller.field(response, "Fragments", "ListFragments")
+        return [Fragment.from_api(item) for item in items], response.get("NextToken")
 
     # -- media -----------------------------------------------------------------------
 
@@ -194,7 +206,16 @@ class ArchivedMediaClient:
         if not numbers:
             raise ValidationError("fragments must name at least one fragment")
 
+        return self._fragment_media(stream, numbers)
+
+    def _fragment_media(
+        self, stream: StreamRef, numbers: list[str], stop: Optional[threading.Event] = None
+    ) -> MediaStream:
+        """The media of ``numbers``; once ``stop`` is set, no new request (not even a resume)."""
+
         def open_batch(batch: list[str]) -> tuple[Body, str]:
+            if stop is not None and stop.is_set():
+                raise KVArchiveError("stopped before GetMediaForFragmentList")
             response = self._caller.data(
                 "GET_MEDIA_FOR_FRAGMENT_LIST",
                 "GetMediaForFragmentList",
@@ -262,18 +283,29 @@ class ArchivedMediaClient:
         height: Optional[int] = None,
         jpeg_quality: Optional[int] = None,
         page_size: int = 100,
+        include_empty: bool = False,
     ) -> ImagePager:
-        """Images sampled every ``sampling_interval`` over ``[start, end]``, as a lazy pager.
+        """Images at ``start + k * sampling_interval`` up to ``end`` (included), as a lazy pager.
 
-        Calls GetImages per window of at most 300 s, following every page.
+        Calls GetImages, at most 300 s per request. A range longer than that is
+        first listed (ListFragments) so that only instants where media is
+        stored are asked for: a year with an hour of video costs what the hour
+        does. Instants without media are skipped; ``include_empty=True``
+        yields them as ``Image(error="NO_MEDIA")`` (made locally, without a
+        request, where nothing is stored). Images with ``MEDIA_ERROR`` are
+        always yielded.
         """
         self._check_open()
         stream = check_stream(stream_name, stream_arn)
-        first, last = check_range(start, end)
+        first, last = (_whole_ms(t) for t in check_range(start, end))
+        if last <= first:
+            raise ValidationError(
+                "end must be after start (by 1 ms at least): GetImages has no empty ranges"
+            )
         interval = milliseconds(sampling_interval, "sampling_interval", 200)
+        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
         params: dict[str, Any] = {
-            "ImageSelectorType": check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES),
-            "SamplingInterval": interval,
+            "ImageSelectorType": selector_type,
             "Format": check_choice(format, "format", ("JPEG", "PNG")),
             "MaxResults": check_int(page_size, "page_size", 1, 100),
         }
@@ -287,15 +319,30 @@ class ArchivedMediaClient:
             quality = check_int(jpeg_quality, "jpeg_quality", 1, 100)
             params["FormatConfig"] = {"JPEGQuality": str(quality)}
 
-        def fetch(window_start: Any, window_end: Any, token: Optional[str]) -> Any:
-            request = dict(params, StartTimestamp=window_start, EndTimestamp=window_end)
+        def fetch(first: datetime, last: datetime, every: int, token: Optional[str]) -> Any:
+            request = dict(params, StartTimestamp=first, EndTimestamp=last, SamplingInterval=every)
             if token:
                 request["NextToken"] = token
             response = self._caller.data("GET_IMAGES", "GetImages", stream, request)
             items = self._caller.field(response, "Images", "GetImages")
             return [Image.from_api(item) for item in items], response.get("NextToken")
 
-        return ImagePager(fetch, start=first, end=last, sampling_interval_ms=interval)
+        def list_page(
+            low: int, high: int, token: Optional[str]
+        ) -> tuple[list[Fragment], Optional[str]]:
+            selector = {
+                "FragmentSelectorType": selector_type,
+                "TimestampRange": {"StartTimestamp": from_ms(low), "EndTimestamp": from_ms(high)},
+            }
+            return self._fragment_page(stream, selector, MAX_FRAGMENTS_PER_REQUEST, token)
+
+        return ImagePager(
+            fetch,
+            list_page,
+            grid=SamplingGrid(to_ms(first), to_ms(last), interval),
+            timestamp_type=selector_type,
+            include_empty=bool(include_empty),
+        )
 
     # -- streaming sessions ----------------------------------------------------------
 
@@ -404,18 +451,21 @@ class ArchivedMediaClient:
         Lists the range, fetches the fragments (over ``concurrency``
         connections at once, within the per-stream rate) and writes them in
         order as one file players read whole, through a temporary file renamed
-        on success: a failure never leaves a partial file at ``path``.
+        on success: a failure, Ctrl-C included, never leaves a file at ``path``
+        and stops every connection at once. Missing folders of ``path`` are
+        made first; a ``path`` that is a folder is a ValidationError.
         """
         self._check_open()
+        stream = check_stream(stream_name, stream_arn)
+        check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
+        output_file(path)
         fragments = self._listed(stream_name, stream_arn, start, end, timestamp_type)
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
 
-        def media(numbers: list[Fragment]) -> MediaStream:
-            return self.get_media_for_fragment_list(
-                stream_name=stream_name, stream_arn=stream_arn, fragments=numbers
-            )
+        def media(batch: list[Fragment], stop: threading.Event) -> MediaStream:
+            return self._fragment_media(stream, [f.number for f in batch], stop)
 
         return download_fragments(fragments, media, path, progress=progress, concurrency=workers)
 
@@ -436,6 +486,7 @@ class ArchivedMediaClient:
         Lists the range and asks GetClip for groups of at most ``max_fragments``
         fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
         clips neither overlap nor leave gaps. Each file appears only when whole.
+        ``directory`` is made, with its parents, if missing.
         """
         self._check_open()
         check_stream(stream_name, stream_arn)
@@ -443,8 +494,7 @@ class ArchivedMediaClient:
         selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
         limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
         byte_limit = check_int(max_bytes, "max_bytes", 1)
-        if not os.path.isdir(directory):
-            raise ValidationError(f"directory does not exist: {os.fspath(directory)!r}")
+        output_folder(directory)
         fragments = self._listed(stream_name, stream_arn, start, end, selector_type)
         groups = plan_clips(fragments, max_fragments=limit, max_bytes=byte_limit)
         results = []
@@ -486,6 +536,11 @@ class ArchivedMediaClient:
     def _check_open(self) -> None:
         if self._closed.is_set():
             raise KVArchiveError("this ArchivedMediaClient is closed")
+
+
+def _whole_ms(value: datetime) -> datetime:
+    """``value`` cut to the millisecond, as botocore sends it."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _session_params(

@@ -28,7 +28,15 @@ CLIP_MAX_BYTES = 100 * 1000 * 1000
 
 
 class ClipTruncationWarning(UserWarning):
-    """A GetClip range holds more than the service returns in one clip."""
+    """A GetClip range holds more than the service returns in one clip.
+
+    ``fragment_count`` and ``size`` (bytes) are what the range holds.
+    """
+
+    def __init__(self, message: str, fragment_count: int = 0, size: int = 0) -> None:
+        super().__init__(message)
+        self.fragment_count = fragment_count
+        self.size = size
 
 
 def plan_clips(
@@ -69,10 +77,9 @@ def warn_if_truncated(fragments: Sequence[Fragment]) -> None:
     """Warn when one GetClip of these fragments is bound to come back cut short."""
     size = sum(f.size for f in fragments)
     if len(fragments) > CLIP_MAX_FRAGMENTS or size > CLIP_MAX_BYTES:
-        warnings.warn(
+        message = (
             f"this range holds {len(fragments)} fragments ({size} bytes); GetClip returns at "
             f"most {CLIP_MAX_FRAGMENTS} fragments or 100 MB and silently drops the rest: "
-            "use download_clips() for the whole range",
-            ClipTruncationWarning,
-            stacklevel=3,
+            "use download_clips() for the whole range"
         )
+        warnings.warn(ClipTruncationWarning(message, len(fragments), size), stacklevel=3)

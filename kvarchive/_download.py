@@ -1,26 +1,30 @@
-"""Saving media to files, never leaving a partial file behind."""
+"""Saving media to files, never leaving a partial file behind, stopping at once when told."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import queue
 import struct
 import tempfile
+import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future
 from datetime import timedelta
-from typing import BinaryIO, Callable, Optional, Union
+from typing import BinaryIO, Callable, Optional
 
+from ._errors import KVArchiveError
+from ._files import PathLike, atomic_file
 from ._join import RecordingWriter
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
 
-__all__ = ["atomic_file", "download_fragments", "save_stream"]
+__all__ = ["MediaOpener", "download_fragments", "save_stream"]
 
-PathLike = Union[str, "os.PathLike[str]"]
+MediaOpener = Callable[[list[Fragment], threading.Event], MediaStream]
+"""The media of some fragments; once the event is set it must make no new request."""
 
 # A parallel download gives each connection one contiguous batch (at most one
 # request long): with GetMediaForFragmentList held to 5 calls/s per stream,
@@ -28,32 +32,13 @@ PathLike = Union[str, "os.PathLike[str]"]
 _MAX_BATCH = 1000
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
-
-@contextlib.contextmanager
-def atomic_file(path: PathLike) -> Iterator[BinaryIO]:
-    """A new file that appears at ``path`` only if the ``with`` block succeeds.
-
-    It is written under a temporary name in the same folder and renamed over
-    ``path`` at the end; on any failure it is removed.
-    """
-    target = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(target)
-    # Not tempfile.mkstemp: its 0600 mode would survive the rename; this honours the umask.
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
-    out = open(temp, "xb")  # noqa: SIM115 - closed by the with below
-    try:
-        with out:
-            yield out
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+_Job = tuple[list[Fragment], "Future[BinaryIO]"]
+"""A batch to fetch, and the future that gets its spool file."""
 
 
 def download_fragments(
     fragments: Sequence[Fragment],
-    media: Callable[[list[Fragment]], MediaStream],
+    media: MediaOpener,
     path: PathLike,
     *,
     progress: bool = False,
@@ -63,89 +48,158 @@ def download_fragments(
 
     With ``concurrency`` above 1, batches of fragments are fetched over that
     many connections at once and written in order; batches that arrive
-    before their turn wait in anonymous temporary files, not in memory.
+    before their turn wait in anonymous temporary files, not in memory. Any
+    failure, Ctrl-C included, stops every connection at once and leaves no file.
     """
+    stop = threading.Event()
     with atomic_file(path) as out:
         writer = RecordingWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
         with bar as advance:
             if concurrency > 1:
-                parts = _parallel_fragments(fragments, media, concurrency, _folder_of(path))
+                parts = _parallel_fragments(fragments, media, stop, concurrency, out.name)
             else:
-                parts = _sequential_fragments(fragments, media)
-            for number, data in parts:
-                writer.add(data, number)
-                advance(len(data))
+                parts = _sequential_fragments(fragments, media, stop)
+            with contextlib.closing(parts):
+                for number, data in parts:
+                    writer.add(data, number)
+                    advance(len(data))
         writer.finish(_span(fragments))
         written = out.tell()
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
 
 
-def _folder_of(path: PathLike) -> str:
-    """The folder a file at ``path`` goes in."""
-    return os.path.dirname(os.path.abspath(os.fspath(path)))
-
-
 def _sequential_fragments(
-    fragments: Sequence[Fragment], media: Callable[[list[Fragment]], MediaStream]
-) -> Iterator[tuple[str, bytes]]:
+    fragments: Sequence[Fragment], media: MediaOpener, stop: threading.Event
+) -> Generator[tuple[str, bytes], None, None]:
     """Each fragment's number and bytes, over one connection."""
-    with media(list(fragments)) as stream:
+    with media(list(fragments), stop) as stream:
         for fragment in stream.iter_fragments():
             yield fragment.number, fragment.data
 
 
 def _parallel_fragments(
     fragments: Sequence[Fragment],
-    media: Callable[[list[Fragment]], MediaStream],
+    media: MediaOpener,
+    stop: threading.Event,
     concurrency: int,
-    spool_folder: str,
-) -> Iterator[tuple[str, bytes]]:
+    beside: str,
+) -> Generator[tuple[str, bytes], None, None]:
     """Each fragment's number and bytes, in order, fetched in batches over many connections.
 
-    At most ``2 * concurrency`` batches are fetched or waiting at any time.
+    At most ``2 * concurrency`` batches are fetched or waiting at any time,
+    spooled in the folder of the file ``beside``.
     """
     size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
-    batches = [list(fragments[i : i + size]) for i in range(0, len(fragments), size)]
-    pending: deque[Future[BinaryIO]] = deque()
-    with ThreadPoolExecutor(concurrency, thread_name_prefix="kvarchive-download") as pool:
-        try:
-            upcoming = iter(batches)
-            for batch in upcoming:
-                pending.append(pool.submit(_spool_batch, batch, media, spool_folder))
-                if len(pending) >= 2 * concurrency:
-                    break
-            while pending:
-                with pending.popleft().result() as spool:
-                    for batch in upcoming:
-                        pending.append(pool.submit(_spool_batch, batch, media, spool_folder))
-                        break
-                    yield from _read_spool(spool)
-        finally:
-            for future in pending:
-                future.cancel()
-            for future in pending:
-                if not future.cancelled() and future.exception() is None:
-                    future.result().close()
-
-
-def _spool_batch(
-    batch: list[Fragment], media: Callable[[list[Fragment]], MediaStream], folder: str
-) -> BinaryIO:
-    """Fetch one batch into an anonymous temporary file of length-prefixed fragments."""
-    spool = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - handed to the caller
+    batches = iter([list(fragments[i : i + size]) for i in range(0, len(fragments), size)])
+    fetcher = _BatchFetcher(media, stop, concurrency, beside)
     try:
-        with media(batch) as stream:
-            for fragment in stream.iter_fragments():
-                number = fragment.number.encode()
-                spool.write(_RECORD.pack(len(number), len(fragment.data)))
-                spool.write(number)
-                spool.write(fragment.data)
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    return spool
+        pending = deque(fetcher.submit(batch) for _, batch in zip(range(2 * concurrency), batches))
+        while pending:
+            with pending.popleft().result() as spool:
+                pending.extend(fetcher.submit(batch) for _, batch in zip(range(1), batches))
+                yield from _read_spool(spool)
+    finally:
+        fetcher.cancel()
+
+
+class _BatchFetcher:
+    """Fetches batches of fragments into spool files on ``workers`` threads.
+
+    Daemon threads rather than a ThreadPoolExecutor, whose threads the
+    interpreter waits for at exit: after :meth:`cancel` (Ctrl-C, an error) a
+    connection blocked in a read must not hold the caller or the process. Its
+    stream is closed as soon as the read returns, which then fails, and no new
+    request is made (not even a resume).
+    """
+
+    def __init__(
+        self, media: MediaOpener, stop: threading.Event, workers: int, beside: str
+    ) -> None:
+        self._media = media
+        self._stop = stop
+        self._folder = os.path.dirname(os.path.abspath(beside))
+        self._lock = threading.Lock()
+        self._streams: set[MediaStream] = set()
+        self._futures: list[Future[BinaryIO]] = []
+        self._work: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
+        self._workers = workers
+        for n in range(workers):
+            name = f"kvarchive-download-{n}"
+            threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def submit(self, batch: list[Fragment]) -> Future[BinaryIO]:
+        """Queue ``batch``; the future holds its spool file, positioned at the start."""
+        future: Future[BinaryIO] = Future()
+        with self._lock:
+            self._futures.append(future)
+        self._work.put((batch, future))
+        return future
+
+    def cancel(self) -> None:
+        """Stop: no new request, every open connection closed, every spool file closed."""
+        with self._lock:
+            self._stop.set()
+            streams, futures = list(self._streams), self._futures
+        for stream in streams:
+            # Closing waits for a read in progress to return: let a thread wait, not the caller.
+            threading.Thread(
+                target=_close, args=(stream,), name="kvarchive-close", daemon=True
+            ).start()
+        for future in futures:
+            if not future.cancel() and future.done() and future.exception() is None:
+                future.result().close()
+        for _ in range(self._workers):
+            self._work.put(None)
+
+    def _run(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is None:
+                return
+            batch, future = item
+            if self._stop.is_set() or not future.set_running_or_notify_cancel():
+                continue
+            try:
+                spool = self._spool(batch)
+            except BaseException as exc:  # handed to the reader waiting on the future
+                future.set_exception(exc)
+                continue
+            with self._lock:
+                if self._stop.is_set():
+                    spool.close()
+                    future.set_exception(KVArchiveError("download cancelled"))
+                else:
+                    future.set_result(spool)
+
+    def _spool(self, batch: list[Fragment]) -> BinaryIO:
+        """Fetch one batch into an anonymous temporary file of length-prefixed fragments."""
+        spool = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - handed to the caller
+        try:
+            with self._media(batch, self._stop) as stream:
+                with self._lock:
+                    if self._stop.is_set():
+                        raise KVArchiveError("download cancelled")
+                    self._streams.add(stream)
+                try:
+                    for fragment in stream.iter_fragments():
+                        number = fragment.number.encode()
+                        spool.write(_RECORD.pack(len(number), len(fragment.data)))
+                        spool.write(number)
+                        spool.write(fragment.data)
+                finally:
+                    with self._lock:
+                        self._streams.discard(stream)
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        return spool
+
+
+def _close(stream: MediaStream) -> None:
+    with contextlib.suppress(Exception):
+        stream.close()
 
 
 def _read_spool(spool: BinaryIO) -> Iterator[tuple[str, bytes]]:

@@ -20,7 +20,7 @@ import attrs
 from ._errors import ValidationError
 from ._fastpages import register_fast_pages
 from ._hints import no_region_message
-from ._validate import StreamRef
+from ._validate import StreamRef, stream_key
 
 __all__ = ["Clients", "EndpointCache"]
 
@@ -108,6 +108,8 @@ class _Entry:
 class EndpointCache:
     """Data endpoints per (stream, API name), reused for ``ttl`` seconds.
 
+    A stream named by its name or by its ARN is one key (:func:`stream_key`).
+
     ``resolve(stream, api_name)`` is called at most once at a time per key:
     concurrent callers wait for the one call in flight and share its answer
     (or its error).
@@ -123,13 +125,13 @@ class EndpointCache:
         self._resolve = resolve
         self._ttl = ttl
         self._clock = clock
-        self._entries: dict[tuple[StreamRef, str], _Entry] = {}
-        self._pending: dict[tuple[StreamRef, str], Future[str]] = {}
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._pending: dict[tuple[str, str], Future[str]] = {}
         self._lock = threading.Lock()
 
     def get(self, stream: StreamRef, api_name: str) -> str:
         """The data endpoint for ``api_name`` on ``stream``, resolving it if needed."""
-        key = (stream, api_name)
+        key = (stream_key(stream), api_name)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.expires > self._clock():
@@ -155,7 +157,7 @@ class EndpointCache:
 
     def drop(self, stream: StreamRef, api_name: str, url: str) -> None:
         """Forget ``url`` for this key (if it is still the cached one): it stopped answering."""
-        key = (stream, api_name)
+        key = (stream_key(stream), api_name)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.url == url:

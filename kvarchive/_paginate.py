@@ -6,11 +6,22 @@ again from the first page, as botocore's ``PageIterator`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional, TypeVar
 
 from ._errors import KVArchiveError
+from ._image_plan import (
+    MAX_SPAN_MS,
+    EmptyRun,
+    ImageRequest,
+    ListPage,
+    SamplingGrid,
+    from_ms,
+    plan_requests,
+    stored_fragments,
+    to_ms,
+)
 from ._models import Fragment, FragmentList, Image, fragment_sort_key
 from ._notebook import (
     IMAGE_COLUMNS,
@@ -20,16 +31,15 @@ from ._notebook import (
     images_frame,
 )
 
-__all__ = ["FragmentPager", "ImagePager", "image_windows"]
+__all__ = ["FragmentPager", "ImagePager"]
 
 T = TypeVar("T")
 
 PageFetcher = Callable[[Optional[str]], "tuple[list[T], Optional[str]]"]
 """Fetch one page given the NextToken (None first): its items and the next token."""
 
-# GetImages accepts at most 300 s between StartTimestamp and EndTimestamp.
-_IMAGES_MAX_SPAN = timedelta(seconds=300)
 _ONE_MS = timedelta(milliseconds=1)
+_PLACEHOLDER_PAGE = 1000
 
 
 def _follow(fetch: PageFetcher[T], operation: str) -> Iterator[list[T]]:
@@ -87,33 +97,68 @@ class FragmentPager:
 
 
 class ImagePager:
-    """Images sampled over a time range (GetImages), fetched window by window on demand.
+    """Images sampled over a time range (GetImages), fetched request by request on demand.
 
-    The service takes at most 300 s per request and returns at most 25 images
-    per page; the range is split into aligned windows and every page followed.
+    Instants no stored fragment covers are skipped (or, with
+    ``include_empty``, yielded as NO_MEDIA placeholders without asking the
+    service); see :mod:`kvarchive._image_plan` for how a long range becomes
+    requests of at most 300 s that miss nothing and repeat nothing.
     """
 
     def __init__(
         self,
-        fetch: Callable[[datetime, datetime, Optional[str]], tuple[list[Image], Optional[str]]],
+        fetch: Callable[
+            [datetime, datetime, int, Optional[str]], tuple[list[Image], Optional[str]]
+        ],
+        list_page: ListPage,
         *,
-        start: datetime,
-        end: datetime,
-        sampling_interval_ms: int,
+        grid: SamplingGrid,
+        timestamp_type: str,
+        include_empty: bool,
     ) -> None:
         self._fetch = fetch
-        self._windows = image_windows(start, end, sampling_interval_ms)
+        self._list_page = list_page
+        self._grid = grid
+        self._timestamp_type = timestamp_type
+        self._include_empty = include_empty
+
+    @property
+    def start(self) -> datetime:
+        """The first sampling instant (``start`` cut to the millisecond, as it is sent)."""
+        return from_ms(self._grid.start)
+
+    @property
+    def sampling_interval(self) -> timedelta:
+        """The time between two sampling instants."""
+        return self._grid.interval * _ONE_MS
+
+    @property
+    def instant_count(self) -> int:
+        """How many sampling instants the range holds, ``end`` included."""
+        return self._grid.last_index + 1
 
     def pages(self) -> Iterator[list[Image]]:
-        """Each page as a list, lazily, window after window."""
-        for first, last in self._windows:
+        """Each page of images as a list, lazily, in time order."""
+        for step in plan_requests(self._grid, self._stored_spans()):
+            if isinstance(step, EmptyRun):
+                if self._include_empty:
+                    yield from self._placeholders(step)
+                continue
 
             def fetch(
-                token: Optional[str], first: datetime = first, last: datetime = last
+                token: Optional[str], step: ImageRequest = step
             ) -> tuple[list[Image], Optional[str]]:
-                return self._fetch(first, last, token)
+                return self._fetch(from_ms(step.start), from_ms(step.end), step.interval, token)
 
-            yield from _follow(fetch, "GetImages")
+            for page in _follow(fetch, "GetImages"):
+                kept = [
+                    image
+                    for image in page
+                    if step.keeps(to_ms(image.timestamp))
+                    and (self._include_empty or image.error != "NO_MEDIA")
+                ]
+                if kept:
+                    yield kept
 
     def __iter__(self) -> Iterator[Image]:
         return (image for page in self.pages() for image in page)
@@ -127,27 +172,34 @@ class ImagePager:
         return html_table(IMAGE_COLUMNS, image_rows(images), total=len(images))
 
     def __repr__(self) -> str:
-        return f"<ImagePager {len(self._windows)} window(s)>"
+        return (
+            f"<ImagePager {self.instant_count} instant(s) every {self._grid.interval} ms "
+            f"from {self.start.isoformat()}>"
+        )
 
+    def _stored_spans(self) -> Iterable[tuple[int, int]]:
+        """Where media is stored, as (start, end) ms of each fragment, in order.
 
-def image_windows(
-    start: datetime, end: datetime, sampling_interval_ms: int
-) -> list[tuple[datetime, datetime]]:
-    """Split ``[start, end]`` into GetImages requests of at most 300 s.
+        A range that one request covers is asked for whole, without listing.
+        """
+        grid = self._grid
+        if grid.end - grid.start <= MAX_SPAN_MS:
+            return [(grid.start, grid.end)]
+        producer = self._timestamp_type == "PRODUCER_TIMESTAMP"
 
-    Each window starts on a sampling instant (``start + k * interval``) so the
-    images are those of one long request, and ends 1 ms before the next
-    window so no instant is asked for twice.
-    """
-    interval = timedelta(milliseconds=sampling_interval_ms)
-    aligned = (_IMAGES_MAX_SPAN // interval) * interval
-    step = aligned if aligned else interval
-    span = min(step, _IMAGES_MAX_SPAN)
-    windows = []
-    first = start
-    while True:
-        if first + step > end:
-            windows.append((first, min(end, first + span)))
-            return windows
-        windows.append((first, first + span - _ONE_MS))
-        first += step
+        def start_ms(fragment: Fragment) -> int:
+            return to_ms(fragment.producer_timestamp if producer else fragment.server_timestamp)
+
+        return (
+            (start_ms(f), start_ms(f) + f.duration // _ONE_MS)
+            for f in stored_fragments(self._list_page, grid.start, grid.end, start_ms)
+        )
+
+    def _placeholders(self, run: EmptyRun) -> Iterator[list[Image]]:
+        """NO_MEDIA images for a run of instants without media, in pages."""
+        for first in range(run.first, run.last + 1, _PLACEHOLDER_PAGE):
+            last = min(run.last, first + _PLACEHOLDER_PAGE - 1)
+            yield [
+                Image(timestamp=from_ms(self._grid.instant(k)), error="NO_MEDIA")
+                for k in range(first, last + 1)
+            ]

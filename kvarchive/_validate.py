@@ -24,12 +24,13 @@ __all__ = [
     "check_range",
     "check_stream",
     "milliseconds",
+    "stream_key",
 ]
 
 # Patterns and lengths from the service model (StreamName, ResourceARN, FragmentNumberString).
 _STREAM_NAME = re.compile(r"[a-zA-Z0-9_.\-]{1,256}")
 _STREAM_ARN = re.compile(
-    r"arn:[a-z\d\-]+:kinesisvideo:[a-z0-9\-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.\-]+/[0-9]+"
+    r"arn:[a-z\d\-]+:kinesisvideo:[a-z0-9\-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.\-]+)/[0-9]+"
 )
 _FRAGMENT_NUMBER = re.compile(r"[0-9]{1,128}")
 
@@ -58,6 +59,21 @@ def check_stream(stream_name: Optional[str], stream_arn: Optional[str]) -> Strea
             f"'arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/CREATION_TIME': {stream_arn!r}"
         )
     return ("StreamARN", stream_arn)
+
+
+def stream_key(stream: StreamRef) -> str:
+    """The stream's name, however it was named: one stream, one rate budget, one cache entry.
+
+    A stream ARN's resource part holds the name
+    (``arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/CREATION_TIME``), and a
+    client talks to one account and region, where names are unique.
+    """
+    field, value = stream
+    if field == "StreamARN":
+        match = _STREAM_ARN.fullmatch(value)
+        if match:
+            return match.group(1)
+    return value
 
 
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:

@@ -10,29 +10,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import json
 import os
-import shutil
 import sys
-import tempfile
 import traceback
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from kvarchive import (
     ArchivedMediaClient,
+    ClipTruncationWarning,
     CredentialsError,
-    Fragment,
     KVArchiveError,
-    MediaStream,
     ServiceError,
     ValidationError,
     __version__,
 )
+from kvarchive._cli_output import (
+    FRAGMENT_FORMATS,
+    RESULT_FORMATS,
+    ImageTally,
+    download_line,
+    download_record,
+    iso,
+    print_fragments,
+    print_result,
+    save_image,
+    save_media,
+)
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
+from kvarchive._files import output_file, output_folder
 from kvarchive._hints import no_credentials_message, no_region_message
 from kvarchive._progress import progress_bar
 from kvarchive._redact import Redactor, debug_logging
@@ -42,7 +51,8 @@ __all__ = ["main"]
 PROG = "kvarchive"
 DEMO_FOLDER = "kvarchive-demo"
 DEMO_STREAM = "kvarchive-demo"
-OUTPUT_FORMATS = ("table", "json", "csv")
+# What a shell reports for a process killed by SIGPIPE (128 + 13), as for `yes | head`.
+EXIT_BROKEN_PIPE = 141
 TIMESTAMP_TYPES = ("SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP")
 PLAYBACK_MODES = ("LIVE", "LIVE_REPLAY", "ON_DEMAND")
 ALWAYS_NEVER = ("ALWAYS", "NEVER")
@@ -62,7 +72,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.debug:
             stack.enter_context(debug_logging(redactor))
         try:
-            return _run(args, redactor)
+            done = _run(args, redactor)
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+            return done
+        except BrokenPipeError:
+            # The reader of stdout is gone (`| head`): stop quietly, as Unix tools do.
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
         except Exception as exc:
             status = _exit_status(exc)
             if status is None:
@@ -93,62 +109,101 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
 
-    def command(name: str, handler: Optional[Command], help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
-        )
-        sub.set_defaults(handler=handler, parser=sub)
-        return sub
-
     def time_range(sub: argparse.ArgumentParser, required: bool = True) -> None:
         sub.add_argument("--start", type=when, required=required, help=TIME_HELP)
         sub.add_argument("--end", type=when, required=required, help=TIME_HELP)
         _choice(sub, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP")
 
-    def outfile(sub: argparse.ArgumentParser, metavar: str, help_text: str) -> None:
-        sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=help_text)
+    def command(
+        name: str,
+        handler: Optional[Command],
+        help_text: str,
+        *,
+        times: bool = True,
+        outfile: Optional[tuple[str, str]] = None,
+        formats: Sequence[str] = RESULT_FORMATS,
+    ) -> argparse.ArgumentParser:
+        """A subcommand: its time range, ``-o METAVAR`` (with help) and ``--output`` formats."""
+        sub = commands.add_parser(
+            name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
+        )
+        sub.set_defaults(handler=handler, parser=sub)
+        if times:
+            time_range(sub)
+        if outfile is not None:
+            metavar, what = outfile
+            sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=what)
+        if formats:
+            default = formats[0]
+            help_format = f"format of the result (default: {default})"
+            sub.add_argument("--output", choices=formats, default=default, help=help_format)
+        return sub
 
-    sub = command("endpoint", _endpoint, "Print the data endpoint of one API (GetDataEndpoint).")
-    sub.add_argument("api_name", metavar="API_NAME", help="e.g. LIST_FRAGMENTS, GET_CLIP")
-
-    sub = command("fragments", _fragments, "List the fragments of a time range (ListFragments).")
-    time_range(sub)
-    sub.add_argument(
-        "--output", choices=OUTPUT_FORMATS, default="table", help="format (default: table)"
+    sub = command(
+        "endpoint", _endpoint, "Print the data endpoint of one API (GetDataEndpoint).", times=False
     )
-
-    sub = command("hls-url", _hls_url, "Print an HLS playback URL (GetHLSStreamingSessionURL).")
+    sub.add_argument("api_name", metavar="API_NAME", help="e.g. LIST_FRAGMENTS, GET_CLIP")
+    command(
+        "fragments",
+        _fragments,
+        "List the fragments of a time range (ListFragments).",
+        formats=FRAGMENT_FORMATS,
+    )
+    sub = command(
+        "hls-url", _hls_url, "Print an HLS playback URL (GetHLSStreamingSessionURL).", times=False
+    )
     _session_options(sub, time_range)
     _choice(sub, "--container-format", ("FRAGMENTED_MP4", "MPEG_TS"), "FRAGMENTED_MP4")
     _choice(sub, "--discontinuity-mode", ("ALWAYS", "NEVER", "ON_DISCONTINUITY"), "ALWAYS")
     sub.add_argument("--max-media-playlist-fragment-results", type=int, metavar="N")
-
-    sub = command("dash-url", _dash_url, "Print a DASH playback URL (GetDASHStreamingSessionURL).")
+    sub = command(
+        "dash-url",
+        _dash_url,
+        "Print a DASH playback URL (GetDASHStreamingSessionURL).",
+        times=False,
+    )
     _session_options(sub, time_range)
     _choice(sub, "--display-fragment-number", ALWAYS_NEVER, "NEVER")
     sub.add_argument("--max-manifest-fragment-results", type=int, metavar="N")
-
-    sub = command("clip", _clip, "Save an MP4 clip of a time range (GetClip).")
-    time_range(sub)
-    outfile(sub, "FILE", "the MP4 file to write")
-
-    sub = command("images", _images, "Save images sampled over a time range (GetImages).")
-    time_range(sub)
-    outfile(sub, "DIR", "the folder to write the images into (created if missing)")
+    command(
+        "clip",
+        _clip,
+        "Save an MP4 clip of a time range (GetClip), which stops at 200 fragments or 100 MB.",
+        outfile=("FILE", "the MP4 file to write (missing folders are made)"),
+    )
+    command(
+        "clips",
+        _clips,
+        "Save a long range as consecutive MP4 clips, none cut short (GetClip).",
+        outfile=("DIR", "the folder for clip-0001.mp4, ... (made if missing)"),
+    )
+    sub = command(
+        "images",
+        _images,
+        "Save images sampled over a time range (GetImages).",
+        outfile=("DIR", "the folder to write the images into (made if missing)"),
+    )
     sub.add_argument("--interval", type=int, default=1000, metavar="MS", help="sampling interval")
     _choice(sub, "--format", ("JPEG", "PNG"), "JPEG")
     sub.add_argument("--width", type=int, help="width in pixels")
     sub.add_argument("--height", type=int, help="height in pixels")
     sub.add_argument("--quality", type=int, help="JPEG quality, 1-100")
-
-    sub = command("download", _download, "Save the fragments of a time range as one MKV file.")
-    time_range(sub)
-    outfile(sub, "FILE", "the MKV file to write")
+    sub = command(
+        "download",
+        _download,
+        "Save the fragments of a time range as one MKV file.",
+        outfile=("FILE", "the MKV file to write (missing folders are made)"),
+    )
     sub.add_argument(
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
     )
 
-    sub = command("demo", None, "Run every command against a local emulator: no AWS needed.")
+    sub = command(
+        "demo",
+        None,
+        "Run every command against a local emulator: no AWS needed.",
+        times=False,
+    )
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
     return parser
 
@@ -218,7 +273,13 @@ def _playback_mode(start: Optional[datetime], end: Optional[datetime]) -> str:
 
 def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     if args.command_name == "demo":
-        return _demo(args.outfile, redactor)
+        if args.output == "json":  # the tour goes to stderr, the files written to stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                written = _demo(args.outfile, redactor)
+            print_result("json", {"folder": args.outfile, "written": written}, [])
+        else:
+            _demo(args.outfile, redactor)
+        return 0
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -236,38 +297,41 @@ def _stream(args: argparse.Namespace) -> dict[str, Any]:
     return {"stream_name": args.stream_name, "stream_arn": args.stream_arn}
 
 
+def _span(args: argparse.Namespace) -> dict[str, Any]:
+    """The stream, time range and timestamp type a command names."""
+    span = {"start": args.start, "end": args.end, "timestamp_type": args.timestamp_type}
+    return {**_stream(args), **span}
+
+
 def _endpoint(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    print(kv.data_endpoint(args.api_name, **_stream(args)))
+    url = kv.data_endpoint(args.api_name, **_stream(args))
+    print_result(args.output, {"api_name": args.api_name.upper(), "data_endpoint": url}, [url])
 
 
 def _fragments(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    pager = kv.list_fragments(
-        **_stream(args), start=args.start, end=args.end, timestamp_type=args.timestamp_type
-    )
+    pager = kv.list_fragments(**_span(args))
     print_fragments(pager, args.output)
 
 
 def _hls_url(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    print(
-        kv.get_hls_streaming_session_url(
-            **_stream(args),
-            **_session_arguments(args),
-            container_format=args.container_format,
-            discontinuity_mode=args.discontinuity_mode,
-            max_media_playlist_fragment_results=args.max_media_playlist_fragment_results,
-        )
+    url = kv.get_hls_streaming_session_url(
+        **_stream(args),
+        **_session_arguments(args),
+        container_format=args.container_format,
+        discontinuity_mode=args.discontinuity_mode,
+        max_media_playlist_fragment_results=args.max_media_playlist_fragment_results,
     )
+    print_result(args.output, {"url": url, "playback_mode": args.playback_mode}, [url])
 
 
 def _dash_url(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    print(
-        kv.get_dash_streaming_session_url(
-            **_stream(args),
-            **_session_arguments(args),
-            display_fragment_number=args.display_fragment_number,
-            max_manifest_fragment_results=args.max_manifest_fragment_results,
-        )
+    url = kv.get_dash_streaming_session_url(
+        **_stream(args),
+        **_session_arguments(args),
+        display_fragment_number=args.display_fragment_number,
+        max_manifest_fragment_results=args.max_manifest_fragment_results,
     )
+    print_result(args.output, {"url": url, "playback_mode": args.playback_mode}, [url])
 
 
 def _session_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -282,154 +346,77 @@ def _session_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    media = kv.get_clip(
-        **_stream(args), start=args.start, end=args.end, timestamp_type=args.timestamp_type
-    )
-    save_media(media, args.outfile)
-    print(args.outfile)
+    output_file(args.outfile)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        media = kv.get_clip(**_span(args))
+    for warning in caught:
+        if isinstance(warning.message, ClipTruncationWarning):
+            _warn(
+                f"this range holds {warning.message.fragment_count} fragments "
+                f"({warning.message.size} bytes) and GetClip stops at 200 fragments or 100 MB: "
+                "for the whole range use 'kvarchive clips -o DIR' (several MP4 files) "
+                "or 'kvarchive download -o FILE.mkv'"
+            )
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    size = save_media(media, args.outfile)
+    print_result(args.output, {"path": args.outfile, "bytes_written": size}, [args.outfile])
+
+
+def _clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    results = kv.download_clips(**_span(args), directory=args.outfile)
+    records = [download_record(result) for result in results]
+    print_result(args.output, records, [download_line(result) for result in results])
 
 
 def _images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    output_folder(args.outfile)
     images = kv.get_images(
-        **_stream(args),
-        start=args.start,
-        end=args.end,
+        **_span(args),
         sampling_interval=args.interval,
         format=args.format,
-        timestamp_type=args.timestamp_type,
         width=args.width,
         height=args.height,
         jpeg_quality=args.quality,
     )
-    expected = int((args.end - args.start).total_seconds() * 1000 // max(args.interval, 1)) + 1
-    with progress_bar(True, expected, "images", unit="image") as advance:  # on a terminal only
-        paths = save_images(images, args.outfile, args.format, advance)
-    for path in paths:
-        print(path)
-    print(f"{len(paths)} image(s) written to {args.outfile}", file=sys.stderr)
+    tally = ImageTally(args.outfile, images.instant_count, keep_paths=args.output == "json")
+    passed = 0
+    with progress_bar(True, tally.instants, "images", unit="instant") as advance:  # on a terminal
+        for image in images:
+            reached = (image.timestamp - images.start) // images.sampling_interval + 1
+            advance(reached - passed)
+            passed = reached
+            if image.data is None:
+                tally.fail(image)
+                continue
+            path = save_image(image.timestamp, image.data, args.outfile, args.format)
+            tally.add(image, path)
+            if args.output != "json":
+                print(path)
+        advance(tally.instants - passed)
+    if args.output == "json":
+        print_result(args.output, tally.record(), [])
+    print(tally.summary(), file=sys.stderr)
 
 
 def _download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     result = kv.download(
-        **_stream(args),
-        start=args.start,
-        end=args.end,
+        **_span(args),
         path=args.outfile,
-        timestamp_type=args.timestamp_type,
         progress=True,  # drawn on a terminal only
         concurrency=args.concurrency,
     )
-    print(f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes")
-
-
-# -- output --------------------------------------------------------------------------
-
-FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
-_TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
-
-
-def iso(value: datetime) -> str:
-    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``."""
-    text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
-
-
-def fragment_record(fragment: Fragment) -> dict[str, Any]:
-    """A fragment as plain values, keyed by :data:`FRAGMENT_FIELDS`."""
-    return {
-        "number": fragment.number,
-        "server_timestamp": iso(fragment.server_timestamp),
-        "producer_timestamp": iso(fragment.producer_timestamp),
-        "duration_ms": fragment.duration // timedelta(milliseconds=1),
-        "size": fragment.size,
-    }
-
-
-def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
-    """Print fragments as a table, a JSON list or CSV with a header."""
-    records = [fragment_record(f) for f in fragments]
-    if output == "json":
-        print(json.dumps(records, indent=2))
-    elif output == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=FRAGMENT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-    else:
-        rows = [_TABLE_HEADERS] + [
-            (
-                r["number"],
-                r["server_timestamp"],
-                r["producer_timestamp"],
-                f"{r['duration_ms'] / 1000:.3f}s",
-                str(r["size"]),
-            )
-            for r in records
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADERS))]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row[:3], widths)]
-            cells += [cell.rjust(width) for cell, width in zip(row[3:], widths[3:])]
-            print("  ".join(cells).rstrip())
-
-
-def save_media(media: MediaStream, path: str) -> int:
-    """Copy ``media`` to ``path`` through a temporary file renamed at the end; return its size.
-
-    A failure part-way leaves nothing at ``path``.
-    """
-    with media:
-        folder = os.path.dirname(os.path.abspath(path))
-        try:
-            fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.")
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
-        try:
-            with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(media, out, 1 << 20)
-                size = out.tell()
-            # mkstemp makes the file private; give it the permissions open() would.
-            os.chmod(temp, 0o666 & ~_umask())
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
-    return size
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def save_images(
-    images: Iterable[Any],
-    folder: str,
-    image_format: str,
-    advance: Callable[[int], None] = lambda _: None,
-) -> list[str]:
-    """Write each image to ``folder`` named by its timestamp; report the missing on stderr."""
-    os.makedirs(folder, exist_ok=True)
-    suffix = ".png" if image_format == "PNG" else ".jpg"
-    paths = []
-    for image in images:
-        advance(1)
-        stamp = iso(image.timestamp).replace("-", "").replace(":", "")
-        if image.data is None:
-            print(f"no image at {iso(image.timestamp)}: {image.error}", file=sys.stderr)
-            continue
-        path = os.path.join(folder, stamp + suffix)
-        with open(path, "wb") as out:
-            out.write(image.data)
-        paths.append(path)
-    return paths
+    print_result(args.output, download_record(result), [download_line(result)])
 
 
 # -- demo ----------------------------------------------------------------------------
 
 
-def _demo(folder: str, redactor: Redactor) -> int:
-    """Run the main job against the bundled emulator, writing into ``folder``."""
+def _demo(folder: str, redactor: Redactor) -> list[str]:
+    """Run the main job against the bundled emulator, writing into ``folder``; return the paths."""
     from kvarchive.testing import Emulator
 
     os.makedirs(folder, exist_ok=True)
@@ -460,16 +447,17 @@ def _demo(folder: str, redactor: Redactor) -> int:
             print(f"Saved an MP4 clip of the range ({size} bytes)")
             written.append(clip)
             interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
-            frames = save_images(
-                kv.get_images(**ref, start=start, end=end, sampling_interval=interval),
-                folder,
-                "JPEG",
-            )
+            images = kv.get_images(**ref, start=start, end=end, sampling_interval=interval)
+            frames = [
+                save_image(image.timestamp, image.data, folder, "JPEG")
+                for image in images
+                if image.data
+            ]
             print(f"Saved {len(frames)} JPEG frames, one every {interval} ms\n")
             written += frames
         for path in written:
             print(f"wrote {path}")
-    return 0
+    return written
 
 
 # -- errors --------------------------------------------------------------------------
@@ -505,3 +493,18 @@ def _describe(exc: BaseException) -> str:
 def _error(message: str) -> None:
     line = " ".join(message.split())
     print(f"{PROG}: error: {line}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit finds no broken pipe."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)

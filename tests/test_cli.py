@@ -401,12 +401,15 @@ def test_clip_refuses_output_and_prefixes_for_outfile(
     tmp_path: Path,
     option: str,
 ) -> None:
-    """``clip --output FILE`` (or a prefix of --outfile) is a usage error, not a path."""
+    """``clip --output FILE`` (a format, not a path) or a prefix of --outfile is a usage error."""
     argv = ["clip", "--stream-name", "cam", "--start", START, "--end", END]
     paths = ["-o", str(tmp_path / "clip.mp4"), option, str(tmp_path / "other.mp4")]
     status, _, err = run(capsys, *base, *argv, *paths)
     assert status == 2
-    assert f"unrecognized arguments: {option}" in err
+    if option == "--output":
+        assert "--output: invalid choice" in err
+    else:
+        assert f"unrecognized arguments: {option}" in err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -504,22 +507,40 @@ def test_clip_writes_an_mp4_and_prints_its_path(
     assert os.listdir(tmp_path) == ["clip.mp4"]
 
 
-def test_clip_into_a_missing_folder_exits_1(
+def test_clip_into_a_missing_folder_makes_it(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
 ) -> None:
-    """A clip that cannot be written is a runtime error naming the path."""
-    target = tmp_path / "missing" / "clip.mp4"
+    """A clip's missing folders are made, as for every output path."""
+    target = tmp_path / "missing" / "deeper" / "clip.mp4"
+    argv = ["clip", "--stream-name", "cam", "--start", START, "--end", END, "-o", str(target)]
+    status, out, err = run(capsys, *base, *argv)
+    assert status == 0, err
+    assert out == f"{target}\n"
+    assert os.listdir(target.parent) == ["clip.mp4"]
+
+
+def test_clip_under_a_file_exits_1_naming_the_path_before_any_request(
+    capsys: pytest.CaptureFixture[str],
+    base: list[str],
+    cam: Any,
+    tmp_path: Path,
+    emulator: Emulator,
+) -> None:
+    """A clip that cannot be written is one error line naming the path, and nothing is fetched."""
+    (tmp_path / "taken").write_bytes(b"a file, not a folder")
+    target = tmp_path / "taken" / "clip.mp4"
     argv = ["clip", "--stream-name", "cam", "--start", START, "--end", END, "-o", str(target)]
     status, _, err = run(capsys, *base, *argv)
     assert status == 1
     assert str(target) in err
     assert len(err.strip().splitlines()) == 1
+    assert emulator.count() == 0
 
 
-def test_images_are_named_by_timestamp_and_missing_ones_reported(
+def test_images_are_named_by_timestamp_and_missing_ones_summarised(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
 ) -> None:
-    """Each image is a JPEG named by its time; NO_MEDIA instants go to stderr, unwritten."""
+    """Each image is a JPEG named by its time; instants without media make one stderr line."""
     folder = tmp_path / "frames"
     argv = ["images", "--stream-name", "cam", "-o", str(folder), "--interval", "2000"]
     times = ["--start", "2026-01-01T11:59:56Z", "--end", "2026-01-01T12:00:06Z"]
@@ -532,7 +553,7 @@ def test_images_are_named_by_timestamp_and_missing_ones_reported(
         "20260101T120002.000Z.jpg",
     ]
     assert all(Path(p).read_bytes()[:2] == b"\xff\xd8" for p in written)
-    assert "2026-01-01T11:59:56.000Z: NO_MEDIA" in err
+    assert err == f"4 image(s) written to {folder}; 2 of 6 instant(s) had no media\n"
 
 
 def test_images_png_format(

@@ -122,6 +122,28 @@ def test_stream_arn_works_like_the_name(kv: ArchivedMediaClient, cam: Any) -> No
     assert len(fragments) == 30
 
 
+def test_name_and_arn_share_one_endpoint_cache_entry(
+    emulator: Emulator, kv: ArchivedMediaClient, cam: Any
+) -> None:
+    """A stream named by name, then by ARN, costs one GetDataEndpoint per API name."""
+    span = {"start": T0, "end": T0 + timedelta(hours=1)}
+    for ref in ({"stream_name": "cam"}, {"stream_arn": cam.arn}) * 2:
+        list(kv.list_fragments(**ref, **span))
+        kv.data_endpoint("GET_CLIP", **ref)
+    assert emulator.count("GetDataEndpoint") == 2
+
+
+def test_name_and_arn_share_one_rate_budget(emulator: Emulator, cam: Any) -> None:
+    """Calls by name and by ARN are paced as one stream: none is throttled at the service's rate."""
+    emulator.throttle("ListFragments", 5)
+    refs = [{"stream_name": "cam"}, {"stream_arn": cam.arn}] * 5
+    with ArchivedMediaClient(endpoint_url=emulator.endpoint_url, backoff=Backoff(attempts=1)) as kv:
+        for ref in refs:
+            list(kv.list_fragments(**ref, start=T0, end=T0 + timedelta(hours=1)))
+    assert emulator.count("ListFragments") == 10
+    assert emulator.throttled_count == 0
+
+
 # -- endpoints ----------------------------------------------------------------------------
 
 
@@ -335,7 +357,7 @@ def test_get_clip_returns_mp4(kv: ArchivedMediaClient, cam: Any) -> None:
 
 
 def test_images_over_a_long_range_are_complete(emulator: Emulator, kv: ArchivedMediaClient) -> None:
-    """A 700 s range at 5 s intervals gives 140 images over windows of <= 300 s and pages of <= 25."""
+    """A 700 s range at 5 s intervals gives 141 images (end included) over requests of <= 300 s."""
     emulator.add_stream("long", fragment_count=400, start=T0, payload_size=64)
     images = list(
         kv.get_images(
@@ -347,24 +369,25 @@ def test_images_over_a_long_range_are_complete(emulator: Emulator, kv: ArchivedM
         )
     )
     times = [image.timestamp for image in images]
-    assert times == [T0 + timedelta(seconds=5 * k) for k in range(140)] or times == [
-        T0 + timedelta(seconds=5 * k) for k in range(141)
-    ]
-    assert len(set(times)) == len(times)
+    assert times == [T0 + timedelta(seconds=5 * k) for k in range(141)]
     assert all(image.data and image.data.startswith(b"\x89PNG") for image in images)
     requests = [r.params for r in emulator.requests if r.operation == "GetImages"]
     spans = [r["EndTimestamp"] - r["StartTimestamp"] for r in requests]
     assert max(spans) <= 300
 
 
-def test_images_in_a_gap_carry_no_media(emulator: Emulator, kv: ArchivedMediaClient) -> None:
-    """An instant no fragment covers gives an Image with error NO_MEDIA and no data."""
+def test_images_in_a_gap_are_skipped_or_carry_no_media(
+    emulator: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """Instants no fragment covers are skipped, or with include_empty give NO_MEDIA and no data."""
     emulator.add_stream("gappy", fragment_count=3, start=T0, payload_size=64, gap_ms=4000)
-    images = list(kv.get_images(stream_name="gappy", start=T0, end=T0 + timedelta(seconds=11)))
-    errors = {image.error for image in images}
-    assert "NO_MEDIA" in errors
+    span = {"stream_name": "gappy", "start": T0, "end": T0 + timedelta(seconds=11)}
+    images = list(kv.get_images(**span, include_empty=True))
+    assert len(images) == 12
+    assert {image.error for image in images} == {"NO_MEDIA", None}
     assert all((image.data is None) == (image.error is not None) for image in images)
     assert any(image.data and image.data[:2] == b"\xff\xd8" for image in images)
+    assert list(kv.get_images(**span)) == [image for image in images if image.data]
 
 
 # -- streaming sessions -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kvarchive import ArchivedMediaClient, ClipTruncationWarning, Fragment, ValidationError
+from kvarchive import ArchivedMediaClient, ClipTruncationWarning, Fragment
 from kvarchive._clips import clip_ranges, plan_clips
 from kvarchive.testing import Emulator
 
@@ -85,14 +85,6 @@ def test_download_clips_covers_the_range_once(
         sum(1 for s in starts if r["StartTimestamp"] <= s <= r["EndTimestamp"]) for r in ranges
     ]
     assert covered == [200, 200, 50]
-
-
-def test_download_clips_needs_an_existing_directory(kv: ArchivedMediaClient, tmp_path: Any) -> None:
-    """A missing directory is a ValidationError before any request."""
-    with pytest.raises(ValidationError, match="directory"):
-        kv.download_clips(
-            stream_name="cam", start=T0, end=T0 + timedelta(hours=1), directory=tmp_path / "no"
-        )
 
 
 def test_get_clip_warns_when_the_range_is_too_long(

@@ -502,7 +502,7 @@ def get_images(data: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def test_get_images_pages_hold_at_most_25(cam: Any, data: Any) -> None:
-    """Whatever MaxResults says, a page holds at most 25 images; the pages cover the range."""
+    """Whatever MaxResults says, a page holds at most 25 images; the pages cover the range, end included."""
     sizes = []
     stamps = []
     token = None
@@ -513,8 +513,8 @@ def test_get_images_pages_hold_at_most_25(cam: Any, data: Any) -> None:
         token = answer.get("NextToken")
         if not token:
             break
-    assert sizes == [25, 25, 10]
-    assert stamps == [START + timedelta(seconds=s) for s in range(60)]
+    assert sizes == [25, 25, 11]
+    assert stamps == [START + timedelta(seconds=s) for s in range(61)]
 
 
 def test_get_images_marks_instants_without_media(cam: Any, data: Any) -> None:
@@ -522,10 +522,36 @@ def test_get_images_marks_instants_without_media(cam: Any, data: Any) -> None:
     images = get_images(
         data, StartTimestamp=START - timedelta(seconds=2), EndTimestamp=START + timedelta(seconds=2)
     )["Images"]
-    assert [i.get("Error") for i in images] == ["NO_MEDIA", "NO_MEDIA", None, None]
+    assert [i.get("Error") for i in images] == ["NO_MEDIA", "NO_MEDIA", None, None, None]
     assert "ImageContent" not in images[0]
     jpeg = base64.b64decode(images[2]["ImageContent"])
     assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"
+
+
+def test_get_images_includes_the_instant_at_end(cam: Any, data: Any) -> None:
+    """EndTimestamp is inclusive: a range of exactly n intervals has n + 1 instants."""
+    images = get_images(data, EndTimestamp=START + timedelta(seconds=4), SamplingInterval=2000)
+    assert [i["TimeStamp"] for i in images["Images"]] == [
+        START + timedelta(seconds=s) for s in (0, 2, 4)
+    ]
+
+
+def test_get_images_uses_only_fragments_starting_in_the_range(cam: Any, data: Any) -> None:
+    """An instant inside a fragment that began before StartTimestamp is NO_MEDIA, as the service does."""
+    # cam's fragments last 2 s from START: the one holding START + 1 s starts at START.
+    images = get_images(
+        data,
+        StartTimestamp=START + timedelta(seconds=1),
+        EndTimestamp=START + timedelta(seconds=3),
+    )["Images"]
+    assert [i.get("Error") for i in images] == ["NO_MEDIA", None, None]
+
+
+def test_get_images_refuses_an_empty_range(cam: Any, data: Any) -> None:
+    """EndTimestamp equal to StartTimestamp is InvalidArgumentException."""
+    with pytest.raises(ClientError) as caught:
+        get_images(data, EndTimestamp=START)
+    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
 
 
 def test_get_images_png_has_the_requested_size(cam: Any, data: Any) -> None:
@@ -863,7 +889,7 @@ def test_sample_images_are_the_real_keyframes(demo: EmulatedStream, data: Any) -
     """GetImages on the sample answers each fragment's real keyframe image."""
     images = get_images(data, StreamName="demo", EndTimestamp=START + timedelta(seconds=3))
     jpegs = [base64.b64decode(i["ImageContent"]) for i in images["Images"]]
-    assert len(jpegs) == 3 and len(set(jpegs)) == 3
+    assert len(jpegs) == 4 and len(set(jpegs)) == 4
     assert all(j[:2] == b"\xff\xd8" and len(j) > 2000 for j in jpegs)
     png = base64.b64decode(
         get_images(data, StreamName="demo", Format="PNG")["Images"][0]["ImageContent"]

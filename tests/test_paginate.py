@@ -8,7 +8,7 @@ from typing import Optional
 import pytest
 
 from kvarchive import Fragment, KVArchiveError
-from kvarchive._paginate import FragmentPager, image_windows
+from kvarchive._paginate import FragmentPager
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -86,36 +86,3 @@ def test_a_repeated_next_token_raises_instead_of_looping() -> None:
     fetch = Pages([[fragment("1", 0)], [fragment("2", 1)], [fragment("3", 2)]], ["t1", "t1"])
     with pytest.raises(KVArchiveError, match="NextToken"):
         list(FragmentPager(fetch, sort=True, timestamp_type="SERVER_TIMESTAMP"))
-
-
-def test_short_image_range_is_one_window() -> None:
-    """A range under 300 s is one request."""
-    assert image_windows(T0, T0 + timedelta(seconds=60), 1000) == [(T0, T0 + timedelta(seconds=60))]
-
-
-def test_long_image_range_is_split_into_aligned_windows() -> None:
-    """Windows are at most 300 s, start on sampling instants, and do not overlap."""
-    interval_ms = 7000
-    end = T0 + timedelta(seconds=1000)
-    windows = image_windows(T0, end, interval_ms)
-    step = timedelta(milliseconds=interval_ms)
-    for first, last in windows:
-        assert last - first <= timedelta(seconds=300)
-        assert (first - T0) % step == timedelta(0)
-    for (_, last), (first, _) in zip(windows, windows[1:]):
-        assert last < first
-    assert windows[0][0] == T0
-    assert windows[-1][1] == end
-
-
-def test_windows_cover_every_sampling_instant_once() -> None:
-    """Every instant start + k*interval up to end falls in exactly one window."""
-    for interval_ms in (200, 1000, 7000, 299_999, 400_000):
-        end = T0 + timedelta(seconds=2000)
-        windows = image_windows(T0, end, interval_ms)
-        step = timedelta(milliseconds=interval_ms)
-        instant = T0
-        while instant <= end:
-            inside = [w for w in windows if w[0] <= instant <= w[1]]
-            assert len(inside) == 1, (interval_ms, instant)
-            instant += step

@@ -11,8 +11,13 @@ SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpfu
 - GetClip, HLS and DASH select fragments that start within [Start, End], as
   the API reference's ClipTimestampRange says. GetClip stops silently at 200
   fragments or 100 MB, as the service does.
-- GetImages without ``SamplingInterval`` samples every 3000 ms; an instant gets
-  the image of the fragment covering it, or ``NO_MEDIA``.
+- GetImages samples ``StartTimestamp + k * SamplingInterval`` up to
+  ``EndTimestamp``, both included (the API reference calls the range
+  inclusive); without ``SamplingInterval`` it samples every 3000 ms. An instant
+  gets the image of the fragment covering it, if that fragment *starts* within
+  [Start, End]; otherwise ``NO_MEDIA``, as the service does for an instant in a
+  fragment that began before ``StartTimestamp`` (boto/boto3#3712). An empty
+  range (End not after Start) is refused: the service documents no answer for it.
 - Each HLS/DASH session gets its own token, in a URL on the emulator's data
   endpoint, where :mod:`._playback` serves its playlists and fragments.
 - Arguments are validated before the stream's data is looked at, so a bad
@@ -24,7 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 import threading
 import time
@@ -434,13 +438,13 @@ class Service:
                 raise _invalid("NextToken does not match this request")
             offset = int(state.get("o", 0))
         interval_us = interval_ms * 1000
-        total = math.ceil((end - start) / interval_us)
+        total = (end - start) // interval_us + 1
         images = []
         for index in range(offset, min(total, offset + page_size)):
             at = start + index * interval_us
             image: dict[str, Any] = {"TimeStamp": _epoch(at // 1000)}
             fragment = stream.covering(kind, at)
-            if fragment is None:
+            if fragment is None or fragment.timestamp_ms(kind) * 1000 < start:
                 image["Error"] = "NO_MEDIA"
             else:
                 data = stream.image(fragment, fmt, size, quality)

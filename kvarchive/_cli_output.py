@@ -1,0 +1,166 @@
+"""What the command line prints and writes: tables, JSON and CSV, images and clips."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+
+from kvarchive import DownloadResult, Fragment, Image, MediaStream
+from kvarchive._files import atomic_file
+
+__all__ = [
+    "FRAGMENT_FORMATS",
+    "RESULT_FORMATS",
+    "ImageTally",
+    "download_line",
+    "download_record",
+    "fragment_record",
+    "iso",
+    "print_fragments",
+    "print_result",
+    "save_image",
+    "save_media",
+]
+
+FRAGMENT_FORMATS = ("table", "json", "csv")
+RESULT_FORMATS = ("text", "json")
+FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
+_TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
+
+
+def iso(value: datetime) -> str:
+    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``."""
+    text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def print_result(output: str, record: Any, text: Iterable[str]) -> None:
+    """Print a command's result: ``record`` as JSON, or the lines of ``text``."""
+    if output == "json":
+        print(json.dumps(record, indent=2))
+        return
+    for line in text:
+        print(line)
+
+
+def download_record(result: DownloadResult) -> dict[str, Any]:
+    """A written file as plain values: path, fragment count, bytes."""
+    return {
+        "path": os.fspath(result.path),
+        "fragment_count": result.fragment_count,
+        "bytes_written": result.bytes_written,
+    }
+
+
+def download_line(result: DownloadResult) -> str:
+    """A written file as one tab-separated line."""
+    return f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes"
+
+
+def fragment_record(fragment: Fragment) -> dict[str, Any]:
+    """A fragment as plain values, keyed by :data:`FRAGMENT_FIELDS`."""
+    return {
+        "number": fragment.number,
+        "server_timestamp": iso(fragment.server_timestamp),
+        "producer_timestamp": iso(fragment.producer_timestamp),
+        "duration_ms": fragment.duration // timedelta(milliseconds=1),
+        "size": fragment.size,
+    }
+
+
+def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
+    """Print fragments as a table, a JSON list or CSV with a header."""
+    records = [fragment_record(f) for f in fragments]
+    if output == "json":
+        print(json.dumps(records, indent=2))
+    elif output == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=FRAGMENT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        rows = [_TABLE_HEADERS] + [
+            (
+                r["number"],
+                r["server_timestamp"],
+                r["producer_timestamp"],
+                f"{r['duration_ms'] / 1000:.3f}s",
+                str(r["size"]),
+            )
+            for r in records
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADERS))]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row[:3], widths)]
+            cells += [cell.rjust(width) for cell, width in zip(row[3:], widths[3:])]
+            print("  ".join(cells).rstrip())
+
+
+def save_media(media: MediaStream, path: str) -> int:
+    """Copy ``media`` to ``path``, which appears only when whole; return its size."""
+    with media, atomic_file(path) as out:
+        shutil.copyfileobj(media, out, 1 << 20)
+        return out.tell()
+
+
+@attrs.define
+class ImageTally:
+    """What an ``images`` run wrote, counted as it goes (paths kept only for a JSON result)."""
+
+    folder: str
+    instants: int
+    keep_paths: bool
+    written: int = 0
+    paths: list[dict[str, str]] = attrs.field(factory=list)
+    failed: list[str] = attrs.field(factory=list)
+
+    def add(self, image: Image, path: str) -> None:
+        """Count an image written to ``path``."""
+        self.written += 1
+        if self.keep_paths:
+            self.paths.append({"timestamp": iso(image.timestamp), "path": path})
+
+    def fail(self, image: Image) -> None:
+        """Count an instant without an image: MEDIA_ERROR is listed, NO_MEDIA only counted."""
+        if image.error != "NO_MEDIA":
+            self.failed.append(iso(image.timestamp))
+
+    @property
+    def empty(self) -> int:
+        """How many instants had no media."""
+        return self.instants - self.written - len(self.failed)
+
+    def record(self) -> dict[str, Any]:
+        """The result as plain values."""
+        return {
+            "folder": self.folder,
+            "instants": self.instants,
+            "images": self.paths,
+            "no_media": self.empty,
+            "media_error": self.failed,
+        }
+
+    def summary(self) -> str:
+        """One line: what was written, and how many instants gave no image."""
+        line = f"{self.written} image(s) written to {self.folder}"
+        if self.empty:
+            line += f"; {self.empty} of {self.instants} instant(s) had no media"
+        if self.failed:
+            line += f"; {len(self.failed)} could not be made (MEDIA_ERROR)"
+        return line
+
+
+def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str) -> str:
+    """Write an image into ``folder``, named by its timestamp; return the path."""
+    stamp = iso(timestamp).replace("-", "").replace(":", "")
+    path = os.path.join(folder, stamp + (".png" if image_format == "PNG" else ".jpg"))
+    with atomic_file(path) as out:
+        out.write(data)
+    return path
