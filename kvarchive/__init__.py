@@ -6,6 +6,7 @@
 from . import errors
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
+from ._decoded_frame import DecodedFrame
 from ._errors import (
     ClientLimitExceededError,
     EndpointUnreachableError,
@@ -38,6 +39,7 @@ __all__ = [
     "Backoff",
     "ClientLimitExceededError",
     "ClipTruncationWarning",
+    "DecodedFrame",
     "DownloadResult",
     "EndpointUnreachableError",
     "Fragment",
