@@ -41,6 +41,11 @@ __all__ = ["DECODE_HINT", "StreamDecoder", "decode_fragments", "require_decoder"
 
 DECODE_HINT = "pip install kvarchive[decode]"
 
+# FFmpeg's AVColorSpace of a picture to swscale's SWS_CS_* matrix (ITU-R BT.601 otherwise).
+_MATRICES = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+_BT601, _BT709 = 5, 1
+_FULL_RANGE, _LIMITED_RANGE = 2, 1  # AVColorRange: JPEG, MPEG
+
 # Matroska CodecID to FFmpeg decoder name.
 _DECODERS: dict[str, Literal["h264", "hevc"]] = {
     "V_MPEG4/ISO/AVC": "h264",
@@ -153,10 +158,26 @@ class _TrackDecoder:
             # waiting were dropped by the decoder (it had no reference for them).
             for stale in [s for s in self._waiting if s < serial]:
                 del self._waiting[stale]
-        image = cast(
-            "NDArray[numpy.uint8]", self._rgb.reformat(picture, format="rgb24").to_ndarray()
+        return DecodedFrame(self.entry.number, utc_time, keyframe, self._to_rgb(picture))
+
+    def _to_rgb(self, picture: VideoFrame) -> NDArray[numpy.uint8]:
+        """The picture as RGB, converted with its own matrix and range (BT.709, full range).
+
+        Said explicitly: PyAV up to 16 converts with BT.601 unless told, and is
+        told only when the source's and destination's colorspace or range
+        differ (the destination's matter not for RGB, so one is made to).
+        """
+        matrix = _MATRICES.get(picture.colorspace, _BT601)
+        full = picture.color_range == _FULL_RANGE or picture.format.name.startswith("yuvj")
+        rgb = self._rgb.reformat(
+            picture,
+            format="rgb24",
+            src_colorspace=matrix,
+            dst_colorspace=_BT709 if matrix != _BT709 else _BT601,
+            src_color_range=_FULL_RANGE if full else _LIMITED_RANGE,
+            dst_color_range=_FULL_RANGE,
         )
-        return DecodedFrame(self.entry.number, utc_time, keyframe, image)
+        return cast("NDArray[numpy.uint8]", rgb.to_ndarray())
 
 
 class StreamDecoder:

@@ -150,6 +150,24 @@ def test_decoded_frames_carry_their_source_frames_time_and_flag(path: Path) -> N
     ]
 
 
+@pytest.mark.parametrize(
+    "colour",
+    [
+        ["-pix_fmt", "yuv420p", "-colorspace", "bt709"],
+        ["-pix_fmt", "yuvj420p"],
+        ["-pix_fmt", "yuvj420p", "-colorspace", "bt709"],
+        ["-pix_fmt", "yuv420p", "-color_range", "pc", "-colorspace", "smpte170m"],
+    ],
+    ids=["bt709-limited", "bt601-full", "bt709-full", "bt601-full-range-flag"],
+)
+def test_colour_matrix_and_range_are_the_recordings(colour: list[str], tmp_path: Path) -> None:
+    """BT.709 and full-range pictures convert to RGB as ffmpeg converts them, not as BT.601."""
+    path = encode(tmp_path / "colour.mkv", "testsrc2=size=320x240:rate=10", "-t", "1",
+                  "-c:v", "libx264", *colour)  # fmt: skip
+    decoded = decode_fragments([path.read_bytes()])
+    assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == 10
+
+
 def test_emulator_stream_over_http_decodes_like_the_sample(
     kv: ArchivedMediaClient, emulator: Emulator
 ) -> None:
