@@ -37,7 +37,13 @@ if TYPE_CHECKING:
     from av.video.reformatter import VideoReformatter
     from numpy.typing import NDArray
 
-__all__ = ["DECODE_HINT", "StreamDecoder", "decode_fragments", "require_decoder"]
+__all__ = [
+    "DECODE_HINT",
+    "StreamDecoder",
+    "decode_fragments",
+    "fragment_tracks_and_frames",
+    "require_decoder",
+]
 
 DECODE_HINT = "pip install kvarchive[decode]"
 

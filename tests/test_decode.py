@@ -8,6 +8,7 @@ FFmpeg) reading the same file with its own Matroska demuxer:
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT / "tests" / "data" / "realdata"
 SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
 RECORDINGS = [*sorted(REALDATA.glob("*.mkv")), SAMPLE]
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+    reason="ffmpeg and ffprobe make and check the media here",
+)
 
 
 # -- the independent side: ffmpeg and ffprobe -------------------------------------------
@@ -130,6 +136,7 @@ def bframes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- whole decodes ----------------------------------------------------------------------
 
 
+@needs_ffmpeg
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
 def test_recordings_decode_pixel_for_pixel_like_ffmpeg(path: Path) -> None:
     """Every picture of each real recording equals ffmpeg's, and as many as ffprobe counts."""
@@ -150,6 +157,7 @@ def test_decoded_frames_carry_their_source_frames_time_and_flag(path: Path) -> N
     ]
 
 
+@needs_ffmpeg
 @pytest.mark.parametrize(
     "colour",
     [
@@ -168,6 +176,7 @@ def test_colour_matrix_and_range_are_the_recordings(colour: list[str], tmp_path:
     assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == 10
 
 
+@needs_ffmpeg
 def test_emulator_stream_over_http_decodes_like_the_sample(
     kv: ArchivedMediaClient, emulator: Emulator
 ) -> None:
@@ -183,6 +192,7 @@ def test_emulator_stream_over_http_decodes_like_the_sample(
     assert len(numbers) == 10 and len({d.utc_time for d in decoded}) == 150
 
 
+@needs_ffmpeg
 def test_b_frames_come_out_in_presentation_order(bframes: Path) -> None:
     """With B-frames, stored out of order, pictures come out in time order and match ffmpeg."""
     frames = video_frames([bframes.read_bytes()])
@@ -192,6 +202,7 @@ def test_b_frames_come_out_in_presentation_order(bframes: Path) -> None:
     assert assert_same_pictures(decoded, ffmpeg_pictures(bframes)) == 300
 
 
+@needs_ffmpeg
 def test_last_fragment_frames_are_not_lost(bframes: Path) -> None:
     """Fed as 2 s fragments, the decode ends with the last frame of the last fragment."""
     fragments = split(bframes, 2)
@@ -201,6 +212,28 @@ def test_last_fragment_frames_are_not_lost(bframes: Path) -> None:
     assert decoded[-1].utc_time == max(f.utc_time for f in video_frames(fragments[-1:]))
 
 
+@needs_ffmpeg
+def test_a_stream_that_starts_inside_a_gop_gives_frames_from_its_first_keyframe(
+    bframes: Path,
+) -> None:
+    """Frames before the first keyframe have no reference: none comes out, the rest are right."""
+    data = bframes.read_bytes()
+    full = digests(decode_fragments([data]))
+    (tracks, frames), *_ = [
+        (read_tracks(info.tracks or b""), list(iter_frames(data[info.start : info.end])))
+        for info in scan_elements(data)[1]
+    ]
+    first_key = next(i for i, f in enumerate(frames) if f.keyframe and i > 0)
+    for options in ({}, {"every": timedelta(milliseconds=500)}):
+        decoder = StreamDecoder(**options)  # type: ignore[arg-type]
+        out = [*decoder.decode(tracks, frames[10:]), *decoder.finish()]
+        assert out[0].utc_time == frames[first_key].utc_time
+        assert all(full[time] == digest for time, digest in digests(out).items())
+        if not options:
+            assert len(out) == len(frames) - first_key
+
+
+@needs_ffmpeg
 def test_h265_decodes_like_ffmpeg(tmp_path: Path) -> None:
     """An HEVC recording (hvcC codec private data, B-frames) decodes as ffmpeg decodes it."""
     encoders = subprocess.run(
@@ -237,6 +270,7 @@ def two_encodes(tmp_path_factory: pytest.TempPathFactory) -> TwoEncodes:
     return TwoEncodes(first, second, split(first, 2) + split(second, 1, offset=6))
 
 
+@needs_ffmpeg
 def test_new_codec_private_data_reopens_the_decoder_only(two_encodes: TwoEncodes) -> None:
     """Fragments of two encodes (new SPS/PPS, new size) decode in one stream, the decoder reopened."""
     fragments = two_encodes.fragments
@@ -255,6 +289,7 @@ def test_new_codec_private_data_reopens_the_decoder_only(two_encodes: TwoEncodes
     assert assert_same_pictures(decoded, reference) == 267
 
 
+@needs_ffmpeg
 def test_sampling_goes_on_across_a_new_codec(two_encodes: TwoEncodes) -> None:
     """every=1s across the change of encode: one frame per second, each as a full decode has it."""
     kept, _ = sample(two_encodes.fragments, every=timedelta(seconds=1))
@@ -293,6 +328,7 @@ def sample(fragments: list[bytes], **options: object) -> tuple[list[DecodedFrame
     return kept, decoder.frames_decoded
 
 
+@needs_ffmpeg
 def test_every_second_keeps_one_frame_per_second_and_decodes_about_half(bframes: Path) -> None:
     """every=1s: one frame per whole second, as a full decode shows it, from half the work."""
     fragments = split(bframes, 2)
@@ -307,6 +343,7 @@ def test_every_second_keeps_one_frame_per_second_and_decodes_about_half(bframes:
     assert decoded <= 0.6 * len(frames)
 
 
+@needs_ffmpeg
 def test_keyframes_only_decodes_keyframes_alone(bframes: Path) -> None:
     """keyframes_only gives each keyframe, as a full decode shows it, decoding nothing else."""
     fragments = split(bframes, 2)
@@ -318,6 +355,7 @@ def test_keyframes_only_decodes_keyframes_alone(bframes: Path) -> None:
     assert all(full[time] == digest for time, digest in digests(kept).items())
 
 
+@needs_ffmpeg
 def test_sampling_inside_one_long_fragment(bframes: Path) -> None:
     """A whole file as one fragment: several runs inside it, each restarted, all right."""
     data = bframes.read_bytes()
@@ -352,6 +390,7 @@ def test_garbage_frames_raise_a_kvarchive_error() -> None:
         list(decode_fragments([fragment]))
 
 
+@needs_ffmpeg
 def test_an_unsupported_codec_is_named(tmp_path: Path) -> None:
     """A VP9 track is refused with its CodecID, not decoded wrongly."""
     path = encode(
@@ -361,6 +400,7 @@ def test_an_unsupported_codec_is_named(tmp_path: Path) -> None:
         list(decode_fragments([path.read_bytes()]))
 
 
+@needs_ffmpeg
 def test_audio_only_gives_no_frames(tmp_path: Path) -> None:
     """Audio tracks are skipped: an audio-only recording yields nothing."""
     path = encode(tmp_path / "tone.mkv", "sine=duration=1", "-c:a", "aac")

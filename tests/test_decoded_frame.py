@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,11 @@ from kvarchive._decode import decode_fragments
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
+
+needs_ffprobe = pytest.mark.skipif(
+    shutil.which("ffprobe") is None,
+    reason="ffprobe reads the images here",
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +56,7 @@ def test_to_image_is_an_rgb_pillow_image_of_the_same_pixels(frame: DecodedFrame)
     assert np.array_equal(np.asarray(image), frame.image)
 
 
+@needs_ffprobe
 def test_save_png_keeps_every_pixel(frame: DecodedFrame, tmp_path: Path) -> None:
     """save("x.png") writes a PNG that ffprobe reads and that reopens to the same pixels."""
     path = tmp_path / "frame.png"
@@ -59,6 +66,7 @@ def test_save_png_keeps_every_pixel(frame: DecodedFrame, tmp_path: Path) -> None
         assert np.array_equal(np.asarray(reopened.convert("RGB")), frame.image)
 
 
+@needs_ffprobe
 def test_save_jpeg_by_name_with_options(frame: DecodedFrame, tmp_path: Path) -> None:
     """save("x.jpg", quality=95) writes a JPEG close to the pixels; a file object works too."""
     path = tmp_path / "frame.jpg"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,6 +23,11 @@ SAMPLE = Path(__file__).resolve().parents[1] / "kvarchive" / "testing" / "data" 
 RECORDINGS = [*sorted(REALDATA.glob("*.mkv")), SAMPLE]
 CONTENT_ENCODINGS = 0x6D80
 FFPROBE_CODECS = {"V_MPEG4/ISO/AVC": "h264", "A_AAC": "aac"}
+
+needs_ffprobe = pytest.mark.skipif(
+    shutil.which("ffprobe") is None,
+    reason="ffprobe reads the recordings here",
+)
 
 
 def file_tracks(path: Path) -> list[tuple[TrackEntry, ...]]:
@@ -59,6 +65,7 @@ def uint(element_id: int, value: int) -> bytes:
     return encode_element(element_id, encode_uint(value))
 
 
+@needs_ffprobe
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
 def test_real_recordings_tracks_match_ffprobe(path: Path) -> None:
     """Codec, pixel size and CodecPrivate of each real recording's tracks are what ffprobe reads."""
