@@ -39,6 +39,7 @@ from common import (
     paired_calls,
     target_row,
 )
+from decoding import figure8_decode
 
 # -- sizes -------------------------------------------------------------------------------
 
@@ -64,6 +65,8 @@ class Sizes:
     download_payload: int
     download_bandwidth: int
     download_reps: int
+    decode_seconds: int  # figure 8: length of the recording decoded
+    decode_reps: int
 
 
 FULL = Sizes(
@@ -84,6 +87,8 @@ FULL = Sizes(
     download_payload=256 * 1024,  # ~64 MiB
     download_bandwidth=8 * MB,
     download_reps=3,
+    decode_seconds=60,
+    decode_reps=3,
 )
 
 QUICK = Sizes(
@@ -104,6 +109,8 @@ QUICK = Sizes(
     download_payload=256 * 1024,
     download_bandwidth=8 * MB,
     download_reps=1,
+    decode_seconds=20,
+    decode_reps=1,
 )
 
 
@@ -916,6 +923,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "5": figure5_listing,
     "6": figure6_import,
     "7": figure7_download,
+    "8": figure8_decode,
 }
 
 

@@ -6,6 +6,7 @@
 from . import errors
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
+from ._decoded_frame import DecodedFrame
 from ._errors import (
     ClientLimitExceededError,
     CredentialsError,
@@ -40,6 +41,7 @@ __all__ = [
     "ClientLimitExceededError",
     "ClipTruncationWarning",
     "CredentialsError",
+    "DecodedFrame",
     "DownloadResult",
     "EndpointUnreachableError",
     "Fragment",

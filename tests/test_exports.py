@@ -12,6 +12,7 @@ def test_all_is_pinned() -> None:
             "Backoff",
             "ClientLimitExceededError",
             "ClipTruncationWarning",
+            "DecodedFrame",
             "DownloadResult",
             "CredentialsError",
             "EndpointUnreachableError",
@@ -62,6 +63,7 @@ def test_import_is_light() -> None:
     import sys
 
     heavy = ["boto3", "botocore", "pandas", "tqdm", "IPython", "moto", "kvarchive.testing"]
+    heavy += ["av", "numpy", "PIL"]
     code = f"import sys, kvarchive; print([m for m in {heavy!r} if m in sys.modules])"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

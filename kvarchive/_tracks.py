@@ -1,0 +1,121 @@
+"""Reading a Matroska Tracks element: each track's number, kind, codec and picture size.
+
+A decoder needs what Tracks says of a track: its CodecID (``V_MPEG4/ISO/AVC``),
+its CodecPrivate (the avcC or hvcC record that holds the SPS and PPS), and for
+video its pixel size. Pure and hostile-input safe: malformed bytes raise
+MediaParseError with the offset of the element at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+from kvarchive._ebml import (
+    CODEC_ID,
+    CODEC_PRIVATE,
+    PIXEL_HEIGHT,
+    PIXEL_WIDTH,
+    TRACK_ENTRY,
+    TRACK_NUMBER,
+    TRACK_TYPE,
+    VIDEO,
+)
+from kvarchive._elements import Buffer, children, read_uint
+from kvarchive._errors import MediaParseError
+
+__all__ = ["TrackEntry", "read_tracks"]
+
+_CONTENT_ENCODINGS = 0x6D80  # not in _ebml: only this reader needs it
+
+# Matroska TrackType values (RFC 9559, section 5.1.4.1.3).
+_KINDS = {
+    1: "video",
+    2: "audio",
+    3: "complex",
+    0x10: "logo",
+    0x11: "subtitle",
+    0x12: "buttons",
+    0x20: "control",
+    0x21: "metadata",
+}
+
+
+def _private_repr(data: Optional[bytes]) -> str:
+    return "None" if data is None else f"<{len(data)} bytes>"
+
+
+@attrs.frozen
+class TrackEntry:
+    """One TrackEntry of a Tracks element.
+
+    ``kind`` is ``"video"``, ``"audio"`` (or another TrackType's name, or
+    ``"unknown"``). ``width`` and ``height`` are the Video element's
+    PixelWidth and PixelHeight (None for other kinds). ``content_encoded``
+    says the track's frames are compressed or encrypted (ContentEncodings),
+    so their bytes are not the codec's own.
+    """
+
+    number: int
+    kind: str
+    codec_id: str
+    codec_private: Optional[bytes] = attrs.field(default=None, repr=_private_repr)
+    width: Optional[int] = None
+    height: Optional[int] = None
+    content_encoded: bool = False
+
+
+def read_tracks(payload: Buffer, base: int = 0) -> tuple[TrackEntry, ...]:
+    """The track entries of a Tracks element's payload, in file order.
+
+    ``base`` is the body offset of ``payload[0]``, for errors. Elements other
+    than TrackEntry (Void, CRC-32) are passed over.
+    """
+    data = bytes(payload)
+    entries = []
+    element_start = 0
+    for element_id, start, end in children(data, 0, len(data), base):
+        if element_id == TRACK_ENTRY:
+            entries.append(_track_entry(data, start, end, base, element_start))
+        element_start = end
+    return tuple(entries)
+
+
+def _track_entry(data: bytes, start: int, end: int, base: int, element_start: int) -> TrackEntry:
+    number = 0
+    kind = "unknown"
+    codec_id = ""
+    private: Optional[bytes] = None
+    size: tuple[Optional[int], Optional[int]] = (None, None)
+    encoded = False
+    for element_id, payload, payload_end in children(data, start, end, base):
+        if element_id == TRACK_NUMBER:
+            number = read_uint(data, payload, payload_end, base + payload)
+        elif element_id == TRACK_TYPE:
+            kind = _KINDS.get(read_uint(data, payload, payload_end, base + payload), "unknown")
+        elif element_id == CODEC_ID:
+            codec_id = str(data[payload:payload_end], "ascii", "replace").rstrip("\0")
+        elif element_id == CODEC_PRIVATE:
+            private = data[payload:payload_end]
+        elif element_id == VIDEO:
+            size = _picture_size(data, payload, payload_end, base)
+        elif element_id == _CONTENT_ENCODINGS:
+            encoded = True
+    if not number:
+        raise MediaParseError("TrackEntry without a TrackNumber", base + element_start)
+    width, height = size if kind == "video" else (None, None)
+    return TrackEntry(number, kind, codec_id, private, width, height, encoded)
+
+
+def _picture_size(
+    data: bytes, start: int, end: int, base: int
+) -> tuple[Optional[int], Optional[int]]:
+    width: Optional[int] = None
+    height: Optional[int] = None
+    for element_id, payload, payload_end in children(data, start, end, base):
+        if element_id == PIXEL_WIDTH:
+            width = read_uint(data, payload, payload_end, base + payload)
+        elif element_id == PIXEL_HEIGHT:
+            height = read_uint(data, payload, payload_end, base + payload)
+    return width, height

@@ -1,0 +1,155 @@
+"""DecodedFrame: images out through Pillow, inline in a notebook, and the extras it needs."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from IPython.core.formatters import DisplayFormatter
+from PIL import Image
+
+from kvarchive import DecodedFrame
+from kvarchive._decode import decode_fragments
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
+
+needs_ffprobe = pytest.mark.skipif(
+    shutil.which("ffprobe") is None,
+    reason="ffprobe reads the images here",
+)
+
+
+@pytest.fixture(scope="module")
+def frame() -> DecodedFrame:
+    """The sample's first frame, decoded."""
+    return next(iter(decode_fragments([SAMPLE.read_bytes()])))
+
+
+def ffprobe(path: Path) -> str:
+    """``codec,width,height`` of the picture in an image file, as ffprobe reads it."""
+    return subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "csv=p=0",
+         "-show_entries", "stream=codec_name,width,height", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_image_is_height_by_width_by_three_uint8(frame: DecodedFrame) -> None:
+    """The array is uint8, height x width x 3, and the repr names its size, not its pixels."""
+    assert frame.image.dtype == np.uint8 and frame.image.shape == (240, 320, 3)
+    assert frame.image.flags.c_contiguous
+    assert "image=<320x240 RGB>" in repr(frame) and frame.track == 1 and frame.keyframe
+
+
+def test_to_image_is_an_rgb_pillow_image_of_the_same_pixels(frame: DecodedFrame) -> None:
+    """to_image() gives a Pillow RGB image holding exactly the array's pixels."""
+    image = frame.to_image()
+    assert isinstance(image, Image.Image)
+    assert (image.mode, image.size) == ("RGB", (320, 240))
+    assert np.array_equal(np.asarray(image), frame.image)
+
+
+@needs_ffprobe
+def test_save_png_keeps_every_pixel(frame: DecodedFrame, tmp_path: Path) -> None:
+    """save("x.png") writes a PNG that ffprobe reads and that reopens to the same pixels."""
+    path = tmp_path / "frame.png"
+    frame.save(path)
+    assert ffprobe(path) == "png,320,240"
+    with Image.open(path) as reopened:
+        assert np.array_equal(np.asarray(reopened.convert("RGB")), frame.image)
+
+
+@needs_ffprobe
+def test_save_jpeg_by_name_with_options(frame: DecodedFrame, tmp_path: Path) -> None:
+    """save("x.jpg", quality=95) writes a JPEG close to the pixels; a file object works too."""
+    path = tmp_path / "frame.jpg"
+    frame.save(str(path), quality=95)
+    assert ffprobe(path) == "mjpeg,320,240"
+    with Image.open(path) as reopened:
+        difference = np.abs(np.asarray(reopened).astype(int) - frame.image.astype(int))
+    assert difference.mean() < 3
+    with open(tmp_path / "named-by-format", "wb") as out:
+        frame.save(out, format="PNG")
+    assert ffprobe(tmp_path / "named-by-format") == "png,320,240"
+
+
+def test_save_into_a_missing_folder_fails_plainly(frame: DecodedFrame, tmp_path: Path) -> None:
+    """A path whose folder is missing raises FileNotFoundError, and writes nothing."""
+    with pytest.raises(FileNotFoundError):
+        frame.save(tmp_path / "missing" / "frame.png")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_notebook_shows_the_frame_as_jpeg(frame: DecodedFrame) -> None:
+    """IPython's display formatter finds a JPEG of the frame (and its text repr)."""
+    data, _ = DisplayFormatter().format(frame)
+    assert data["image/jpeg"][:2] == b"\xff\xd8"
+    assert "image/png" not in data
+    assert data["text/plain"].startswith("DecodedFrame(track=1")
+
+
+def test_frames_compare_by_identity(frame: DecodedFrame) -> None:
+    """Two frames with equal pixels are distinct objects; a frame equals itself."""
+    twin = DecodedFrame(frame.track, frame.utc_time, frame.keyframe, frame.image.copy())
+    assert frame == frame and frame != twin
+
+
+# -- without the extras -----------------------------------------------------------------
+
+
+def python_with_only(tmp_path: Path, packages: list[str], code: str) -> str:
+    """Run ``code`` in a Python that sees the project and only ``packages`` (no site
+    directory: ``-S``); return what it printed."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in packages:
+        folder = Path(importlib.import_module(name).__file__ or "").parent
+        (site / folder.name).symlink_to(folder)
+        libs = folder.with_name(f"{folder.name}.libs")  # wheels' bundled shared libraries
+        if libs.is_dir():
+            (site / libs.name).symlink_to(libs)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def test_without_pyav_and_numpy_decoding_says_how_to_install(tmp_path: Path) -> None:
+    """With neither av nor numpy importable, asking to decode raises an ImportError naming the extra."""
+    code = """
+import importlib.util, kvarchive
+from kvarchive._decode import decode_fragments
+print(importlib.util.find_spec("av"), importlib.util.find_spec("numpy"))
+try:
+    decode_fragments([])
+except ImportError as error:
+    print(error)
+"""
+    out = python_with_only(tmp_path, ["attr", "attrs"], code).splitlines()
+    assert out[0] == "None None"
+    assert "pip install kvarchive[decode]" in out[1]
+
+
+def test_without_pillow_images_say_how_to_install(tmp_path: Path) -> None:
+    """With numpy but no Pillow, to_image() raises an ImportError naming the images extra."""
+    code = """
+import importlib.util, datetime, numpy
+from kvarchive import DecodedFrame
+print(importlib.util.find_spec("PIL"))
+frame = DecodedFrame(1, datetime.datetime.now(datetime.timezone.utc), True, numpy.zeros((2, 2, 3), numpy.uint8))
+try:
+    frame.to_image()
+except ImportError as error:
+    print(error)
+"""
+    out = python_with_only(tmp_path, ["attr", "attrs", "numpy"], code).splitlines()
+    assert out[0] == "None"
+    assert "pip install kvarchive[images]" in out[1]
