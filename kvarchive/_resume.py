@@ -180,17 +180,18 @@ class FragmentListBody:
 
     def _deliver(self, data: bytes) -> None:
         """Account for bytes handed to the reader: fragment boundaries and the checked tail."""
-        chunk_start = self._scanner.offset
         index = self._scanner.completed
         infos = self._scanner.feed(data)
+        tail = _tail(self._partial_tail, data)
         if infos:
+            # The new fragment may have begun in an earlier read (its header cut by a
+            # read boundary): its first bytes are then in the tail kept so far.
             self._fragment_base = infos[-1].end
-            start = max(self._fragment_base - chunk_start, len(data) - _CHECKED_TAIL)
-            self._partial_tail = data[start:]
+            kept = min(self._scanner.offset - self._fragment_base, _CHECKED_TAIL)
+            tail = tail[len(tail) - kept :]
             for offset, info in enumerate(infos):
                 self._completed(info, index + offset)
-        else:
-            self._partial_tail = _tail(self._partial_tail, data)
+        self._partial_tail = tail
 
     def _completed(self, info: FragmentInfo, index: int) -> None:
         if self._collected is not None:
