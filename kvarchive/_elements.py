@@ -8,7 +8,7 @@ Tags with :func:`read_timecode_scale` and :func:`read_tags`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from kvarchive._ebml import (
     ATTACHMENTS,
@@ -159,23 +159,25 @@ def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
     return scale
 
 
-def read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, str]) -> None:
-    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
+def read_tags(data: bytes, start: int, end: int, base: int, *, out: list[tuple[str, str]]) -> None:
+    """Append every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
 
+    In file order: a SimpleTag comes before those nested in it, although it is
+    added once its end is reached (its name and value may follow its children).
     One loop over element headers with a stack of the open Tag and SimpleTag
     elements (rather than a recursion over :func:`children`): a fragment's tags
-    are read on every ``iter_fragments`` step. A SimpleTag is added after those
-    nested in it, once its end is reached.
+    are read on every ``iter_fragments`` step.
     """
     ends = [end]  # where each open element ends: the Tags payload, then Tag or SimpleTag
-    open_tags: list[Optional[list[Optional[str]]]] = [None]  # [name, value] of a SimpleTag
+    # [name, value, where in ``out`` it goes] of each open SimpleTag; None for a Tag
+    open_tags: list[Optional[list[Any]]] = [None]
     pos = start
     while True:
         while pos == ends[-1]:
             ends.pop()
             simple = open_tags.pop()
             if simple is not None and simple[0] is not None and simple[1] is not None:
-                out[simple[0]] = simple[1]
+                out.insert(simple[2], (simple[0], simple[1]))
             if not ends:
                 return
         parent_end = ends[-1]
@@ -196,7 +198,7 @@ def read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, st
             if len(ends) > _MAX_TAG_NESTING:
                 raise MediaParseError("tags nested too deeply", base + payload)
             ends.append(pos)
-            open_tags.append(None if element_id == TAG else [None, None])
+            open_tags.append(None if element_id == TAG else [None, None, len(out)])
             pos = payload
         elif simple is not None and element_id == TAG_NAME:
             simple[0] = _text(data[payload:pos])

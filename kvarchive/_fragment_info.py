@@ -32,10 +32,16 @@ _ERROR_CODE_TAGS = (
 _ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
 
 
-def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
-    for name in names:
-        if name in tags:
-            return tags[name]
+def _first_tag(tag_list: list[tuple[str, str]], names: tuple[str, ...]) -> Optional[str]:
+    """The first value of the first of ``names`` that the tags hold.
+
+    The first, not the last: a recording joined from many fragments holds each
+    fragment's tags, and the first ones belong to the first Cluster.
+    """
+    for wanted in names:
+        for name, value in tag_list:
+            if name == wanted:
+                return value
     return None
 
 
@@ -62,16 +68,17 @@ class FragmentInfo:
     """One fragment found in a media body: where it lies and what its tags say.
 
     ``start`` and ``end`` are body offsets (``end`` exclusive: the next EBML
-    header or the end of the body). ``tags`` holds every SimpleTag (TagName to
-    TagString, nested ones included, a later duplicate name winning) of every
-    Tags element of the fragment, before and after its Cluster. ``tracks`` is
-    the payload of its Tracks element, for telling whether two fragments share
-    one track list. ``clusters`` counts its Clusters (an error chunk has none).
+    header or the end of the body). ``tag_list`` holds every SimpleTag (TagName
+    and TagString, nested ones included) of every Tags element of the fragment,
+    before and after its Clusters, in file order. ``tracks`` is the payload of
+    its Tracks element, for telling whether two fragments share one track list.
+    ``clusters`` counts its Clusters (an error chunk has none). The number and
+    timestamps are read from the first tag of their name.
     """
 
     start: int
     end: int
-    tags: dict[str, str] = attrs.field(factory=dict)
+    tag_list: list[tuple[str, str]] = attrs.field(factory=list)
     tracks: Optional[bytes] = attrs.field(
         default=None, repr=lambda data: "None" if data is None else f"<{len(data)} bytes>"
     )
@@ -84,36 +91,41 @@ class FragmentInfo:
         return self.end - self.start
 
     @property
+    def tags(self) -> dict[str, str]:
+        """The tags as a dict: the last value of each name."""
+        return dict(self.tag_list)
+
+    @property
     def number(self) -> Optional[str]:
         """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
-        return self.tags.get(FRAGMENT_NUMBER_TAG)
+        return _first_tag(self.tag_list, (FRAGMENT_NUMBER_TAG,))
 
     @property
     def server_timestamp(self) -> Optional[datetime]:
         """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _SERVER_TAGS))
+        return _epoch_time(_first_tag(self.tag_list, _SERVER_TAGS))
 
     @property
     def producer_timestamp(self) -> Optional[datetime]:
         """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _PRODUCER_TAGS))
+        return _epoch_time(_first_tag(self.tag_list, _PRODUCER_TAGS))
 
     @property
     def error_code(self) -> Optional[str]:
         """The service's error code for an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_CODE_TAGS)
+        return _first_tag(self.tag_list, _ERROR_CODE_TAGS)
 
     @property
     def error_message(self) -> Optional[str]:
         """The service's description of the error of an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_MESSAGE_TAGS)
+        return _first_tag(self.tag_list, _ERROR_MESSAGE_TAGS)
 
     @property
     def is_error(self) -> bool:
         """True for an error chunk: error tags, or a fragment number without a server timestamp."""
         if self.error_code is not None:
             return True
-        return self.number is not None and _first_tag(self.tags, _SERVER_TAGS) is None
+        return self.number is not None and _first_tag(self.tag_list, _SERVER_TAGS) is None
 
     def error(self) -> Optional[ServiceError]:
         """The ServiceError an error chunk stands for (not raised), or None for media."""

@@ -238,4 +238,5 @@ def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFra
         producer_timestamp=producer,
         data=data,
         tags=info.tags,
+        tag_list=info.tag_list,
     )

@@ -66,12 +66,12 @@ METADATA = frozenset({INFO, TRACKS, TAGS})
 class _Fragment:
     """What the scanner has gathered about the fragment in progress."""
 
-    __slots__ = ("clusters", "metadata", "segment", "start", "tags", "timecode_scale", "tracks")
+    __slots__ = ("clusters", "metadata", "segment", "start", "tag_list", "timecode_scale", "tracks")
 
     def __init__(self, start: int) -> None:
         self.start = start
         self.segment = False
-        self.tags: dict[str, str] = {}
+        self.tag_list: list[tuple[str, str]] = []
         self.tracks: Optional[bytes] = None
         self.timecode_scale = DEFAULT_TIMECODE_SCALE
         self.clusters = 0
@@ -79,7 +79,7 @@ class _Fragment:
 
     def done(self, end: int) -> FragmentInfo:
         return FragmentInfo(
-            self.start, end, self.tags, self.tracks, self.timecode_scale, self.clusters
+            self.start, end, list(self.tag_list), self.tracks, self.timecode_scale, self.clusters
         )
 
 
@@ -139,9 +139,12 @@ class FragmentScanner:
         return None if self._fragment is None else self._fragment.start
 
     @property
-    def current_tags(self) -> dict[str, str]:
-        """The tags read so far of the fragment in progress (a copy)."""
-        return {} if self._fragment is None else dict(self._fragment.tags)
+    def current_fragment(self) -> Optional[FragmentInfo]:
+        """What is known so far of the fragment in progress (tags read, Clusters begun)."""
+        fragment = self._fragment
+        if fragment is None:
+            return None
+        return fragment.done(self._consumed)
 
     @property
     def at_element_boundary(self) -> bool:
@@ -531,7 +534,7 @@ class FragmentScanner:
         fragment = self._fragment
         assert fragment is not None
         if element_id == TAGS:
-            read_tags(data, 0, len(data), base, out=fragment.tags)
+            read_tags(data, 0, len(data), base, out=fragment.tag_list)
         elif element_id == TRACKS:
             fragment.tracks = data
         else:

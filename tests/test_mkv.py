@@ -294,6 +294,26 @@ def test_nested_simple_tags_are_gathered() -> None:
     assert found.tags == {"OUTER": "1", "INNER": "2", "INNERMOST": "3"}
 
 
+def test_tag_list_keeps_every_tag_in_file_order() -> None:
+    """Repeated names stay in tag_list, a SimpleTag before those nested in it; tags keeps the last."""
+    inner = B.simple_tag("INNER", "2", B.simple_tag("INNERMOST", "3"))
+    tags = B.el(
+        E.TAGS,
+        B.el(E.TAG, B.simple_tag("ENCODER", "a") + B.simple_tag("OUTER", "1", inner))
+        + B.el(E.TAG, B.simple_tag("ENCODER", "b")),
+    )
+    body = B.header() + B.master(E.SEGMENT, B.info() + tags, known=False)
+    (found,) = scan(body, chunk=5)
+    assert found.tag_list == [
+        ("ENCODER", "a"),
+        ("OUTER", "1"),
+        ("INNER", "2"),
+        ("INNERMOST", "3"),
+        ("ENCODER", "b"),
+    ]
+    assert found.tags["ENCODER"] == "b"
+
+
 def test_tags_of_one_fragment_do_not_leak_into_the_next() -> None:
     """Each record holds only its own fragment's tags."""
     body = B.fragment("1", after={"ONLY_FIRST": "x"}) + B.fragment("2")
@@ -302,14 +322,17 @@ def test_tags_of_one_fragment_do_not_leak_into_the_next() -> None:
     assert "ONLY_FIRST" not in second.tags
 
 
-def test_current_tags_show_the_fragment_in_progress() -> None:
+def test_current_fragment_shows_the_fragment_in_progress() -> None:
     """The number of a fragment still arriving is known once its Tags are read."""
     body = B.fragment()
     cluster_at = body.index(encode_id(E.CLUSTER))
     scanner = FragmentScanner()
-    assert scanner.current_tags == {}
+    assert scanner.current_fragment is None
     scanner.feed(body[: cluster_at + 2])
-    assert scanner.current_tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == NUMBER
+    current = scanner.current_fragment
+    assert current is not None
+    assert (current.start, current.end, current.clusters) == (0, cluster_at + 2, 0)
+    assert current.number == NUMBER
 
 
 def test_timestamps_are_aware_utc_datetimes() -> None:
