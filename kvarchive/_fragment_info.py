@@ -45,6 +45,11 @@ def _first_tag(tag_list: list[tuple[str, str]], names: tuple[str, ...]) -> Optio
     return None
 
 
+# Enough digits for any time up to the year 9999; longer text is not a time (and
+# int() refuses more than 4300 digits with ValueError).
+_MAX_SECONDS_DIGITS = 12
+
+
 def _epoch_time(text: Optional[str]) -> Optional[datetime]:
     """``"1511852109.126"`` (epoch seconds) as an aware UTC datetime.
 
@@ -57,8 +62,11 @@ def _epoch_time(text: Optional[str]) -> Optional[datetime]:
         return None
     if fraction and not fraction.isdigit():
         return None
+    seconds = whole.lstrip("0") or "0"
+    if len(seconds) > _MAX_SECONDS_DIGITS:
+        return None
     try:
-        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
+        return _EPOCH + timedelta(0, int(seconds), int(fraction[:6].ljust(6, "0")))
     except OverflowError:
         return None
 

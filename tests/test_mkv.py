@@ -367,7 +367,8 @@ def test_unreadable_or_missing_timestamps_are_none() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["253402300800", "99999999999999999999", "1.٣", "٣", "-5", "1e9", "", "."]
+    "text",
+    ["253402300800", "99999999999999999999", "9" * 4301, "1.٣", "٣", "-5", "1e9", "", "."],
 )
 def test_timestamps_past_year_9999_or_not_plain_digits_are_none(text: str) -> None:
     """Epoch seconds that no datetime holds are unreadable, not an OverflowError."""
@@ -380,6 +381,13 @@ def test_timestamps_past_year_9999_or_not_plain_digits_are_none(text: str) -> No
     (found,) = scan(body)
     assert found.server_timestamp is None
     assert found.producer_timestamp == datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc)
+
+
+def test_leading_zeros_do_not_count_as_digits() -> None:
+    """Thousands of leading zeros still read as the number they pad."""
+    body = B.fragment(service_tags={"AWS_KINESISVIDEO_SERVER_TIMESTAMP": "0" * 5000 + "1.5"})
+    (found,) = scan(body)
+    assert found.server_timestamp == datetime(1970, 1, 1, 0, 0, 1, 500000, timezone.utc)
 
 
 # --- error chunks -------------------------------------------------------------------------
