@@ -12,6 +12,7 @@ from ._fragment_info import FragmentInfo
 from ._frames import Frame, iter_frames
 from ._models import MediaFragment
 from ._resume import FragmentListBody, is_connection_error
+from ._scanned import Collected, ScannedBody
 
 __all__ = ["Body", "MediaStream"]
 
@@ -38,7 +39,7 @@ class MediaStream(io.RawIOBase):
         content_type: Optional[str],
         *,
         description: str = "",
-        fragments: Optional[FragmentListBody] = None,
+        fragments: Optional[ScannedBody] = None,
     ) -> None:
         super().__init__()
         self._body: Optional[Body] = body
@@ -135,7 +136,7 @@ class MediaStream(io.RawIOBase):
         fragment). An error chunk from the service raises its ServiceError.
         """
         source = self._fragment_source()
-        collected: deque[tuple[FragmentInfo, str]] = deque()
+        collected: Collected = deque()
         source.collected = collected
         pieces = _Pieces(self._position)
         try:
@@ -175,7 +176,7 @@ class MediaStream(io.RawIOBase):
         if self.closed:
             raise ValueError("I/O operation on closed MediaStream")
 
-    def _fragment_source(self) -> FragmentListBody:
+    def _fragment_source(self) -> ScannedBody:
         self._check_open()
         if self._fragments is None:
             raise KVArchiveError(
@@ -219,7 +220,7 @@ class _Pieces:
         return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
 
 
-def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFragment:
+def _media_fragment(info: FragmentInfo, requested: Optional[str], data: bytes) -> MediaFragment:
     """The public model of one parsed fragment; error chunks raise their error."""
     number = info.number or requested
     error = info.error()
