@@ -130,16 +130,18 @@ class FragmentInfo:
 
     @property
     def is_error(self) -> bool:
-        """True for an error chunk: error tags, or a fragment number without a server timestamp."""
-        if self.error_code is not None:
-            return True
-        return self.number is not None and _first_tag(self.tag_list, _SERVER_TAGS) is None
+        """True for an error chunk: one with the service's error tags.
+
+        A fragment that merely lacks a tag is malformed, not an error from the service.
+        """
+        return self.error_code is not None
 
     def error(self) -> Optional[ServiceError]:
         """The ServiceError an error chunk stands for (not raised), or None for media."""
-        if not self.is_error:
+        code = self.error_code
+        if code is None:
             return None
         message = (
             self.error_message or f"the service sent an error chunk for fragment {self.number}"
         )
-        return service_error(self.error_code or "UnknownMediaError", message)
+        return service_error(code, message)

@@ -152,9 +152,11 @@ class MediaStream(io.RawIOBase):
             source.collected = None
 
     def iter_frames(self) -> Iterator[Frame]:
-        """Yield every frame of an MKV body: track, timestamp, keyframe flag and payload."""
+        """Yield every frame of an MKV body: track, times, keyframe flag and payload."""
+        start = self._position
         for fragment in self.iter_fragments():
-            yield from iter_frames(fragment.data)
+            yield from iter_frames(fragment.data, start=start)
+            start += len(fragment.data)
 
     def close(self) -> None:
         """Release the connection; safe to call more than once."""

@@ -9,8 +9,9 @@ the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
 ``kvarchive._elements`` reads element headers, children and tags;
-``kvarchive._fragment_info`` says what a fragment's tags mean; and
-``kvarchive._frames`` reads fragments held in memory with the same checks.
+``kvarchive._fragment_info`` says what a fragment's tags mean;
+``kvarchive._frames`` reads frames and ``kvarchive._parts`` cuts fragments
+into parts, both with the same checks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
     "METADATA",
     "FragmentScanner",
+    "Listener",
     "scan_elements",
 ]
 
@@ -83,9 +85,10 @@ class _Fragment:
         )
 
 
-# (depth, element ID, start, header length, size): depth 0 is the top level,
-# 1 a child of the Segment, 2 a child of a Cluster.
-_Listener = Callable[[int, int, int, int, int], None]
+Listener = Callable[[int, int, int, int, int], None]
+"""Called with (depth, element ID, start, header length, size) of every element header
+read: depth 0 is the top level, 1 a child of the Segment, 2 a child of a Cluster. A
+listener turns the scanner's fast path off."""
 
 
 class FragmentScanner:
@@ -95,11 +98,19 @@ class FragmentScanner:
     the end of the body returns the last one, or raises MediaParseError if the
     body was cut inside an element. Bytes that cannot be Matroska raise
     MediaParseError with their body offset, then and on every later call.
+    A ``listener`` hears of every element header as it is read. ``start`` is
+    the body offset of the first byte fed, for offsets in records and errors.
     """
 
-    def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE,
+        listener: Optional[Listener] = None,
+        start: int = 0,
+    ) -> None:
         self.max_metadata_size = max_metadata_size
-        self._consumed = 0  # bytes fed before the current chunk
+        self._consumed = start  # body offset of the current chunk
         self._pending = bytearray()  # the start of an element header cut by a chunk end
         self._skip = 0  # payload bytes still to pass over
         self._collect: Optional[bytearray] = None  # a metadata element being read
@@ -112,7 +123,7 @@ class FragmentScanner:
         self._completed = 0
         self._failed: Optional[MediaParseError] = None
         self._finished = False
-        self._listener: Optional[_Listener] = None
+        self._listener = listener
         self.metadata = METADATA
         """Which of Info, Tracks and Tags to read: a reader that needs only boundaries
         or tags reads less, and its records then lack what was not read."""
@@ -125,7 +136,7 @@ class FragmentScanner:
 
     @property
     def offset(self) -> int:
-        """Bytes fed so far."""
+        """Body offset of the next byte to feed: ``start`` plus the bytes fed so far."""
         return self._consumed
 
     @property
@@ -548,8 +559,7 @@ def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], li
     def listen(depth: int, element_id: int, start: int, header: int, size: int) -> None:
         events.append((depth, element_id, start, header, size))
 
-    scanner = FragmentScanner()
-    scanner._listener = listen
+    scanner = FragmentScanner(listener=listen)
     fragments = scanner.feed(data)
     fragments += scanner.finish()
     return events, fragments

@@ -16,7 +16,7 @@ import logging
 from typing import Callable, Optional
 
 from ._ebml import TAGS
-from ._errors import EndpointUnreachableError, MediaIncompleteError, MediaParseError
+from ._errors import EndpointUnreachableError, MediaIncompleteError
 from ._fragment_info import FragmentInfo
 from ._mkv import FragmentScanner
 from ._scanned import ScannedBody
@@ -228,17 +228,12 @@ class _AnswerCheck:
 
     def __init__(self, expected: str, start: int) -> None:
         self._expected = expected
-        self._start = start  # body offset of the answer's first byte, for errors
-        self._scanner = FragmentScanner()
+        self._scanner = FragmentScanner(start=start)  # the body offset of the answer
         self._scanner.metadata = frozenset({TAGS})
 
     def feed(self, data: bytes) -> bool:
         """Read more of the answer; True once its first fragment is the one asked for."""
-        try:
-            found = self._scanner.feed(data)
-        except MediaParseError as exc:
-            offset = None if exc.offset is None else self._start + exc.offset
-            raise MediaParseError(exc.message, offset) from None
+        found = self._scanner.feed(data)
         if found:
             return self._judge(found[0])
         current = self._scanner.current_fragment
