@@ -14,7 +14,7 @@ from typing import Optional
 
 from ._ebml import TAGS
 from ._fragment_info import FragmentInfo
-from ._mkv import FragmentScanner
+from ._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
 __all__ = ["Collected", "ScannedBody"]
 
@@ -31,8 +31,8 @@ class ScannedBody(abc.ABC):
 
     service = True
 
-    def __init__(self) -> None:
-        self._scanner = FragmentScanner()
+    def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
+        self._scanner = FragmentScanner(max_metadata_size=max_metadata_size)
         self._scanner.metadata = frozenset()  # boundaries only, until someone collects
         self._fragment_base = 0  # body offset where the fragment in progress began
         self._collected: Optional[Collected] = None

@@ -16,6 +16,7 @@ def test_all_is_pinned() -> None:
             "EndpointUnreachableError",
             "Fragment",
             "FragmentList",
+            "Frame",
             "FragmentPager",
             "HLSPlayer",
             "Image",
