@@ -32,16 +32,11 @@ _ERROR_CODE_TAGS = (
 _ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
 
 
-def _first_tag(tag_list: list[tuple[str, str]], names: tuple[str, ...]) -> Optional[str]:
-    """The first value of the first of ``names`` that the tags hold.
-
-    The first, not the last: a recording joined from many fragments holds each
-    fragment's tags, and the first ones belong to the first Cluster.
-    """
-    for wanted in names:
-        for name, value in tag_list:
-            if name == wanted:
-                return value
+def _first_tag(first: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
+    """The value of the first of ``names`` among the tags' first values."""
+    for name in names:
+        if name in first:
+            return first[name]
     return None
 
 
@@ -62,11 +57,12 @@ def _epoch_time(text: Optional[str]) -> Optional[datetime]:
         return None
     if fraction and not fraction.isdigit():
         return None
-    seconds = whole.lstrip("0") or "0"
-    if len(seconds) > _MAX_SECONDS_DIGITS:
-        return None
+    if len(whole) > _MAX_SECONDS_DIGITS:
+        whole = whole.lstrip("0") or "0"
+        if len(whole) > _MAX_SECONDS_DIGITS:
+            return None
     try:
-        return _EPOCH + timedelta(0, int(seconds), int(fraction[:6].ljust(6, "0")))
+        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
     except OverflowError:
         return None
 
@@ -80,8 +76,10 @@ class FragmentInfo:
     and TagString, nested ones included) of every Tags element of the fragment,
     before and after its Clusters, in file order. ``tracks`` is the payload of
     its Tracks element, for telling whether two fragments share one track list.
-    ``clusters`` counts its Clusters (an error chunk has none). The number and
-    timestamps are read from the first tag of their name.
+    ``clusters`` counts its Clusters (an error chunk has none). ``first`` maps
+    each tag name to its first value, from which the number and timestamps are
+    read: a recording joined from many fragments holds each fragment's tags,
+    and the first ones belong to its first Cluster.
     """
 
     start: int
@@ -92,6 +90,7 @@ class FragmentInfo:
     )
     timecode_scale: int = DEFAULT_TIMECODE_SCALE
     clusters: int = 0
+    _first: dict[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
     def size(self) -> int:
@@ -106,27 +105,27 @@ class FragmentInfo:
     @property
     def number(self) -> Optional[str]:
         """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
-        return _first_tag(self.tag_list, (FRAGMENT_NUMBER_TAG,))
+        return self._first.get(FRAGMENT_NUMBER_TAG)
 
     @property
     def server_timestamp(self) -> Optional[datetime]:
         """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tag_list, _SERVER_TAGS))
+        return _epoch_time(_first_tag(self._first, _SERVER_TAGS))
 
     @property
     def producer_timestamp(self) -> Optional[datetime]:
         """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tag_list, _PRODUCER_TAGS))
+        return _epoch_time(_first_tag(self._first, _PRODUCER_TAGS))
 
     @property
     def error_code(self) -> Optional[str]:
         """The service's error code for an error chunk, or None."""
-        return _first_tag(self.tag_list, _ERROR_CODE_TAGS)
+        return _first_tag(self._first, _ERROR_CODE_TAGS)
 
     @property
     def error_message(self) -> Optional[str]:
         """The service's description of the error of an error chunk, or None."""
-        return _first_tag(self.tag_list, _ERROR_MESSAGE_TAGS)
+        return _first_tag(self._first, _ERROR_MESSAGE_TAGS)
 
     @property
     def is_error(self) -> bool:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import struct
 from typing import Callable, Optional
 
+import attrs
+
 from kvarchive._ebml import (
     ATTACHMENTS,
     CHAPTERS,
@@ -80,8 +82,10 @@ class _Fragment:
         self.metadata = 0
 
     def done(self, end: int) -> FragmentInfo:
+        tags = self.tag_list
+        first = dict(reversed(tags)) if tags else {}  # the first value of each name
         return FragmentInfo(
-            self.start, end, list(self.tag_list), self.tracks, self.timecode_scale, self.clusters
+            self.start, end, tags, self.tracks, self.timecode_scale, self.clusters, first
         )
 
 
@@ -155,7 +159,8 @@ class FragmentScanner:
         fragment = self._fragment
         if fragment is None:
             return None
-        return fragment.done(self._consumed)
+        info = fragment.done(self._consumed)
+        return attrs.evolve(info, tag_list=list(info.tag_list))  # the scanner adds to its own
 
     @property
     def at_element_boundary(self) -> bool:

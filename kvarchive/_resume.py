@@ -32,6 +32,9 @@ _MAX_READ = 1 << 20
 # new answer: enough to catch a different fragment, at no cost per byte read.
 _CHECKED_TAIL = 4096
 
+# An answer's start is read this much at a time until its first fragment's number is known.
+_CHECK_STEP = 4096
+
 BatchOpener = Callable[[list[str]], "tuple[object, str]"]
 """Request the media of some fragments: the streaming body and its content type."""
 
@@ -233,13 +236,16 @@ class _AnswerCheck:
 
     def feed(self, data: bytes) -> bool:
         """Read more of the answer; True once its first fragment is the one asked for."""
-        found = self._scanner.feed(data)
-        if found:
-            return self._judge(found[0])
-        current = self._scanner.current_fragment
-        if current is None or (current.number is None and not current.is_error):
-            return False  # its tags may be still to come
-        return self._judge(current)
+        view = memoryview(data)
+        # In steps: the number tag comes within the first KiB, and a read may be a MiB.
+        for step in range(0, len(view), _CHECK_STEP):
+            found = self._scanner.feed(view[step : step + _CHECK_STEP])
+            if found:
+                return self._judge(found[0])
+            current = self._scanner.current_fragment
+            if current is not None and (current.number is not None or current.is_error):
+                return self._judge(current)
+        return False  # its tags may be still to come
 
     def end(self) -> bool:
         """The answer ended: True if it began with the fragment asked for, False if unknown."""
