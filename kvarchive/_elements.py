@@ -18,7 +18,10 @@ from kvarchive._ebml import (
     CUES,
     EBML,
     INFO,
+    SEEK,
     SEEK_HEAD,
+    SEEK_ID,
+    SEEK_POSITION,
     SEGMENT,
     SIMPLE_BLOCK,
     SIMPLE_TAG,
@@ -39,6 +42,7 @@ __all__ = [
     "children",
     "name_of",
     "parse_header",
+    "read_seek_positions",
     "read_tags",
     "read_timecode_scale",
     "read_uint",
@@ -146,6 +150,25 @@ def read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
     if end - start > 8:
         raise MediaParseError("unsigned integer longer than 8 bytes", offset)
     return int.from_bytes(data[start:end], "big")
+
+
+def read_seek_positions(data: Buffer, start: int, end: int, base: int, wanted: int) -> list[int]:
+    """Where a SeekHead payload says elements ``wanted`` are (from the Segment's data start)."""
+    wanted_id = wanted.to_bytes(4, "big").lstrip(b"\0")
+    positions = []
+    for element_id, payload, payload_end in children(data, start, end, base):
+        if element_id != SEEK:
+            continue
+        found: Optional[bytes] = None
+        position: Optional[int] = None
+        for child_id, child, child_end in children(data, payload, payload_end, base):
+            if child_id == SEEK_ID:
+                found = bytes(data[child:child_end])
+            elif child_id == SEEK_POSITION:
+                position = read_uint(data, child, child_end, base + child)
+        if found == wanted_id and position is not None:
+            positions.append(position)
+    return positions
 
 
 def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:

@@ -37,6 +37,10 @@ class FileBody(ScannedBody):
         self.name = name
         self._owned = owned
         self._ended = False
+        seekable = getattr(file, "seekable", None)
+        if seekable is not None and seekable():
+            self._origin = file.tell()  # body offset 0
+            self.read_at = self._read_at
 
     @classmethod
     def open(cls, file: FileLike) -> FileBody:
@@ -67,6 +71,15 @@ class FileBody(ScannedBody):
         for info in last:
             self._completed(info, None)
         return b""
+
+    def _read_at(self, offset: int, size: int) -> bytes:
+        """``size`` bytes at body offset ``offset`` (fewer at the end), then back to reading."""
+        position = self._file.tell()
+        try:
+            self._file.seek(self._origin + offset)
+            return self._file.read(size)
+        finally:
+            self._file.seek(position)
 
     def close(self) -> None:
         """Close the file if it was opened from a path."""

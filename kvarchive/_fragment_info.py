@@ -10,7 +10,7 @@ import attrs
 from kvarchive._elements import DEFAULT_TIMECODE_SCALE
 from kvarchive._errors import ServiceError, service_error
 
-__all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo"]
+__all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo", "first_producer_timestamp"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -65,6 +65,11 @@ def _epoch_time(text: Optional[str]) -> Optional[datetime]:
         return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
     except OverflowError:
         return None
+
+
+def first_producer_timestamp(tag_list: list[tuple[str, str]]) -> Optional[datetime]:
+    """The first producer timestamp tag among ``tag_list``, or None if none is readable."""
+    return _epoch_time(_first_tag(dict(reversed(tag_list)), _PRODUCER_TAGS))
 
 
 @attrs.frozen

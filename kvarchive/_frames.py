@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import Callable, Optional
 
 import attrs
 
@@ -22,17 +22,28 @@ from kvarchive._ebml import (
     EBML,
     INFO,
     REFERENCE_BLOCK,
+    SEEK_HEAD,
+    SEGMENT,
     SIMPLE_BLOCK,
     TAGS,
     TIMECODE,
     UNKNOWN_SIZE,
     read_size,
 )
-from kvarchive._elements import DEFAULT_TIMECODE_SCALE, Buffer, children, read_uint
+from kvarchive._elements import (
+    DEFAULT_TIMECODE_SCALE,
+    Buffer,
+    children,
+    parse_header,
+    read_seek_positions,
+    read_tags,
+    read_uint,
+)
 from kvarchive._errors import MediaParseError
-from kvarchive._mkv import FragmentScanner
+from kvarchive._fragment_info import first_producer_timestamp
+from kvarchive._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
-__all__ = ["Frame", "iter_frames", "read_frames"]
+__all__ = ["Frame", "ReadAt", "iter_frames", "read_frames"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -55,12 +66,13 @@ class Frame:
     laced payload, lace sizes included, and ``laced`` is True.
 
     ``utc_time`` is the frame's wall-clock time. When its fragment has a
-    producer timestamp tag before its first Cluster (as every fragment from
-    the service has), it is that timestamp plus the frame's offset from the
-    fragment's first Cluster Timecode: right both for producers that write
-    epoch Cluster Timecodes and for those that write them relative to the
-    stream's start (older SDKs). Without that tag, ``time_ns`` is read as time
-    since the Unix epoch.
+    producer timestamp tag, it is the first such tag plus the frame's offset
+    from the fragment's first Cluster Timecode: right both for producers that
+    write epoch Cluster Timecodes and for those that write them relative to
+    the stream's start (older SDKs). Without that tag, ``time_ns`` is read as
+    time since the Unix epoch. Frames stream, so the tag must come before the
+    first Cluster (as in every fragment from the service) or, in a file that
+    can seek, in Tags its SeekHead points to (mkvmerge writes tags last).
     """
 
     track: int
@@ -82,14 +94,22 @@ class Frame:
         return _EPOCH + timedelta(microseconds=(self.time_ns + self._epoch_offset_ns) // 1000)
 
 
-def read_frames(chunks: Iterable[Buffer], *, start: int = 0) -> Iterator[Frame]:
+ReadAt = Callable[[int, int], bytes]
+"""Read ``size`` bytes at a body offset (fewer at the end), for a body that can seek."""
+
+
+def read_frames(
+    chunks: Iterable[Buffer], *, start: int = 0, read_at: Optional[ReadAt] = None
+) -> Iterator[Frame]:
     """Yield the frames of a Matroska body given in chunks, in body order.
 
     Malformed bytes raise MediaParseError after the frames before them, so
     any chunking gives the same frames; a body that ends inside an element
     raises it at the end. ``start`` is the body offset of the first chunk.
+    With ``read_at``, a producer timestamp tag that a SeekHead places after
+    the first Cluster (mkvmerge writes tags last) places the frames too.
     """
-    reader = _FrameReader(start)
+    reader = _FrameReader(start, read_at)
     for chunk in chunks:
         frames, failure = reader.feed(chunk)
         yield from frames
@@ -104,25 +124,38 @@ def iter_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Frame]:
     The whole input is validated before the first frame, so malformed or
     truncated input raises MediaParseError at once (at an offset from ``start``).
     """
-    return iter(list(read_frames([bytes(fragment)], start=start)))
+    data = bytes(fragment)
+
+    def read_at(offset: int, size: int) -> bytes:
+        return data[offset - start : offset - start + size] if offset >= start else b""
+
+    return iter(list(read_frames([data], start=start, read_at=read_at)))
 
 
 # What the reader noted of an element, in body order: (element ID, start, payload
 # start, end, and for a Cluster the TimecodeScale and producer time in force).
 _Event = tuple[int, int, int, int, Optional[tuple[int, Optional[int]]]]
 _WITH_PAYLOAD = frozenset({TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP})
+_MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
+
+
+def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
+    return None if when is None else (when - _EPOCH) // _MICROSECOND * 1000
 
 
 class _FrameReader:
     """Turns the element headers a scanner reports, and the bytes fed to it, into frames."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, read_at: Optional[ReadAt]) -> None:
         self._scanner = FragmentScanner(listener=self._heard, start=start)
+        self._read_at = read_at
         self._events: list[_Event] = []
         self._pending: Optional[_Event] = None  # an element whose payload is still arriving
         self._held = bytearray()  # its payload so far
         self._fed = start  # body offset of the next chunk
         # The document in progress.
+        self._segment_data = start  # body offset of its Segment's data, where seeks count from
+        self._tags_at: list[int] = []  # where its SeekHead puts Tags
         self._scale = DEFAULT_TIMECODE_SCALE
         self._clusters = 0
         self._producer_ns: Optional[int] = None
@@ -146,20 +179,21 @@ class _FrameReader:
         self._scanner.finish()
 
     def _heard(self, depth: int, element_id: int, start: int, header: int, size: int) -> None:
-        if depth == 0 and element_id == EBML:
-            self._events.append((EBML, start, start, start, None))
+        if depth == 0 and element_id in (EBML, SEGMENT):
+            self._events.append((element_id, start, start + header, start + header, None))
             self._scanner.metadata = frozenset({INFO, TAGS})  # for the document's first Cluster
         elif depth == 1 and element_id == CLUSTER:
-            # The Info and Tags before this Cluster are read by now; later Tags cannot
-            # move frames already handed out, so only the first Cluster's are used.
+            # The Info and Tags before this Cluster are read by now; the frames cannot
+            # wait for Tags after it, which only a SeekHead can point to.
             current = self._scanner.current_fragment
             assert current is not None
-            producer = current.producer_timestamp
-            producer_ns = None if producer is None else (producer - _EPOCH) // _MICROSECOND * 1000
+            producer_ns = _nanoseconds(current.producer_timestamp)
             self._events.append(
                 (CLUSTER, start, start, start, (current.timecode_scale, producer_ns))
             )
             self._scanner.metadata = frozenset({INFO})
+        elif depth == 1 and element_id == SEEK_HEAD and self._read_at is not None:
+            self._events.append((SEEK_HEAD, start, start + header, start + header + size, None))
         elif depth == 2 and element_id in _WITH_PAYLOAD:
             self._events.append((element_id, start, start + header, start + header + size, None))
 
@@ -191,11 +225,22 @@ class _FrameReader:
         element_id, start, payload, end, cluster = event
         if element_id == EBML:
             self._clusters = 0
+            self._tags_at = []
             self._producer_ns = self._epoch_offset_ns = self._cluster_time = None
+        elif element_id == SEGMENT:
+            self._segment_data = payload
+        elif element_id == SEEK_HEAD:
+            try:
+                seeks = read_seek_positions(data, payload - base, end - base, base, TAGS)
+            except MediaParseError:
+                seeks = []  # only a hint: the scanner checks every element it meets
+            self._tags_at += [self._segment_data + position for position in seeks]
         elif cluster is not None:
             self._scale, producer_ns = cluster
             if not self._clusters:
                 self._producer_ns = producer_ns
+                if producer_ns is None:
+                    self._producer_ns = self._producer_ns_after(start)
             self._clusters += 1
             self._cluster_time = None
         elif element_id == TIMECODE:
@@ -218,6 +263,35 @@ class _FrameReader:
             if block is None:
                 raise MediaParseError("BlockGroup without a Block", start)
             frames.append(self._frame(data, *block, start, keyframe=not referenced))
+
+    def _producer_ns_after(self, cluster: int) -> Optional[int]:
+        """The first producer timestamp in Tags that the SeekHead places after ``cluster``.
+
+        Such Tags are only a hint until the scanner reaches them: any that
+        cannot be read here are passed over.
+        """
+        read_at = self._read_at
+        for position in sorted(p for p in self._tags_at if p > cluster):
+            assert read_at is not None  # SeekHeads are noted only with read_at
+            head = read_at(position, _MAX_HEADER)
+            try:
+                parsed = parse_header(head, 0, position) if head else None
+            except MediaParseError:
+                continue
+            if parsed is None or parsed[0] != TAGS or parsed[1] > DEFAULT_MAX_METADATA_SIZE:
+                continue
+            _, size, header = parsed
+            payload = read_at(position + header, size)
+            tags: list[tuple[str, str]] = []
+            try:
+                if len(payload) == size:
+                    read_tags(payload, 0, size, position + header, out=tags)
+            except MediaParseError:
+                continue
+            producer = first_producer_timestamp(tags)
+            if producer is not None:
+                return _nanoseconds(producer)
+        return None
 
     def _frame(
         self, data: Buffer, start: int, end: int, offset: int, keyframe: Optional[bool] = None

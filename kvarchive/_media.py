@@ -184,7 +184,8 @@ class MediaStream(io.RawIOBase):
         source = self._fragment_source()
         start = self._position
         if not source.service:
-            yield from read_frames(self.iter_chunks(chunk_size), start=start)
+            chunks = self.iter_chunks(chunk_size)
+            yield from read_frames(chunks, start=start, read_at=source.read_at)
             return
         for fragment in self.iter_fragments(chunk_size):
             yield from iter_frames(fragment.data, start=start)

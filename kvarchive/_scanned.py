@@ -14,6 +14,7 @@ from typing import Optional
 
 from ._ebml import TAGS
 from ._fragment_info import FragmentInfo
+from ._frames import ReadAt
 from ._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
 __all__ = ["Collected", "ScannedBody"]
@@ -30,6 +31,8 @@ class ScannedBody(abc.ABC):
     """
 
     service = True
+    read_at: Optional[ReadAt] = None
+    """Read bytes at a body offset, for a body that can seek (a file on disk)."""
 
     def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
         self._scanner = FragmentScanner(max_metadata_size=max_metadata_size)

@@ -8,8 +8,11 @@ written by the KVS producer SDK, and a producer-side MKV without AWS tags.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from realdata import (
@@ -24,9 +27,17 @@ from realdata import (
     needs_mkvinfo,
 )
 
-from kvarchive import Frame, MediaIncompleteError, MediaStream
+from kvarchive import Frame, MediaFragment, MediaIncompleteError, MediaStream
+from kvarchive._ebml import CLUSTER, TAGS
+from kvarchive._parts import split_fragment
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def fragments_of(source: Any) -> list[MediaFragment]:
+    """Every fragment of a file (a path or a file object)."""
+    with MediaStream.from_file(source) as media:
+        return list(media.iter_fragments())
 
 
 def frames_of(path: Path, chunk_size: int = 1 << 20) -> list[Frame]:
@@ -177,3 +188,53 @@ def test_epoch_timecodes_without_a_producer_tag_are_epoch_times() -> None:
     assert [f.utc_time for f in frames] == [
         EPOCH + timedelta(microseconds=ns // 1000) for ns, _, _ in packets
     ]
+
+
+def split_get_media(folder: Path) -> list[Path]:
+    """The fragments of the GetMedia body, one file each."""
+    paths = []
+    with MediaStream.from_file(GET_MEDIA) as media:
+        for index, fragment in enumerate(media.iter_fragments()):
+            paths.append(folder / f"fragment-{index}.mkv")
+            paths[-1].write_bytes(fragment.data)
+    return paths
+
+
+def test_a_body_merged_into_one_segment_keeps_its_times(tmp_path: Path) -> None:
+    """Merged into one Segment (its Tags and Clusters in place), the body's frames keep their times."""
+    merged = b""
+    for index, path in enumerate(split_get_media(tmp_path)):
+        parts = split_fragment(path.read_bytes())
+        if not index:
+            merged += parts.ebml_header + parts.segment_header + (parts.info or b"")
+            merged += parts.tracks or b""
+        merged += b"".join(data for element, data in parts.children if element in (TAGS, CLUSTER))
+    (fragment,) = fragments_of(io.BytesIO(merged))
+    assert (fragment.number, fragment.producer_timestamp) == (
+        GET_MEDIA_NUMBERS[0],
+        datetime(2017, 11, 28, 6, 55, 8, 513000, timezone.utc),
+    )
+    with MediaStream.from_file(io.BytesIO(merged)) as media:
+        frames = list(media.iter_frames())
+    assert [(f.utc_time, f.data) for f in frames] == [
+        (f.utc_time, f.data) for f in frames_of(GET_MEDIA)
+    ]
+
+
+@pytest.mark.skipif(shutil.which("mkvmerge") is None, reason="mkvmerge not installed")
+def test_a_body_merged_by_mkvmerge_keeps_its_times(tmp_path: Path) -> None:
+    """mkvmerge writes the tags after the Clusters: the SeekHead finds the producer timestamp."""
+    parts = split_get_media(tmp_path)
+    merged = tmp_path / "merged.mkv"
+    arguments = [str(parts[0])] + [item for path in parts[1:] for item in ("+", str(path))]
+    subprocess.run(["mkvmerge", "-q", "-o", str(merged), *arguments], check=True, timeout=60)
+    (fragment,) = fragments_of(merged)
+    assert fragment.producer_timestamp == datetime(2017, 11, 28, 6, 55, 8, 513000, timezone.utc)
+    frames = frames_of(merged)
+    original = frames_of(GET_MEDIA)
+    assert [f.keyframe for f in frames] == [f.keyframe for f in original]  # it rewrites SEI
+    # mkvmerge moves appended Clusters by up to a millisecond.
+    for got, expected in zip(frames, original):
+        assert abs(got.utc_time - expected.utc_time) <= timedelta(milliseconds=2)
+    with MediaStream.from_file(io.BytesIO(fragment.data)) as alone:
+        assert list(alone.iter_frames()) == frames
