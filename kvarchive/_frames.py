@@ -199,7 +199,10 @@ class _FrameReader:
 
     def _take(self, chunk: Buffer, frames: list[Frame]) -> None:
         """Act on every element noted whose bytes are all in; hold the one still arriving."""
-        base, self._fed = self._fed, self._fed + len(chunk)
+        view = memoryview(chunk)  # slices without copies: a frame's bytes are copied once
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        base, self._fed = self._fed, self._fed + len(view)
         events, self._events = self._events, []
         if self._pending is not None:
             events.insert(0, self._pending)
@@ -208,17 +211,17 @@ class _FrameReader:
             payload, end = event[2], event[3]
             if end > self._fed:  # only the last element noted can still be arriving
                 if payload >= base:
-                    self._held = bytearray(chunk[payload - base :])
+                    self._held = bytearray(view[payload - base :])
                 else:
-                    self._held += chunk
+                    self._held += view
                 self._pending = event
                 return
             if payload < base:
-                self._held += chunk[: end - base]
-                data, self._held = bytes(self._held), bytearray()
-                self._act(event, data, payload, frames)
+                self._held += view[: end - base]
+                held, self._held = self._held, bytearray()
+                self._act(event, memoryview(held), payload, frames)
             else:
-                self._act(event, chunk, base, frames)
+                self._act(event, view, base, frames)
 
     def _act(self, event: _Event, data: Buffer, base: int, frames: list[Frame]) -> None:
         """Act on one element: ``data`` holds its payload; ``base`` is data[0]'s body offset."""

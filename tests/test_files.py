@@ -6,6 +6,7 @@ import io
 import random
 import shutil
 import subprocess
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,27 @@ def test_a_file_that_is_not_matroska_is_a_parse_error(tmp_path: Path) -> None:
         with pytest.raises(MediaParseError) as caught:
             list(media.iter_frames())
     assert caught.value.offset == 0
+
+
+def test_frames_of_a_large_recording_stream_in_bounded_memory(tmp_path: Path) -> None:
+    """iter_frames holds a few chunks' worth, not the document: 48 MiB read in under 6 MiB."""
+    first = synthetic_fragment("100", T0, T0, payload_size=1000)
+    head = first[: first.index(E.encode_id(E.CLUSTER))]  # EBML header, Segment, Info, Tracks, Tags
+    frame = b"\x81\x00\x00\x80" + bytes(256 * 1024)
+    path = tmp_path / "long.mkv"
+    with path.open("wb") as out:
+        out.write(head)
+        for second in range(192):  # one 256 KiB frame a second
+            timecode = E.encode_element(E.TIMECODE, E.encode_uint(second * 1000))
+            cluster = timecode + E.encode_element(E.SIMPLE_BLOCK, frame)
+            out.write(E.encode_element(E.CLUSTER, cluster))
+    tracemalloc.start()
+    try:
+        with MediaStream.from_file(path) as media:
+            count = sum(1 for _ in media.iter_frames())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 192
+    assert path.stat().st_size > 48 << 20
+    assert peak < 6 << 20  # two 1 MiB chunks, a chunk's frames, the frame being read
