@@ -81,7 +81,10 @@ class MediaStream(io.RawIOBase):
         ``download()`` recording, a file written by the KVS producer SDK,
         GStreamer or ffmpeg. Its fragments are its Matroska documents; those
         without the service's tags have None for number and timestamps. A file
-        cut short raises MediaIncompleteError once its whole fragments are read.
+        cut short raises MediaIncompleteError once its whole fragments are read
+        (a cut between two elements of a Segment of unknown size looks like a
+        shorter file: nothing in Matroska tells them apart). A file that cannot
+        seek (a pipe) places frames only by tags before their first Cluster.
         """
         body = FileBody.open(file)
         return cls(body, "video/x-matroska", description=f"file {body.name}", fragments=body)

@@ -31,24 +31,10 @@ needs_ffprobe = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffpr
 
 def ffprobe_packets(path: Path) -> list[tuple[int, int, bool]]:
     """Every packet of a file as ffprobe demuxes it: (time in ns, size, keyframe), in file order."""
-    report = json.loads(
-        subprocess.run(
-            [
-                "ffprobe",
-                "-v",
-                "quiet",
-                "-show_entries",
-                "stream=index,time_base:packet=stream_index,pts,size,flags",
-                "-of",
-                "json",
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    )
+    entries = "stream=index,time_base:packet=stream_index,pts,size,flags"
+    command = ["ffprobe", "-v", "quiet", "-show_entries", entries, "-of", "json", str(path)]
+    answer = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    report = json.loads(answer.stdout)
     bases = {s["index"]: Fraction(s["time_base"]) for s in report["streams"]}
     return [
         (
