@@ -26,6 +26,7 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
+from ._frames import Frame
 from ._join import TrackListChangedError
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -47,6 +48,7 @@ __all__ = [
     "Fragment",
     "FragmentList",
     "FragmentPager",
+    "Frame",
     "HLSPlayer",
     "Image",
     "ImagePager",

@@ -75,7 +75,7 @@ def _sequential_fragments(
     """Each fragment's number and bytes, over one connection."""
     with media(list(fragments), stop) as stream:
         for fragment in stream.iter_fragments():
-            yield fragment.number, fragment.data
+            yield fragment.number or "", fragment.data  # a fragment from the service has one
 
 
 def _parallel_fragments(
@@ -183,7 +183,7 @@ class _BatchFetcher:
                     self._streams.add(stream)
                 try:
                     for fragment in stream.iter_fragments():
-                        number = fragment.number.encode()
+                        number = (fragment.number or "").encode()
                         spool.write(_RECORD.pack(len(number), len(fragment.data)))
                         spool.write(number)
                         spool.write(fragment.data)

@@ -8,7 +8,7 @@ Tags with :func:`read_timecode_scale` and :func:`read_tags`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from kvarchive._ebml import (
     ATTACHMENTS,
@@ -18,7 +18,10 @@ from kvarchive._ebml import (
     CUES,
     EBML,
     INFO,
+    SEEK,
     SEEK_HEAD,
+    SEEK_ID,
+    SEEK_POSITION,
     SEGMENT,
     SIMPLE_BLOCK,
     SIMPLE_TAG,
@@ -39,6 +42,7 @@ __all__ = [
     "children",
     "name_of",
     "parse_header",
+    "read_seek_positions",
     "read_tags",
     "read_timecode_scale",
     "read_uint",
@@ -148,6 +152,25 @@ def read_uint(data: Buffer, start: int, end: int, offset: int) -> int:
     return int.from_bytes(data[start:end], "big")
 
 
+def read_seek_positions(data: Buffer, start: int, end: int, base: int, wanted: int) -> list[int]:
+    """Where a SeekHead payload says elements ``wanted`` are (from the Segment's data start)."""
+    wanted_id = wanted.to_bytes(4, "big").lstrip(b"\0")
+    positions = []
+    for element_id, payload, payload_end in children(data, start, end, base):
+        if element_id != SEEK:
+            continue
+        found: Optional[bytes] = None
+        position: Optional[int] = None
+        for child_id, child, child_end in children(data, payload, payload_end, base):
+            if child_id == SEEK_ID:
+                found = bytes(data[child:child_end])
+            elif child_id == SEEK_POSITION:
+                position = read_uint(data, child, child_end, base + child)
+        if found == wanted_id and position is not None:
+            positions.append(position)
+    return positions
+
+
 def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
     """The TimecodeScale of an Info payload (nanoseconds per timecode unit)."""
     scale = DEFAULT_TIMECODE_SCALE
@@ -159,23 +182,25 @@ def read_timecode_scale(data: Buffer, start: int, end: int, base: int) -> int:
     return scale
 
 
-def read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, str]) -> None:
-    """Add every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
+def read_tags(data: bytes, start: int, end: int, base: int, *, out: list[tuple[str, str]]) -> None:
+    """Append every SimpleTag (nested ones too) under Tags or Tag children to ``out``.
 
+    In file order: a SimpleTag comes before those nested in it, although it is
+    added once its end is reached (its name and value may follow its children).
     One loop over element headers with a stack of the open Tag and SimpleTag
     elements (rather than a recursion over :func:`children`): a fragment's tags
-    are read on every ``iter_fragments`` step. A SimpleTag is added after those
-    nested in it, once its end is reached.
+    are read on every ``iter_fragments`` step.
     """
     ends = [end]  # where each open element ends: the Tags payload, then Tag or SimpleTag
-    open_tags: list[Optional[list[Optional[str]]]] = [None]  # [name, value] of a SimpleTag
+    # [name, value, where in ``out`` it goes] of each open SimpleTag; None for a Tag
+    open_tags: list[Optional[list[Any]]] = [None]
     pos = start
     while True:
         while pos == ends[-1]:
             ends.pop()
             simple = open_tags.pop()
             if simple is not None and simple[0] is not None and simple[1] is not None:
-                out[simple[0]] = simple[1]
+                out.insert(simple[2], (simple[0], simple[1]))
             if not ends:
                 return
         parent_end = ends[-1]
@@ -196,7 +221,7 @@ def read_tags(data: bytes, start: int, end: int, base: int, *, out: dict[str, st
             if len(ends) > _MAX_TAG_NESTING:
                 raise MediaParseError("tags nested too deeply", base + payload)
             ends.append(pos)
-            open_tags.append(None if element_id == TAG else [None, None])
+            open_tags.append(None if element_id == TAG else [None, None, len(out)])
             pos = payload
         elif simple is not None and element_id == TAG_NAME:
             simple[0] = _text(data[payload:pos])

@@ -10,7 +10,7 @@ import attrs
 from kvarchive._elements import DEFAULT_TIMECODE_SCALE
 from kvarchive._errors import ServiceError, service_error
 
-__all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo"]
+__all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo", "first_producer_timestamp"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -32,11 +32,17 @@ _ERROR_CODE_TAGS = (
 _ERROR_MESSAGE_TAGS = ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", "AWS_KINESISVIDEO_ERROR_CODE")
 
 
-def _first_tag(tags: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
+def _first_tag(first: dict[str, str], names: tuple[str, ...]) -> Optional[str]:
+    """The value of the first of ``names`` among the tags' first values."""
     for name in names:
-        if name in tags:
-            return tags[name]
+        if name in first:
+            return first[name]
     return None
+
+
+# Enough digits for any time up to the year 9999; longer text is not a time (and
+# int() refuses more than 4300 digits with ValueError).
+_MAX_SECONDS_DIGITS = 12
 
 
 def _epoch_time(text: Optional[str]) -> Optional[datetime]:
@@ -51,10 +57,19 @@ def _epoch_time(text: Optional[str]) -> Optional[datetime]:
         return None
     if fraction and not fraction.isdigit():
         return None
+    if len(whole) > _MAX_SECONDS_DIGITS:
+        whole = whole.lstrip("0") or "0"
+        if len(whole) > _MAX_SECONDS_DIGITS:
+            return None
     try:
         return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
     except OverflowError:
         return None
+
+
+def first_producer_timestamp(tag_list: list[tuple[str, str]]) -> Optional[datetime]:
+    """The first producer timestamp tag among ``tag_list``, or None if none is readable."""
+    return _epoch_time(_first_tag(dict(reversed(tag_list)), _PRODUCER_TAGS))
 
 
 @attrs.frozen
@@ -62,21 +77,25 @@ class FragmentInfo:
     """One fragment found in a media body: where it lies and what its tags say.
 
     ``start`` and ``end`` are body offsets (``end`` exclusive: the next EBML
-    header or the end of the body). ``tags`` holds every SimpleTag (TagName to
-    TagString, nested ones included, a later duplicate name winning) of every
-    Tags element of the fragment, before and after its Cluster. ``tracks`` is
-    the payload of its Tracks element, for telling whether two fragments share
-    one track list. ``clusters`` counts its Clusters (an error chunk has none).
+    header or the end of the body). ``tag_list`` holds every SimpleTag (TagName
+    and TagString, nested ones included) of every Tags element of the fragment,
+    before and after its Clusters, in file order. ``tracks`` is the payload of
+    its Tracks element, for telling whether two fragments share one track list.
+    ``clusters`` counts its Clusters (an error chunk has none). ``first`` maps
+    each tag name to its first value, from which the number and timestamps are
+    read: a recording joined from many fragments holds each fragment's tags,
+    and the first ones belong to its first Cluster.
     """
 
     start: int
     end: int
-    tags: dict[str, str] = attrs.field(factory=dict)
+    tag_list: list[tuple[str, str]] = attrs.field(factory=list)
     tracks: Optional[bytes] = attrs.field(
         default=None, repr=lambda data: "None" if data is None else f"<{len(data)} bytes>"
     )
     timecode_scale: int = DEFAULT_TIMECODE_SCALE
     clusters: int = 0
+    _first: dict[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
     def size(self) -> int:
@@ -84,42 +103,49 @@ class FragmentInfo:
         return self.end - self.start
 
     @property
+    def tags(self) -> dict[str, str]:
+        """The tags as a dict: the last value of each name."""
+        return dict(self.tag_list)
+
+    @property
     def number(self) -> Optional[str]:
         """The fragment number (``AWS_KINESISVIDEO_FRAGMENT_NUMBER``), or None."""
-        return self.tags.get(FRAGMENT_NUMBER_TAG)
+        return self._first.get(FRAGMENT_NUMBER_TAG)
 
     @property
     def server_timestamp(self) -> Optional[datetime]:
         """The server timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _SERVER_TAGS))
+        return _epoch_time(_first_tag(self._first, _SERVER_TAGS))
 
     @property
     def producer_timestamp(self) -> Optional[datetime]:
         """The producer timestamp as an aware UTC datetime, or None if absent or unreadable."""
-        return _epoch_time(_first_tag(self.tags, _PRODUCER_TAGS))
+        return _epoch_time(_first_tag(self._first, _PRODUCER_TAGS))
 
     @property
     def error_code(self) -> Optional[str]:
         """The service's error code for an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_CODE_TAGS)
+        return _first_tag(self._first, _ERROR_CODE_TAGS)
 
     @property
     def error_message(self) -> Optional[str]:
         """The service's description of the error of an error chunk, or None."""
-        return _first_tag(self.tags, _ERROR_MESSAGE_TAGS)
+        return _first_tag(self._first, _ERROR_MESSAGE_TAGS)
 
     @property
     def is_error(self) -> bool:
-        """True for an error chunk: error tags, or a fragment number without a server timestamp."""
-        if self.error_code is not None:
-            return True
-        return self.number is not None and _first_tag(self.tags, _SERVER_TAGS) is None
+        """True for an error chunk: one with the service's error tags.
+
+        A fragment that merely lacks a tag is malformed, not an error from the service.
+        """
+        return self.error_code is not None
 
     def error(self) -> Optional[ServiceError]:
         """The ServiceError an error chunk stands for (not raised), or None for media."""
-        if not self.is_error:
+        code = self.error_code
+        if code is None:
             return None
         message = (
             self.error_message or f"the service sent an error chunk for fragment {self.number}"
         )
-        return service_error(self.error_code or "UnknownMediaError", message)
+        return service_error(code, message)

@@ -1,14 +1,17 @@
-"""Fragments held in memory: their frames, and their parts for joining.
+"""Frames: read from a Matroska body as it streams, each handed out once its bytes are in.
 
-Both walk the fragment with :class:`~kvarchive._mkv.FragmentScanner`, so they
-accept exactly what it accepts and raise MediaParseError on the rest.
+:func:`read_frames` walks the body with :class:`~kvarchive._mkv.FragmentScanner`,
+so it accepts exactly what the scanner accepts and raises MediaParseError on
+the rest. It holds no more than the element being read (one block or
+BlockGroup) and what the scanner holds, so a one-document recording of
+gigabytes streams in bounded memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import Callable, Optional
 
 import attrs
 
@@ -19,9 +22,11 @@ from kvarchive._ebml import (
     EBML,
     INFO,
     REFERENCE_BLOCK,
+    SEEK_HEAD,
+    SEGMENT,
     SIMPLE_BLOCK,
+    TAGS,
     TIMECODE,
-    TRACKS,
     UNKNOWN_SIZE,
     read_size,
 )
@@ -29,28 +34,45 @@ from kvarchive._elements import (
     DEFAULT_TIMECODE_SCALE,
     Buffer,
     children,
-    name_of,
-    read_timecode_scale,
+    parse_header,
+    read_seek_positions,
+    read_tags,
     read_uint,
 )
 from kvarchive._errors import MediaParseError
-from kvarchive._mkv import scan_elements
+from kvarchive._fragment_info import first_producer_timestamp
+from kvarchive._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
-__all__ = ["FragmentParts", "Frame", "iter_frames", "split_fragment"]
+__all__ = ["Frame", "ReadAt", "iter_frames", "read_frames"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+# The microseconds a timedelta holds, and those from the epoch a datetime holds.
+_TIMEDELTA_US = (timedelta.min // _MICROSECOND, timedelta.max // _MICROSECOND)
+_DATETIME_US = (
+    (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND,
+    (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND,
+)
 
 
 @attrs.frozen
 class Frame:
-    """One frame (a SimpleBlock or a BlockGroup's Block) of a fragment.
+    """One frame (a SimpleBlock or a BlockGroup's Block) of a Matroska fragment.
 
     ``time_ns`` is (Cluster Timecode + the block's relative timecode) times
-    TimecodeScale: nanoseconds from the Segment's time origin, which KVS sets
-    to the Unix epoch (producer time). ``keyframe`` is the SimpleBlock flag, or
-    for a Block the absence of a ReferenceBlock. Laced blocks are not split:
-    ``data`` is then the whole laced payload, lace sizes included, and
-    ``laced`` is True.
+    TimecodeScale: the frame's time on its fragment's Matroska timeline.
+    ``keyframe`` is the SimpleBlock flag, or for a Block the absence of a
+    ReferenceBlock. Laced blocks are not split: ``data`` is then the whole
+    laced payload, lace sizes included, and ``laced`` is True.
+
+    ``utc_time`` is the frame's wall-clock time. When its fragment has a
+    producer timestamp tag, it is the first such tag plus the frame's offset
+    from the fragment's first Cluster Timecode: right both for producers that
+    write epoch Cluster Timecodes and for those that write them relative to
+    the stream's start (older SDKs). Without that tag, ``time_ns`` is read as
+    time since the Unix epoch. Frames stream, so the tag must come before the
+    first Cluster (as in every fragment from the service) or, in a file that
+    can seek, in Tags its SeekHead points to (mkvmerge writes tags last).
     """
 
     track: int
@@ -58,6 +80,8 @@ class Frame:
     keyframe: bool
     data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
     laced: bool = False
+    # Nanoseconds from the Unix epoch to time_ns 0, as the fragment's tags place it.
+    _epoch_offset_ns: int = attrs.field(default=0, repr=False)
 
     @property
     def timestamp(self) -> timedelta:
@@ -66,144 +90,239 @@ class Frame:
 
     @property
     def utc_time(self) -> datetime:
-        """``timestamp`` after the Unix epoch, as an aware UTC datetime (KVS producer time)."""
-        return _EPOCH + self.timestamp
+        """The frame's wall-clock time, an aware UTC datetime (whole microseconds)."""
+        return _EPOCH + timedelta(microseconds=(self.time_ns + self._epoch_offset_ns) // 1000)
 
 
-def _frame(
-    data: bytes,
-    start: int,
-    end: int,
-    *,
-    offset: int,
-    cluster_time: Optional[int],
-    scale: int,
-    keyframe: Optional[bool] = None,
-) -> Frame:
-    """The Frame of a (Simple)Block payload ``data[start:end]``; ``offset`` for errors."""
-    if cluster_time is None:
-        raise MediaParseError("block before the Cluster's Timecode", offset)
-    try:
-        track, width = read_size(data, start)
-    except ValueError:
-        raise MediaParseError("invalid track number in a block", offset) from None
-    body = start + width + 3
-    if not width or track == UNKNOWN_SIZE or body > end:
-        raise MediaParseError("block too short", offset)
-    relative = int.from_bytes(data[start + width : start + width + 2], "big", signed=True)
-    flags = data[start + width + 2]
-    return Frame(
-        track,
-        (cluster_time + relative) * scale,
-        bool(flags & 0x80) if keyframe is None else keyframe,
-        data[body:end],
-        laced=bool(flags & 0x06),
-    )
+ReadAt = Callable[[int, int], bytes]
+"""Read ``size`` bytes at a body offset (fewer at the end), for a body that can seek."""
 
 
-def iter_frames(fragment: Buffer) -> Iterator[Frame]:
+def read_frames(
+    chunks: Iterable[Buffer], *, start: int = 0, read_at: Optional[ReadAt] = None
+) -> Iterator[Frame]:
+    """Yield the frames of a Matroska body given in chunks, in body order.
+
+    Malformed bytes raise MediaParseError after the frames before them, so
+    any chunking gives the same frames; a body that ends inside an element
+    raises it at the end. ``start`` is the body offset of the first chunk.
+    With ``read_at``, a producer timestamp tag that a SeekHead places after
+    the first Cluster (mkvmerge writes tags last) places the frames too.
+    """
+    reader = _FrameReader(start, read_at)
+    for chunk in chunks:
+        frames, failure = reader.feed(chunk)
+        yield from frames
+        if failure is not None:
+            raise failure
+    reader.finish()
+
+
+def iter_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Frame]:
     """Yield the frames of fragments held in memory, in stream order.
 
-    The whole input is validated (as by :class:`FragmentScanner`) before the
-    first frame, so malformed or truncated input raises MediaParseError at once.
+    The whole input is validated before the first frame, so malformed or
+    truncated input raises MediaParseError at once (at an offset from ``start``).
     """
     data = bytes(fragment)
-    events, _ = scan_elements(data)
-    scale = DEFAULT_TIMECODE_SCALE
-    cluster_time: Optional[int] = None
-    for depth, element_id, start, header, size in events:
-        payload, end = start + header, start + header + size
-        if depth == 0 and element_id == EBML:
-            scale = DEFAULT_TIMECODE_SCALE
-        elif depth == 1 and element_id == INFO:
-            scale = read_timecode_scale(data, payload, end, 0)
+
+    def read_at(offset: int, size: int) -> bytes:
+        return data[offset - start : offset - start + size] if offset >= start else b""
+
+    return iter(list(read_frames([data], start=start, read_at=read_at)))
+
+
+# What the reader noted of an element, in body order: (element ID, start, payload
+# start, end, and for a Cluster the TimecodeScale and producer time in force).
+_Event = tuple[int, int, int, int, Optional[tuple[int, Optional[int]]]]
+_WITH_PAYLOAD = frozenset({TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP})
+_MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
+
+
+def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
+    return None if when is None else (when - _EPOCH) // _MICROSECOND * 1000
+
+
+class _FrameReader:
+    """Turns the element headers a scanner reports, and the bytes fed to it, into frames."""
+
+    def __init__(self, start: int, read_at: Optional[ReadAt]) -> None:
+        self._scanner = FragmentScanner(listener=self._heard, start=start)
+        self._read_at = read_at
+        self._events: list[_Event] = []
+        self._pending: Optional[_Event] = None  # an element whose payload is still arriving
+        self._held = bytearray()  # its payload so far
+        self._fed = start  # body offset of the next chunk
+        # The document in progress.
+        self._segment_data = start  # body offset of its Segment's data, where seeks count from
+        self._tags_at: list[int] = []  # where its SeekHead puts Tags
+        self._scale = DEFAULT_TIMECODE_SCALE
+        self._clusters = 0
+        self._producer_ns: Optional[int] = None
+        self._epoch_offset_ns: Optional[int] = None  # set at the first Cluster Timecode
+        self._cluster_time: Optional[int] = None
+
+    def feed(self, chunk: Buffer) -> tuple[list[Frame], Optional[MediaParseError]]:
+        """The frames completed by ``chunk``, and the error that stopped it, if any."""
+        frames: list[Frame] = []
+        try:
+            try:
+                self._scanner.feed(chunk)
+            finally:
+                self._take(chunk, frames)  # the frames before an error are still frames
+        except MediaParseError as exc:
+            return frames, exc
+        return frames, None
+
+    def finish(self) -> None:
+        """Check that the body ends cleanly (MediaParseError if it does not)."""
+        self._scanner.finish()
+
+    def _heard(self, depth: int, element_id: int, start: int, header: int, size: int) -> None:
+        if depth == 0 and element_id in (EBML, SEGMENT):
+            self._events.append((element_id, start, start + header, start + header, None))
+            self._scanner.metadata = frozenset({INFO, TAGS})  # for the document's first Cluster
         elif depth == 1 and element_id == CLUSTER:
-            cluster_time = None
-        elif depth == 2 and element_id == TIMECODE:
-            cluster_time = read_uint(data, payload, end, start)
-        elif depth == 2 and element_id == SIMPLE_BLOCK:
-            yield _frame(data, payload, end, offset=start, cluster_time=cluster_time, scale=scale)
-        elif depth == 2 and element_id == BLOCK_GROUP:
+            # The Info and Tags before this Cluster are read by now; the frames cannot
+            # wait for Tags after it, which only a SeekHead can point to.
+            current = self._scanner.current_fragment
+            assert current is not None
+            producer_ns = _nanoseconds(current.producer_timestamp)
+            self._events.append(
+                (CLUSTER, start, start, start, (current.timecode_scale, producer_ns))
+            )
+            self._scanner.metadata = frozenset({INFO})
+        elif depth == 1 and element_id == SEEK_HEAD and self._read_at is not None:
+            self._events.append((SEEK_HEAD, start, start + header, start + header + size, None))
+        elif depth == 2 and element_id in _WITH_PAYLOAD:
+            self._events.append((element_id, start, start + header, start + header + size, None))
+
+    def _take(self, chunk: Buffer, frames: list[Frame]) -> None:
+        """Act on every element noted whose bytes are all in; hold the one still arriving."""
+        view = memoryview(chunk)  # slices without copies: a frame's bytes are copied once
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        base, self._fed = self._fed, self._fed + len(view)
+        events, self._events = self._events, []
+        if self._pending is not None:
+            events.insert(0, self._pending)
+            self._pending = None
+        for event in events:
+            payload, end = event[2], event[3]
+            if end > self._fed:  # only the last element noted can still be arriving
+                if payload >= base:
+                    self._held = bytearray(view[payload - base :])
+                else:
+                    self._held += view
+                self._pending = event
+                return
+            if payload < base:
+                self._held += view[: end - base]
+                held, self._held = self._held, bytearray()
+                self._act(event, memoryview(held), payload, frames)
+            else:
+                self._act(event, view, base, frames)
+
+    def _act(self, event: _Event, data: Buffer, base: int, frames: list[Frame]) -> None:
+        """Act on one element: ``data`` holds its payload; ``base`` is data[0]'s body offset."""
+        element_id, start, payload, end, cluster = event
+        if element_id == EBML:
+            self._clusters = 0
+            self._tags_at = []
+            self._producer_ns = self._epoch_offset_ns = self._cluster_time = None
+        elif element_id == SEGMENT:
+            self._segment_data = payload
+        elif element_id == SEEK_HEAD:
+            try:
+                seeks = read_seek_positions(data, payload - base, end - base, base, TAGS)
+            except MediaParseError:
+                seeks = []  # only a hint: the scanner checks every element it meets
+            self._tags_at += [self._segment_data + position for position in seeks]
+        elif cluster is not None:
+            self._scale, producer_ns = cluster
+            if not self._clusters:
+                self._producer_ns = producer_ns
+                if producer_ns is None:
+                    self._producer_ns = self._producer_ns_after(start)
+            self._clusters += 1
+            self._cluster_time = None
+        elif element_id == TIMECODE:
+            self._cluster_time = read_uint(data, payload - base, end - base, start)
+            if self._epoch_offset_ns is None:
+                first = self._cluster_time * self._scale
+                self._epoch_offset_ns = (
+                    0 if self._producer_ns is None else self._producer_ns - first
+                )
+        elif element_id == SIMPLE_BLOCK:
+            frames.append(self._frame(data, payload - base, end - base, start))
+        else:
             block: Optional[tuple[int, int]] = None
             referenced = False
-            for child_id, child, child_end in children(data, payload, end, 0):
+            for child_id, child, child_end in children(data, payload - base, end - base, base):
                 if child_id == BLOCK:
                     block = (child, child_end)
                 elif child_id == REFERENCE_BLOCK:
                     referenced = True
             if block is None:
                 raise MediaParseError("BlockGroup without a Block", start)
-            yield _frame(
-                data,
-                *block,
-                offset=start,
-                cluster_time=cluster_time,
-                scale=scale,
-                keyframe=not referenced,
-            )
+            frames.append(self._frame(data, *block, start, keyframe=not referenced))
 
+    def _producer_ns_after(self, cluster: int) -> Optional[int]:
+        """The first producer timestamp in Tags that the SeekHead places after ``cluster``.
 
-def _parts_repr(parts: tuple[tuple[int, bytes], ...]) -> str:
-    return "(" + ", ".join(f"{name_of(i)} <{len(b)} bytes>" for i, b in parts) + ")"
-
-
-@attrs.frozen
-class FragmentParts:
-    """One fragment cut into the pieces a writer of a single playable file needs.
-
-    ``ebml_header`` is the whole EBML header element, ``segment_header`` the
-    Segment's ID and size field as found, ``children`` every element of the
-    Segment as ``(ID, bytes)`` in order. ``to_bytes()`` gives back the input.
-    """
-
-    ebml_header: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
-    segment_header: bytes
-    children: tuple[tuple[int, bytes], ...] = attrs.field(repr=_parts_repr)
-
-    def _child(self, element_id: int) -> Optional[bytes]:
-        return next((data for i, data in self.children if i == element_id), None)
-
-    @property
-    def info(self) -> Optional[bytes]:
-        """The Info element (bytes), or None."""
-        return self._child(INFO)
-
-    @property
-    def tracks(self) -> Optional[bytes]:
-        """The Tracks element (bytes), or None."""
-        return self._child(TRACKS)
-
-    @property
-    def body(self) -> list[bytes]:
-        """Every child of the Segment but Info and Tracks (Tags, Clusters, ...), in order.
-
-        A SeekHead or Cues (KVS writes neither) hold positions that do not
-        survive joining; filter ``children`` by ID to drop them.
+        Such Tags are only a hint until the scanner reaches them: any that
+        cannot be read here are passed over.
         """
-        return [data for i, data in self.children if i not in (INFO, TRACKS)]
+        read_at = self._read_at
+        for position in sorted(p for p in self._tags_at if p > cluster):
+            assert read_at is not None  # SeekHeads are noted only with read_at
+            head = read_at(position, _MAX_HEADER)
+            try:
+                parsed = parse_header(head, 0, position) if head else None
+            except MediaParseError:
+                continue
+            if parsed is None or parsed[0] != TAGS or parsed[1] > DEFAULT_MAX_METADATA_SIZE:
+                continue
+            _, size, header = parsed
+            payload = read_at(position + header, size)
+            tags: list[tuple[str, str]] = []
+            try:
+                if len(payload) == size:
+                    read_tags(payload, 0, size, position + header, out=tags)
+            except MediaParseError:
+                continue
+            producer = first_producer_timestamp(tags)
+            if producer is not None:
+                return _nanoseconds(producer)
+        return None
 
-    def to_bytes(self) -> bytes:
-        """The fragment's bytes, reassembled."""
-        return self.ebml_header + self.segment_header + b"".join(d for _, d in self.children)
-
-
-def split_fragment(fragment: Buffer) -> FragmentParts:
-    """Cut one complete fragment (a Matroska document) into its parts.
-
-    Raises MediaParseError if the input is malformed, truncated, or not
-    exactly one fragment.
-    """
-    data = bytes(fragment)
-    events, fragments = scan_elements(data)
-    if len(fragments) != 1:
-        where = fragments[1].start if len(fragments) > 1 else 0
-        raise MediaParseError(f"expected one fragment, found {len(fragments)}", where)
-    tops = [event for event in events if event[0] == 0]
-    (_, _, ebml, ebml_header, ebml_size), (_, _, segment, segment_header, _) = tops
-    starts = [(element_id, start) for depth, element_id, start, _, _ in events if depth == 1]
-    ends = [start for _, start in starts[1:]] + [len(data)]
-    return FragmentParts(
-        data[ebml : ebml + ebml_header + ebml_size],
-        data[segment : segment + segment_header],
-        tuple((i, data[start:end]) for (i, start), end in zip(starts, ends)),
-    )
+    def _frame(
+        self, data: Buffer, start: int, end: int, offset: int, keyframe: Optional[bool] = None
+    ) -> Frame:
+        """The Frame of a (Simple)Block payload ``data[start:end]``; ``offset`` for errors."""
+        if self._cluster_time is None or self._epoch_offset_ns is None:
+            raise MediaParseError("block before the Cluster's Timecode", offset)
+        try:
+            track, width = read_size(data, start)
+        except ValueError:
+            raise MediaParseError("invalid track number in a block", offset) from None
+        body = start + width + 3
+        if not width or track == UNKNOWN_SIZE or body > end:
+            raise MediaParseError("block too short", offset)
+        relative = int.from_bytes(data[start + width : start + width + 2], "big", signed=True)
+        flags = data[start + width + 2]
+        time_ns = (self._cluster_time + relative) * self._scale
+        us, utc_us = time_ns // 1000, (time_ns + self._epoch_offset_ns) // 1000
+        if not (
+            _TIMEDELTA_US[0] <= us <= _TIMEDELTA_US[1]
+            and _DATETIME_US[0] <= utc_us <= _DATETIME_US[1]
+        ):
+            raise MediaParseError("block time out of range", offset)
+        return Frame(
+            track,
+            time_ns,
+            bool(flags & 0x80) if keyframe is None else keyframe,
+            bytes(data[body:end]),
+            bool(flags & 0x06),
+            self._epoch_offset_ns,
+        )

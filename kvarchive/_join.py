@@ -31,7 +31,7 @@ from ._ebml import (
     read_size,
 )
 from ._errors import KVArchiveError, MediaParseError
-from ._frames import split_fragment
+from ._parts import split_fragment
 
 __all__ = ["RecordingWriter", "TrackListChangedError"]
 

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any, Callable, Optional, Protocol
 
 from ._errors import KVArchiveError, MediaIncompleteError, MediaParseError
+from ._file_body import FileBody, FileLike
 from ._fragment_info import FragmentInfo
-from ._frames import Frame, iter_frames
+from ._frames import Frame, iter_frames, read_frames
 from ._models import MediaFragment
 from ._resume import FragmentListBody, is_connection_error
+from ._scanned import Collected, ScannedBody
 
 __all__ = ["Body", "MediaStream"]
 
@@ -29,7 +31,7 @@ class MediaStream(io.RawIOBase):
 
     A context manager; ``read``/``readinto`` as any raw file, ``iter_chunks``
     for convenience, and for MKV bodies ``iter_fragments``/``iter_frames``.
-    Not seekable.
+    Not seekable. ``from_file`` reads a local Matroska file the same way.
     """
 
     def __init__(
@@ -38,7 +40,7 @@ class MediaStream(io.RawIOBase):
         content_type: Optional[str],
         *,
         description: str = "",
-        fragments: Optional[FragmentListBody] = None,
+        fragments: Optional[ScannedBody] = None,
     ) -> None:
         super().__init__()
         self._body: Optional[Body] = body
@@ -68,6 +70,24 @@ class MediaStream(io.RawIOBase):
             description=f"GetMediaForFragmentList of {len(numbers)} fragment(s)",
             fragments=body,
         )
+
+    @classmethod
+    def from_file(cls, file: FileLike) -> MediaStream:
+        """A local Matroska file, read as a media body.
+
+        ``file`` is a path (opened now, closed with the stream) or a binary
+        file object (read from where it stands, left open). Any Matroska file
+        works: a saved GetMedia or GetMediaForFragmentList body, a
+        ``download()`` recording, a file written by the KVS producer SDK,
+        GStreamer or ffmpeg. Its fragments are its Matroska documents; those
+        without the service's tags have None for number and timestamps. A file
+        cut short raises MediaIncompleteError once its whole fragments are read
+        (a cut between two elements of a Segment of unknown size looks like a
+        shorter file: nothing in Matroska tells them apart). A file that cannot
+        seek (a pipe) places frames only by tags before their first Cluster.
+        """
+        body = FileBody.open(file)
+        return cls(body, "video/x-matroska", description=f"file {body.name}", fragments=body)
 
     @property
     def content_type(self) -> Optional[str]:
@@ -131,11 +151,15 @@ class MediaStream(io.RawIOBase):
     def iter_fragments(self, chunk_size: int = 1 << 20) -> Iterator[MediaFragment]:
         """Yield each fragment of an MKV body with its tags, one fragment in memory at a time.
 
-        Must start at a fragment boundary (before any read, or after a whole
-        fragment). An error chunk from the service raises its ServiceError.
+        A fragment is one Matroska document (EBML header and Segment): one KVS
+        fragment in a body from the service, but the whole file for a
+        recording or a producer's file, which is then held whole; read such
+        files with ``iter_frames`` or ``iter_chunks``. Must start at a fragment
+        boundary (before any read, or after a whole fragment). An error chunk
+        from the service raises its ServiceError.
         """
         source = self._fragment_source()
-        collected: deque[tuple[FragmentInfo, str]] = deque()
+        collected: Collected = deque()
         source.collected = collected
         pieces = _Pieces(self._position)
         try:
@@ -144,16 +168,31 @@ class MediaStream(io.RawIOBase):
                 pieces.append(chunk)
                 while collected:
                     info, requested = collected.popleft()
-                    yield _media_fragment(info, requested, pieces.take(info.start, info.end))
+                    data = pieces.take(info.start, info.end)
+                    yield _media_fragment(info, requested, data, service=source.service)
                 if not chunk:
                     return
         finally:
             source.collected = None
 
-    def iter_frames(self) -> Iterator[Frame]:
-        """Yield every frame of an MKV body: track, timestamp, keyframe flag and payload."""
-        for fragment in self.iter_fragments():
-            yield from iter_frames(fragment.data)
+    def iter_frames(self, chunk_size: int = 1 << 20) -> Iterator[Frame]:
+        """Yield every frame of an MKV body: track, times, keyframe flag and payload.
+
+        The frames are exactly those of each fragment of ``iter_fragments``, in
+        order. A body from the service is read a fragment at a time (and
+        checked as ``iter_fragments`` checks it); a file streams, holding one
+        frame at a time, so a file cut short yields every whole frame before
+        its MediaIncompleteError.
+        """
+        source = self._fragment_source()
+        start = self._position
+        if not source.service:
+            chunks = self.iter_chunks(chunk_size)
+            yield from read_frames(chunks, start=start, read_at=source.read_at)
+            return
+        for fragment in self.iter_fragments(chunk_size):
+            yield from iter_frames(fragment.data, start=start)
+            start += len(fragment.data)
 
     def close(self) -> None:
         """Release the connection; safe to call more than once."""
@@ -175,12 +214,12 @@ class MediaStream(io.RawIOBase):
         if self.closed:
             raise ValueError("I/O operation on closed MediaStream")
 
-    def _fragment_source(self) -> FragmentListBody:
+    def _fragment_source(self) -> ScannedBody:
         self._check_open()
         if self._fragments is None:
             raise KVArchiveError(
-                f"iter_fragments needs a Matroska body from GetMediaForFragmentList, "
-                f"not {self._description} ({self._content_type})"
+                f"iter_fragments and iter_frames need a Matroska body (GetMediaForFragmentList "
+                f"or a file), not {self._description} ({self._content_type})"
             )
         if self._position != self._fragments.fragment_base:
             raise KVArchiveError(
@@ -219,8 +258,13 @@ class _Pieces:
         return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
 
 
-def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFragment:
-    """The public model of one parsed fragment; error chunks raise their error."""
+def _media_fragment(
+    info: FragmentInfo, requested: Optional[str], data: bytes, *, service: bool
+) -> MediaFragment:
+    """The public model of one parsed fragment; error chunks raise their error.
+
+    A fragment from the service must carry its timestamps; a file's need not.
+    """
     number = info.number or requested
     error = info.error()
     if error is not None:
@@ -228,7 +272,7 @@ def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFra
         error.args = (error.message,)
         raise error
     server, producer = info.server_timestamp, info.producer_timestamp
-    if server is None or producer is None:
+    if service and (server is None or producer is None):
         raise MediaParseError(
             f"fragment {number} has no readable server or producer timestamp tag", info.start
         )
@@ -238,4 +282,5 @@ def _media_fragment(info: FragmentInfo, requested: str, data: bytes) -> MediaFra
         producer_timestamp=producer,
         data=data,
         tags=info.tags,
+        tag_list=info.tag_list,
     )

@@ -9,14 +9,17 @@ the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
 ``kvarchive._elements`` reads element headers, children and tags;
-``kvarchive._fragment_info`` says what a fragment's tags mean; and
-``kvarchive._frames`` reads fragments held in memory with the same checks.
+``kvarchive._fragment_info`` says what a fragment's tags mean;
+``kvarchive._frames`` reads frames and ``kvarchive._parts`` cuts fragments
+into parts, both with the same checks.
 """
 
 from __future__ import annotations
 
 import struct
 from typing import Callable, Optional
+
+import attrs
 
 from kvarchive._ebml import (
     ATTACHMENTS,
@@ -46,6 +49,7 @@ __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
     "METADATA",
     "FragmentScanner",
+    "Listener",
     "scan_elements",
 ]
 
@@ -66,26 +70,29 @@ METADATA = frozenset({INFO, TRACKS, TAGS})
 class _Fragment:
     """What the scanner has gathered about the fragment in progress."""
 
-    __slots__ = ("clusters", "metadata", "segment", "start", "tags", "timecode_scale", "tracks")
+    __slots__ = ("clusters", "metadata", "segment", "start", "tag_list", "timecode_scale", "tracks")
 
     def __init__(self, start: int) -> None:
         self.start = start
         self.segment = False
-        self.tags: dict[str, str] = {}
+        self.tag_list: list[tuple[str, str]] = []
         self.tracks: Optional[bytes] = None
         self.timecode_scale = DEFAULT_TIMECODE_SCALE
         self.clusters = 0
         self.metadata = 0
 
     def done(self, end: int) -> FragmentInfo:
+        tags = self.tag_list
+        first = dict(reversed(tags)) if tags else {}  # the first value of each name
         return FragmentInfo(
-            self.start, end, self.tags, self.tracks, self.timecode_scale, self.clusters
+            self.start, end, tags, self.tracks, self.timecode_scale, self.clusters, first
         )
 
 
-# (depth, element ID, start, header length, size): depth 0 is the top level,
-# 1 a child of the Segment, 2 a child of a Cluster.
-_Listener = Callable[[int, int, int, int, int], None]
+Listener = Callable[[int, int, int, int, int], None]
+"""Called with (depth, element ID, start, header length, size) of every element header
+read: depth 0 is the top level, 1 a child of the Segment, 2 a child of a Cluster. A
+listener turns the scanner's fast path off."""
 
 
 class FragmentScanner:
@@ -95,11 +102,19 @@ class FragmentScanner:
     the end of the body returns the last one, or raises MediaParseError if the
     body was cut inside an element. Bytes that cannot be Matroska raise
     MediaParseError with their body offset, then and on every later call.
+    A ``listener`` hears of every element header as it is read. ``start`` is
+    the body offset of the first byte fed, for offsets in records and errors.
     """
 
-    def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE,
+        listener: Optional[Listener] = None,
+        start: int = 0,
+    ) -> None:
         self.max_metadata_size = max_metadata_size
-        self._consumed = 0  # bytes fed before the current chunk
+        self._consumed = start  # body offset of the current chunk
         self._pending = bytearray()  # the start of an element header cut by a chunk end
         self._skip = 0  # payload bytes still to pass over
         self._collect: Optional[bytearray] = None  # a metadata element being read
@@ -112,7 +127,7 @@ class FragmentScanner:
         self._completed = 0
         self._failed: Optional[MediaParseError] = None
         self._finished = False
-        self._listener: Optional[_Listener] = None
+        self._listener = listener
         self.metadata = METADATA
         """Which of Info, Tracks and Tags to read: a reader that needs only boundaries
         or tags reads less, and its records then lack what was not read."""
@@ -125,7 +140,7 @@ class FragmentScanner:
 
     @property
     def offset(self) -> int:
-        """Bytes fed so far."""
+        """Body offset of the next byte to feed: ``start`` plus the bytes fed so far."""
         return self._consumed
 
     @property
@@ -139,9 +154,13 @@ class FragmentScanner:
         return None if self._fragment is None else self._fragment.start
 
     @property
-    def current_tags(self) -> dict[str, str]:
-        """The tags read so far of the fragment in progress (a copy)."""
-        return {} if self._fragment is None else dict(self._fragment.tags)
+    def current_fragment(self) -> Optional[FragmentInfo]:
+        """What is known so far of the fragment in progress (tags read, Clusters begun)."""
+        fragment = self._fragment
+        if fragment is None:
+            return None
+        info = fragment.done(self._consumed)
+        return attrs.evolve(info, tag_list=list(info.tag_list))  # the scanner adds to its own
 
     @property
     def at_element_boundary(self) -> bool:
@@ -531,7 +550,7 @@ class FragmentScanner:
         fragment = self._fragment
         assert fragment is not None
         if element_id == TAGS:
-            read_tags(data, 0, len(data), base, out=fragment.tags)
+            read_tags(data, 0, len(data), base, out=fragment.tag_list)
         elif element_id == TRACKS:
             fragment.tracks = data
         else:
@@ -545,8 +564,7 @@ def scan_elements(data: bytes) -> tuple[list[tuple[int, int, int, int, int]], li
     def listen(depth: int, element_id: int, start: int, header: int, size: int) -> None:
         events.append((depth, element_id, start, header, size))
 
-    scanner = FragmentScanner()
-    scanner._listener = listen
+    scanner = FragmentScanner(listener=listen)
     fragments = scanner.feed(data)
     fragments += scanner.finish()
     return events, fragments

@@ -130,13 +130,20 @@ class Image:
 
 @attrs.frozen
 class MediaFragment:
-    """One fragment of a media body: its complete Matroska bytes and every tag."""
+    """One fragment of a media body: its complete Matroska bytes and every tag.
 
-    number: str
-    server_timestamp: datetime
-    producer_timestamp: datetime
+    ``tag_list`` holds every SimpleTag as ``(name, value)`` in file order,
+    repeated names kept; ``tags`` is the same as a dict (the last value of a
+    name wins). A fragment from the service always has its number and
+    timestamps; one from a local file without those AWS tags has None there.
+    """
+
+    number: Optional[str]
+    server_timestamp: Optional[datetime]
+    producer_timestamp: Optional[datetime]
     data: bytes = attrs.field(repr=_size_repr)
     tags: dict[str, str] = attrs.field(factory=dict, hash=False)
+    tag_list: list[tuple[str, str]] = attrs.field(factory=list, hash=False, repr=False)
 
 
 @attrs.frozen

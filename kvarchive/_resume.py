@@ -3,21 +3,23 @@
 GetMediaForFragmentList has no byte ranges, but its fragment list is a
 natural resume point: after a drop, ask again for the fragments not yet
 complete, skip the bytes of the first one the reader already has (checking
-that the last few KiB of them are the same), and go on. A close-delimited body
-that is cut looks like a clean end, so the end of every body is checked
-against the Matroska structure and the number of fragments asked for.
+that the last few KiB of them are the same), and go on. Every answer must
+begin with the first fragment it asked for (its fragment number tag says so)
+and hold no more fragments than it asked for. A close-delimited body that is
+cut looks like a clean end, so the end of every body is checked against the
+Matroska structure and the number of fragments asked for.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from typing import Callable, Optional
 
 from ._ebml import TAGS
 from ._errors import EndpointUnreachableError, MediaIncompleteError
 from ._fragment_info import FragmentInfo
 from ._mkv import FragmentScanner
+from ._scanned import ScannedBody
 
 __all__ = ["FragmentListBody", "is_connection_error"]
 
@@ -30,16 +32,21 @@ _MAX_READ = 1 << 20
 # new answer: enough to catch a different fragment, at no cost per byte read.
 _CHECKED_TAIL = 4096
 
+# An answer's start is read this much at a time until its first fragment's number is known.
+_CHECK_STEP = 4096
+
 BatchOpener = Callable[[list[str]], "tuple[object, str]"]
 """Request the media of some fragments: the streaming body and its content type."""
 
 
-class FragmentListBody:
+class FragmentListBody(ScannedBody):
     """Reads the media of ``numbers`` in order, as if it were one uninterrupted body.
 
     Requests at most ``batch_size`` fragments at a time. After a drop it resumes
     at the first fragment not yet complete; it gives up with MediaIncompleteError
-    after ``max_stalls`` drops in a row that brought no new complete fragment.
+    after ``max_stalls`` drops in a row that brought no new complete fragment,
+    and at once when an answer begins with another fragment than the one asked
+    for or holds more fragments than were asked for.
     """
 
     def __init__(
@@ -50,45 +57,37 @@ class FragmentListBody:
         batch_size: int,
         max_stalls: int = 3,
     ) -> None:
+        super().__init__()
         self._numbers = numbers
         self._open_batch = open_batch
         self._batch_size = batch_size
         self._max_stalls = max_stalls
-        self._scanner = FragmentScanner()
-        self._scanner.metadata = frozenset()  # boundaries only, until someone collects
         self._body: Optional[object] = None
         self._requested_end = 0  # index past the last fragment of the request in progress
-        self._fragment_base = 0  # body offset where the fragment in progress began
         self._partial_tail = b""  # the last bytes delivered of the fragment in progress
         self._skip = 0  # bytes of a resumed answer the reader already has
         self._skipped_tail = b""
         self._stalls = 0
         self._progress_mark = 0
-        self._collected: Optional[deque[tuple[FragmentInfo, str]]] = None
+        self._check: Optional[_AnswerCheck] = None  # until the answer's first fragment is known
+        self._held = bytearray()  # answer bytes for the reader, held while the check runs
+        self._refusal: Optional[MediaIncompleteError] = None
         self.content_type = self._request(0)
-
-    @property
-    def collected(self) -> Optional[deque[tuple[FragmentInfo, str]]]:
-        """Completed fragments with their requested numbers, while someone collects them."""
-        return self._collected
-
-    @collected.setter
-    def collected(self, queue: Optional[deque[tuple[FragmentInfo, str]]]) -> None:
-        # Tags are read only for a collector (iter_fragments); plain reads need boundaries.
-        self._collected = queue
-        self._scanner.metadata = frozenset() if queue is None else frozenset({TAGS})
-
-    @property
-    def fragment_base(self) -> int:
-        """Body offset where the fragment in progress began."""
-        return self._fragment_base
 
     def read(self, amt: Optional[int] = None) -> bytes:
         """The next bytes of the uninterrupted body; ``b""`` once every fragment is in."""
-        while self._body is not None:
+        if self._refusal is not None:
+            raise self._refusal
+        size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
+        while True:
+            if self._held and self._check is None:
+                data = bytes(self._held[:size])
+                del self._held[:size]
+                return self._deliver(data)
+            if self._body is None:
+                return b""
             try:
-                size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
-                data: bytes = self._body.read(size)  # type: ignore[attr-defined]
+                data = self._body.read(size)  # type: ignore[attr-defined]
             except Exception as exc:
                 if not is_connection_error(exc):
                     raise
@@ -97,13 +96,14 @@ class FragmentListBody:
             if not data:
                 self._end_of_answer()
                 continue
+            if self._check is not None and self._check.feed(data):
+                self._check = None
             if self._skip:
                 data = self._skip_delivered(data)
-                if not data:
-                    continue
-            self._deliver(data)
-            return data
-        return b""
+            if self._check is not None or self._held:
+                self._held += data
+            elif data:
+                return self._deliver(data)
 
     def close(self) -> None:
         """Release the connection in use, if any."""
@@ -118,10 +118,17 @@ class FragmentListBody:
         body, content_type = self._open_batch(batch)
         self._body = body
         self._requested_end = index + len(batch)
+        self._check = _AnswerCheck(batch[0], self._scanner.offset - self._skip)
         return content_type
 
     def _end_of_answer(self) -> None:
         """An answer ended: go on to the next batch, finish, or resume if it was cut."""
+        if self._check is not None:
+            if self._check.end():
+                self._check = None  # hand out the bytes held first: the end is read again
+            else:
+                self._resume(None)
+            return
         in_progress = 1 if self._scanner.offset > self._fragment_base else 0
         seen = self._scanner.completed + in_progress
         if seen < self._requested_end or not self._scanner.clean_end:
@@ -133,7 +140,7 @@ class FragmentListBody:
             return
         index = self._scanner.completed
         for info in self._scanner.finish():
-            self._completed(info, index)
+            self._completed(info, self._numbers[index])
 
     def _resume(self, cause: Optional[BaseException]) -> None:
         """Ask again for the fragments from the one in progress on."""
@@ -143,7 +150,7 @@ class FragmentListBody:
             self._progress_mark = done
             self._stalls = 0
         self._stalls += 1
-        first_missing = self._numbers[done] if done < len(self._numbers) else None
+        first_missing = self._numbers[done]
         if self._stalls > self._max_stalls:
             raise MediaIncompleteError(
                 f"GetMediaForFragmentList stopped {self._stalls} times in a row without "
@@ -156,6 +163,7 @@ class FragmentListBody:
             cause or "body ended early",
             first_missing,
         )
+        self._held.clear()
         self._skip = self._scanner.offset - self._fragment_base
         self._skipped_tail = b""
         try:
@@ -178,24 +186,83 @@ class FragmentListBody:
             )
         return data[count:]
 
-    def _deliver(self, data: bytes) -> None:
-        """Account for bytes handed to the reader: fragment boundaries and the checked tail."""
+    def _deliver(self, data: bytes) -> bytes:
+        """Account for bytes handed to the reader (fragment boundaries, the checked tail).
+
+        Returns what the reader gets: ``data``, or if the answer holds more
+        fragments than were asked for, its part up to their end (unless the
+        reader already has the start of the next header: reads of a few bytes).
+        """
         chunk_start = self._scanner.offset
         index = self._scanner.completed
         infos = self._scanner.feed(data)
+        if index + len(infos) >= self._requested_end:  # the next header read is one too many
+            infos = infos[: self._requested_end - index]
+            if infos[-1].end > chunk_start:
+                data = data[: infos[-1].end - chunk_start]
+            self._refuse_extra_fragments()
+        tail = _tail(self._partial_tail, data)
         if infos:
-            self._fragment_base = infos[-1].end
-            start = max(self._fragment_base - chunk_start, len(data) - _CHECKED_TAIL)
-            self._partial_tail = data[start:]
+            # The new fragment may have begun in an earlier read (its header cut by a
+            # read boundary): its first bytes are then in the tail kept so far.
+            kept = min(self._scanner.offset - infos[-1].end, _CHECKED_TAIL)
+            tail = tail[len(tail) - kept :]
             for offset, info in enumerate(infos):
-                self._completed(info, index + offset)
-        else:
-            self._partial_tail = _tail(self._partial_tail, data)
+                self._completed(info, self._numbers[index + offset])
+        self._partial_tail = tail
+        return data
 
-    def _completed(self, info: FragmentInfo, index: int) -> None:
-        if self._collected is not None:
-            requested = self._numbers[index] if index < len(self._numbers) else ""
-            self._collected.append((info, requested))
+    def _refuse_extra_fragments(self) -> None:
+        """Stop at the end of the fragments asked for: the next read raises."""
+        self.close()
+        following = self._numbers[self._requested_end : self._requested_end + 1]
+        self._refusal = MediaIncompleteError(
+            "GetMediaForFragmentList answered with more fragments than were asked for",
+            following[0] if following else None,
+        )
+
+
+class _AnswerCheck:
+    """The start of one answer, read until its first fragment's number is known.
+
+    An answer that begins elsewhere (for example at byte 0 again, after a resume)
+    is refused: its bytes never reach the reader.
+    """
+
+    def __init__(self, expected: str, start: int) -> None:
+        self._expected = expected
+        self._scanner = FragmentScanner(start=start)  # the body offset of the answer
+        self._scanner.metadata = frozenset({TAGS})
+
+    def feed(self, data: bytes) -> bool:
+        """Read more of the answer; True once its first fragment is the one asked for."""
+        view = memoryview(data)
+        # In steps: the number tag comes within the first KiB, and a read may be a MiB.
+        for step in range(0, len(view), _CHECK_STEP):
+            found = self._scanner.feed(view[step : step + _CHECK_STEP])
+            if found:
+                return self._judge(found[0])
+            current = self._scanner.current_fragment
+            if current is not None and (current.number is not None or current.is_error):
+                return self._judge(current)
+        return False  # its tags may be still to come
+
+    def end(self) -> bool:
+        """The answer ended: True if it began with the fragment asked for, False if unknown."""
+        if not self._scanner.clean_end:
+            return False
+        found = self._scanner.finish()
+        return bool(found) and self._judge(found[0])
+
+    def _judge(self, first: FragmentInfo) -> bool:
+        # An error chunk is let through, to raise the service's error where it is read.
+        if first.number != self._expected and not first.is_error:
+            raise MediaIncompleteError(
+                f"GetMediaForFragmentList was asked for fragments from {self._expected} on "
+                f"but answered with {first.number or 'a fragment without a number'}",
+                self._expected,
+            )
+        return True
 
 
 def _tail(kept: bytes, data: bytes) -> bytes:

@@ -18,6 +18,7 @@ def test_all_is_pinned() -> None:
             "EndpointUnreachableError",
             "Fragment",
             "FragmentList",
+            "Frame",
             "FragmentPager",
             "HLSPlayer",
             "Image",

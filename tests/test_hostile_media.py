@@ -1,20 +1,25 @@
-"""Hostile Matroska: only MediaParseError or a clean end, in bounded time and memory."""
+"""Hostile Matroska: only MediaParseError (MediaIncompleteError when cut) or a clean end,
+in bounded time and memory."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kvarchive import MediaParseError
+from kvarchive import MediaIncompleteError, MediaParseError, MediaStream
 from kvarchive._ebml import (
     CLUSTER,
     EBML,
+    INFO,
     SEGMENT,
     SIMPLE_BLOCK,
     SIMPLE_TAG,
@@ -22,6 +27,8 @@ from kvarchive._ebml import (
     TAG_NAME,
     TAG_STRING,
     TAGS,
+    TIMECODE,
+    TIMECODE_SCALE,
     UNKNOWN_SIZE,
     VOID,
     encode_element,
@@ -130,3 +137,138 @@ def test_hostile_sizes_and_ids(sizes: list[int], ids: list[int]) -> None:
     )
     with contextlib.suppress(MediaParseError):
         scan(body, 13)
+
+
+# -- through MediaStream: every malformed body ends in MediaParseError or MediaIncompleteError --
+
+NUMBERS = ["100", "101", "102"]
+BODY = b"".join(
+    synthetic_fragment(n, T0 + timedelta(seconds=2 * i), T0, payload_size=900, frame_count=5)
+    for i, n in enumerate(NUMBERS)
+)
+
+
+def service(body: bytes, numbers: Sequence[str] = NUMBERS) -> MediaStream:
+    """``body`` as the answer to GetMediaForFragmentList of ``numbers``, and to every resume.
+
+    A resumed request gets the same bytes from byte 0 again; the double stops
+    a reader that keeps asking, so a test fails instead of hanging.
+    """
+    requests: list[list[str]] = []
+
+    def open_batch(batch: list[str]) -> tuple[io.BytesIO, str]:
+        requests.append(batch)
+        assert batch
+        assert len(requests) <= 4, "more than the usual attempts"
+        return io.BytesIO(body), "video/webm"
+
+    return MediaStream.for_fragments(list(numbers), open_batch, batch_size=1000)
+
+
+def local_file(body: bytes) -> MediaStream:
+    """``body`` as a local file."""
+    return MediaStream.from_file(io.BytesIO(body))
+
+
+def read_everything(media: MediaStream, how: str, chunk: int) -> list[bytes]:
+    """Read with iter_fragments or iter_frames, touching every field a reader can touch.
+
+    Returns the data of the fragments read (none for iter_frames).
+    """
+    got: list[bytes] = []
+    touched: list[object] = []
+    with media:
+        if how == "fragments":
+            for fragment in media.iter_fragments(chunk):
+                touched += [repr(fragment), fragment.number, fragment.tags, fragment.tag_list]
+                touched += [fragment.server_timestamp, fragment.producer_timestamp]
+                got.append(fragment.data)
+        else:
+            for frame in media.iter_frames(chunk):
+                touched += [repr(frame), frame.timestamp, frame.utc_time, frame.track, frame.data]
+    return got
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(st.tuples(st.integers(0, len(BODY) - 1), st.integers(0, 255)), max_size=4),
+    cut=st.integers(0, len(BODY)),
+    chunk=st.integers(1, 3000),
+    source=st.sampled_from([service, local_file]),
+    how=st.sampled_from(["fragments", "frames"]),
+)
+def test_damaged_bodies_end_in_our_errors_after_a_prefix(
+    edits: list[tuple[int, int]], cut: int, chunk: int, source: Any, how: str
+) -> None:
+    """Damaged or cut bodies yield fragments that are a prefix of the input, then raise
+    MediaParseError (with its offset) or MediaIncompleteError, never anything else."""
+    damaged = bytearray(BODY)
+    for at, value in edits:
+        damaged[at] = value
+    body = bytes(damaged[:cut])
+    got: list[bytes] = []
+    try:
+        got = read_everything(source(body), how, chunk)
+    except MediaParseError as exc:
+        assert exc.offset is not None
+        assert 0 <= exc.offset <= len(body)
+    except MediaIncompleteError:
+        pass
+    else:
+        if source is service and how == "fragments":
+            assert len(got) == len(NUMBERS)
+    joined = b"".join(got)
+    assert joined == body[: len(joined)]
+
+
+def kvs_fragment(*, scale: int, timecodes: list[int], tags: bool = True) -> bytes:
+    """One fragment with the given TimecodeScale and one frame per Cluster Timecode."""
+
+    def simple(name: str, value: str) -> bytes:
+        text = encode_element(TAG_NAME, name.encode()) + encode_element(TAG_STRING, value.encode())
+        return encode_element(SIMPLE_TAG, text)
+
+    service_tags = encode_element(
+        TAGS,
+        encode_element(
+            TAG,
+            simple("AWS_KINESISVIDEO_FRAGMENT_NUMBER", "100")
+            + simple("AWS_KINESISVIDEO_SERVER_TIMESTAMP", "1767268800.5")
+            + simple("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", "1767268800"),
+        ),
+    )
+    clusters = b"".join(
+        encode_id(CLUSTER)
+        + encode_size(UNKNOWN_SIZE)
+        + encode_element(TIMECODE, timecode.to_bytes(8, "big"))
+        + encode_element(SIMPLE_BLOCK, b"\x81\x00\x00\x80frame")
+        for timecode in timecodes
+    )
+    info = encode_element(INFO, encode_element(TIMECODE_SCALE, scale.to_bytes(8, "big")))
+    return HEADER + SEGMENT_START + info + (service_tags if tags else b"") + clusters
+
+
+@pytest.mark.parametrize(
+    ("scale", "timecodes", "tags"),
+    [
+        (2**64 - 1, [1767268800000], True),  # no timedelta holds it
+        (10**9, [10**12], False),  # read as epoch time: past the year 9999
+        (10**6, [0, 2**63], True),  # the second Cluster jumps out of range
+    ],
+)
+def test_times_out_of_range_are_parse_errors_at_their_block(
+    scale: int, timecodes: list[int], tags: bool
+) -> None:
+    """A frame whose time no datetime holds raises MediaParseError at its block, not OverflowError."""
+    body = kvs_fragment(scale=scale, timecodes=timecodes, tags=tags)
+    bad_block = body.rindex(encode_id(SIMPLE_BLOCK))
+    sources = [local_file, lambda body: service(body, ["100"])] if tags else [local_file]
+    for source in sources:
+        frames = []
+        with pytest.raises(MediaParseError, match="out of range") as caught:
+            with source(body) as media:
+                for frame in media.iter_frames():
+                    frames.append((frame.timestamp, frame.utc_time))
+        assert caught.value.offset == bad_block
+        # A file streams frame by frame; the service's fragments are checked whole first.
+        assert len(frames) == (len(timecodes) - 1 if source is local_file else 0)

@@ -43,6 +43,14 @@ def media(kv: ArchivedMediaClient, stream: Any) -> MediaStream:
     return kv.get_media_for_fragment_list(stream_name="cam", fragments=numbers(stream))
 
 
+def read_in(media: MediaStream, size: int) -> bytes:
+    """Everything left in ``media``, read ``size`` bytes at a time."""
+    pieces = []
+    while piece := media.read(size):
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
 # -- the file object ----------------------------------------------------------------------
 
 
@@ -167,6 +175,22 @@ def test_resume_after_cuts_at_many_points(
         emulator.cut_next("GetMediaForFragmentList", point)
         with media(kv, cam) as stream:
             assert b"".join(stream.iter_chunks(1500)) == whole, point
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 3, 5, 11, 64, 1000, 4095, 4097])
+def test_resume_is_byte_identical_for_every_read_size(
+    emulator: Emulator, kv: ArchivedMediaClient, read_size: int
+) -> None:
+    """A cut on either side of a fragment boundary, even inside the next header, loses nothing."""
+    stream = emulator.add_stream("small", fragment_count=3, start=T0, payload_size=1500)
+    whole = expected(stream)
+    boundary = stream.fragments[0].size
+    for point in range(boundary - 2, boundary + 16):  # through the next EBML header and Segment
+        emulator.cut_next("GetMediaForFragmentList", point)
+        with kv.get_media_for_fragment_list(
+            stream_name="small", fragments=numbers(stream)
+        ) as media:
+            assert read_in(media, read_size) == whole, point
 
 
 def test_resume_with_iter_fragments(emulator: Emulator, kv: ArchivedMediaClient, cam: Any) -> None:

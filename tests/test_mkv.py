@@ -16,8 +16,9 @@ from kvarchive import _ebml as E
 from kvarchive._ebml import UNKNOWN_SIZE, encode_id, encode_size, encode_uint
 from kvarchive._errors import MediaParseError, ServiceError
 from kvarchive._fragment_info import FragmentInfo
-from kvarchive._frames import Frame, iter_frames, split_fragment
+from kvarchive._frames import Frame, iter_frames
 from kvarchive._mkv import METADATA, FragmentScanner
+from kvarchive._parts import split_fragment
 
 NUMBER = "91343852333181432392682062591174131839009706440"
 SERVER = "1511852109.126"
@@ -294,6 +295,26 @@ def test_nested_simple_tags_are_gathered() -> None:
     assert found.tags == {"OUTER": "1", "INNER": "2", "INNERMOST": "3"}
 
 
+def test_tag_list_keeps_every_tag_in_file_order() -> None:
+    """Repeated names stay in tag_list, a SimpleTag before those nested in it; tags keeps the last."""
+    inner = B.simple_tag("INNER", "2", B.simple_tag("INNERMOST", "3"))
+    tags = B.el(
+        E.TAGS,
+        B.el(E.TAG, B.simple_tag("ENCODER", "a") + B.simple_tag("OUTER", "1", inner))
+        + B.el(E.TAG, B.simple_tag("ENCODER", "b")),
+    )
+    body = B.header() + B.master(E.SEGMENT, B.info() + tags, known=False)
+    (found,) = scan(body, chunk=5)
+    assert found.tag_list == [
+        ("ENCODER", "a"),
+        ("OUTER", "1"),
+        ("INNER", "2"),
+        ("INNERMOST", "3"),
+        ("ENCODER", "b"),
+    ]
+    assert found.tags["ENCODER"] == "b"
+
+
 def test_tags_of_one_fragment_do_not_leak_into_the_next() -> None:
     """Each record holds only its own fragment's tags."""
     body = B.fragment("1", after={"ONLY_FIRST": "x"}) + B.fragment("2")
@@ -302,14 +323,17 @@ def test_tags_of_one_fragment_do_not_leak_into_the_next() -> None:
     assert "ONLY_FIRST" not in second.tags
 
 
-def test_current_tags_show_the_fragment_in_progress() -> None:
+def test_current_fragment_shows_the_fragment_in_progress() -> None:
     """The number of a fragment still arriving is known once its Tags are read."""
     body = B.fragment()
     cluster_at = body.index(encode_id(E.CLUSTER))
     scanner = FragmentScanner()
-    assert scanner.current_tags == {}
+    assert scanner.current_fragment is None
     scanner.feed(body[: cluster_at + 2])
-    assert scanner.current_tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == NUMBER
+    current = scanner.current_fragment
+    assert current is not None
+    assert (current.start, current.end, current.clusters) == (0, cluster_at + 2, 0)
+    assert current.number == NUMBER
 
 
 def test_timestamps_are_aware_utc_datetimes() -> None:
@@ -344,7 +368,8 @@ def test_unreadable_or_missing_timestamps_are_none() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["253402300800", "99999999999999999999", "1.٣", "٣", "-5", "1e9", "", "."]
+    "text",
+    ["253402300800", "99999999999999999999", "9" * 4301, "1.٣", "٣", "-5", "1e9", "", "."],
 )
 def test_timestamps_past_year_9999_or_not_plain_digits_are_none(text: str) -> None:
     """Epoch seconds that no datetime holds are unreadable, not an OverflowError."""
@@ -357,6 +382,13 @@ def test_timestamps_past_year_9999_or_not_plain_digits_are_none(text: str) -> No
     (found,) = scan(body)
     assert found.server_timestamp is None
     assert found.producer_timestamp == datetime(9999, 12, 31, 23, 59, 59, 999999, timezone.utc)
+
+
+def test_leading_zeros_do_not_count_as_digits() -> None:
+    """Thousands of leading zeros still read as the number they pad."""
+    body = B.fragment(service_tags={"AWS_KINESISVIDEO_SERVER_TIMESTAMP": "0" * 5000 + "1.5"})
+    (found,) = scan(body)
+    assert found.server_timestamp == datetime(1970, 1, 1, 0, 0, 1, 500000, timezone.utc)
 
 
 # --- error chunks -------------------------------------------------------------------------
@@ -389,13 +421,12 @@ def test_error_chunk_with_getmedia_tags() -> None:
     assert found.clusters == 0
 
 
-def test_number_without_server_timestamp_is_an_error_chunk() -> None:
-    """A fragment number with no server timestamp is an error chunk."""
+def test_number_without_server_timestamp_is_not_an_error_chunk() -> None:
+    """Only error tags make an error chunk: a fragment that merely lacks its timestamp does not."""
     body = B.fragment(service_tags={"AWS_KINESISVIDEO_FRAGMENT_NUMBER": "9"})
     (found,) = scan(body)
-    assert found.is_error
-    assert found.error_code is None
-    assert found.error() is not None
+    assert not found.is_error
+    assert found.error() is None
 
 
 def test_media_fragment_is_not_an_error() -> None:
@@ -631,7 +662,48 @@ def test_iter_frames_timestamps_and_keyframes() -> None:
         (CLUSTER_TIME - 5) * 1_000_000,
     ]
     assert frames[1].timestamp == timedelta(milliseconds=CLUSTER_TIME + 33)
-    assert frames[1].utc_time == datetime(2017, 11, 28, 6, 55, 8, 33000, timezone.utc)
+    # The producer timestamp tag (08.500) plus 33 ms after the first Cluster Timecode.
+    assert frames[1].utc_time == datetime(2017, 11, 28, 6, 55, 8, 533000, timezone.utc)
+
+
+def producer_fragment(tags: dict[str, str], *, after: bool = False) -> bytes:
+    """Two Clusters 2 s apart on a stream-relative timeline, tags before them (or after)."""
+    first = B.cluster([B.block(0, True, b"a"), B.block(40, False, b"b")], False, timecode=0)
+    second = B.cluster([B.block(0, True, b"c")], known=False, timecode=2000)
+    before = b"" if after else B.tags(tags)
+    late = B.tags(tags) if after else b""
+    segment = B.info() + B.tracks() + before + first + second + late
+    return B.header() + B.master(E.SEGMENT, segment, known=False)
+
+
+def test_utc_time_is_the_producer_timestamp_plus_the_offset_from_the_first_cluster() -> None:
+    """Stream-relative Cluster Timecodes are placed by the fragment's producer timestamp tag."""
+    body = producer_fragment({"AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": "1511852108.513"})
+    frames = list(iter_frames(body))
+    assert [f.time_ns for f in frames] == [0, 40_000_000, 2_000_000_000]
+    assert [f.utc_time for f in frames] == [
+        datetime(2017, 11, 28, 6, 55, 8, 513000, timezone.utc),
+        datetime(2017, 11, 28, 6, 55, 8, 553000, timezone.utc),
+        datetime(2017, 11, 28, 6, 55, 10, 513000, timezone.utc),
+    ]
+
+
+def test_utc_time_without_a_producer_timestamp_is_epoch_time() -> None:
+    """Without the tag (or with it only after the first Cluster), time_ns is read as epoch time."""
+    for body in (
+        producer_fragment({"ENCODER": "x"}),
+        producer_fragment({"AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": "1511852108.513"}, after=True),
+    ):
+        frames = list(iter_frames(body))
+        assert frames[2].utc_time == datetime(1970, 1, 1, 0, 0, 2, tzinfo=timezone.utc)
+
+
+def test_each_fragment_places_its_own_frames() -> None:
+    """The producer timestamp of one fragment does not carry over to the next."""
+    tagged = producer_fragment({"AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": "1000"})
+    frames = list(iter_frames(tagged + producer_fragment({})))
+    assert frames[0].utc_time == datetime(1970, 1, 1, 0, 16, 40, tzinfo=timezone.utc)
+    assert frames[3].utc_time == datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def test_iter_frames_honours_timecode_scale() -> None:
@@ -827,10 +899,9 @@ METADATA_CHOICES = [E.INFO, E.TRACKS, E.TAGS]
 
 def outcome(body: bytes, cuts: Sequence[int], *, general: bool, metadata: frozenset[int]) -> object:
     """What scanning ``body`` in pieces gives: its fragments, or its error and offset."""
-    scanner = FragmentScanner()
+    # A listener turns the fast path off.
+    scanner = FragmentScanner(listener=(lambda *event: None) if general else None)
     scanner.metadata = metadata
-    if general:
-        scanner._listener = lambda *event: None  # a listener turns the fast path off
     try:
         return feed_in_pieces(scanner, body, cuts)
     except MediaParseError as exc:
@@ -854,9 +925,10 @@ def test_the_fast_path_agrees_with_the_general_path(data: st.DataObject) -> None
 def outer_element_starts(body: bytes) -> list[int]:
     """Where each EBML header, Segment and Segment child of a valid ``body`` starts, and its end."""
     starts = [len(body)]
-    scanner = FragmentScanner()
-    scanner._listener = lambda depth, _id, start, _header, _size: (
-        starts.append(start) if depth <= 1 else None
+    scanner = FragmentScanner(
+        listener=lambda depth, _id, start, _header, _size: (
+            starts.append(start) if depth <= 1 else None
+        )
     )
     scanner.feed(body)
     scanner.finish()

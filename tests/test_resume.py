@@ -7,7 +7,7 @@ from typing import Optional
 
 import pytest
 
-from kvarchive import MediaIncompleteError
+from kvarchive import MediaIncompleteError, MediaStream
 from kvarchive._resume import FragmentListBody
 from kvarchive.testing import synthetic_fragment
 
@@ -94,3 +94,112 @@ def test_a_short_answer_that_ends_cleanly_is_resumed() -> None:
 
     assert read_all(FragmentListBody(NUMBERS, open_batch, batch_size=1000)) == whole
     assert requests == [NUMBERS, NUMBERS]
+
+
+class Requests:
+    """A body source double that records every request and answers from a script.
+
+    The ``answers`` come first, then a fresh ``Body(*again)`` for every later
+    request. It refuses what the service would (an empty fragment list) and
+    stops a reader that keeps asking, so a test fails instead of hanging.
+    """
+
+    def __init__(self, *answers: Body, again: Optional[tuple[bytes, Optional[int]]] = None) -> None:
+        self.answers = list(answers)
+        self.again = again
+        self.made: list[list[str]] = []
+
+    def __call__(self, batch: list[str]) -> tuple[Body, str]:
+        assert batch, "an empty fragment list was requested"
+        self.made.append(batch)
+        assert len(self.made) <= 10, "the body keeps being requested"
+        if self.answers:
+            return self.answers.pop(0), "video/webm"
+        assert self.again is not None
+        return Body(*self.again), "video/webm"
+
+
+def read_fragments(media: MediaStream, chunk_size: int) -> tuple[list[str], Exception]:
+    """The numbers iter_fragments yields before it raises, and what it raises."""
+    numbers: list[str] = []
+    with pytest.raises(Exception) as caught:  # each test checks what it is
+        for fragment in media.iter_fragments(chunk_size):
+            assert fragment.number is not None
+            numbers.append(fragment.number)
+    return numbers, caught.value
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 1000, 1 << 20])
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_an_answer_with_more_fragments_than_asked_for_is_refused(
+    chunk_size: int, batch_size: int
+) -> None:
+    """A body holding more fragments than asked for, then cut, ends in MediaIncompleteError.
+
+    It never asks for an empty fragment list nor loops: the fragments asked
+    for are yielded, then the error, within the usual attempts.
+    """
+    asked = NUMBERS[:2]
+    extra = b"".join(fragment(n) for n in NUMBERS) + fragment("103")
+    requests = Requests(again=(extra, len(extra) - 500))
+    media = MediaStream.for_fragments(asked, requests, batch_size=batch_size)
+    with media:
+        numbers, error = read_fragments(media, chunk_size)
+    assert isinstance(error, MediaIncompleteError)
+    assert "more fragments" in str(error)
+    assert numbers == asked[:batch_size]
+    assert len(requests.made) <= 4
+
+
+def test_reads_stop_at_the_end_of_the_fragments_asked_for() -> None:
+    """read() hands out exactly the fragments asked for, then raises instead of the extra bytes."""
+    whole = b"".join(fragment(n) for n in NUMBERS)
+    requests = Requests(Body(whole))
+    media = MediaStream.for_fragments(NUMBERS[:2], requests, batch_size=1000)
+    got = b""
+    with media, pytest.raises(MediaIncompleteError):
+        while piece := media.read(333):
+            got += piece
+    assert got == fragment("100") + fragment("101")
+
+
+@pytest.mark.parametrize("into_next", [12, 40, 300, 5000])
+def test_a_resumed_answer_from_byte_zero_is_refused(into_next: int) -> None:
+    """After a cut in the second fragment, an answer that starts over at the first is refused.
+
+    The fragments share their first few hundred bytes (EBML header, Info,
+    Tracks), so the check of the skipped bytes alone cannot tell them apart.
+    """
+    whole = b"".join(fragment(n) for n in NUMBERS)
+    cut = len(fragment("100")) + into_next
+    requests = Requests(Body(whole, cut_at=cut), again=(whole, None))
+    media = MediaStream.for_fragments(NUMBERS, requests, batch_size=1000)
+    got = b""
+    with media, pytest.raises(MediaIncompleteError, match="answered with") as caught:
+        while piece := media.read(100):
+            got += piece
+    assert caught.value.first_missing == "101"
+    assert got == whole[: len(got)]
+    assert requests.made == [NUMBERS, NUMBERS[1:]]
+
+
+def test_an_answer_from_byte_zero_after_every_cut_ends_quickly() -> None:
+    """A source that always starts over and is always cut gives an error, not an endless loop."""
+    whole = b"".join(fragment(n) for n in NUMBERS)
+    cut = len(fragment("100")) + 60
+    requests = Requests(again=(whole, cut))
+    media = MediaStream.for_fragments(NUMBERS, requests, batch_size=1000)
+    with media:
+        numbers, error = read_fragments(media, 1000)
+    assert isinstance(error, MediaIncompleteError)
+    assert numbers == ["100"]
+    assert len(requests.made) == 2
+
+
+def test_a_first_answer_that_begins_elsewhere_is_refused() -> None:
+    """An answer that does not begin with the first fragment asked for never reaches the reader."""
+    requests = Requests(Body(b"".join(fragment(n) for n in NUMBERS)))
+    media = MediaStream.for_fragments(NUMBERS[1:], requests, batch_size=1000)
+    with media, pytest.raises(MediaIncompleteError, match="answered with 100") as caught:
+        media.read(10)
+    assert caught.value.first_missing == "101"
