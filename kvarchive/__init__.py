@@ -26,8 +26,8 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
-from ._frames import Frame
-from ._join import TrackListChangedError
+from ._matroska.frames import Frame
+from ._matroska.recording import TrackListChangedError
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
 from ._notebook import HLSPlayer

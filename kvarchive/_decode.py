@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
 from kvarchive._decoded_frame import DecodedFrame
-from kvarchive._elements import Buffer
 from kvarchive._errors import KVArchiveError, MediaParseError, ValidationError
-from kvarchive._frames import Frame, iter_frames
-from kvarchive._mkv import scan_elements
+from kvarchive._matroska.elements import Buffer
+from kvarchive._matroska.frames import Frame, iter_frames
+from kvarchive._matroska.scanner import scan_elements
+from kvarchive._matroska.tracks import TrackEntry, read_tracks
 from kvarchive._sampling import FramePlanner, Run
-from kvarchive._tracks import TrackEntry, read_tracks
 
 if TYPE_CHECKING:
     import numpy

@@ -9,8 +9,8 @@ from typing import Any, Callable, Optional, Protocol
 
 from ._errors import KVArchiveError, MediaIncompleteError, MediaParseError
 from ._file_body import FileBody, FileLike
-from ._fragment_info import FragmentInfo
-from ._frames import Frame, iter_frames, read_frames
+from ._matroska.fragment_info import FragmentInfo
+from ._matroska.frames import Frame, iter_frames, read_frames
 from ._models import MediaFragment
 from ._resume import FragmentListBody, is_connection_error
 from ._scanned import Collected, ScannedBody

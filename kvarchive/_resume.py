@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from typing import Callable, Optional
 
-from ._ebml import TAGS
 from ._errors import EndpointUnreachableError, MediaIncompleteError
-from ._fragment_info import FragmentInfo
-from ._mkv import FragmentScanner
+from ._matroska.fragment_info import FragmentInfo
+from ._matroska.ids import TAGS
+from ._matroska.scanner import FragmentScanner
 from ._scanned import ScannedBody
 
 __all__ = ["FragmentListBody", "is_connection_error"]

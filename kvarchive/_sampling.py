@@ -47,7 +47,7 @@ from typing import Optional
 
 import attrs
 
-from kvarchive._frames import Frame
+from kvarchive._matroska.frames import Frame
 
 __all__ = ["FramePlanner", "Run"]
 

@@ -12,10 +12,10 @@ import abc
 from collections import deque
 from typing import Optional
 
-from ._ebml import TAGS
-from ._fragment_info import FragmentInfo
-from ._frames import ReadAt
-from ._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
+from ._matroska.fragment_info import FragmentInfo
+from ._matroska.frames import ReadAt
+from ._matroska.ids import TAGS
+from ._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
 __all__ = ["Collected", "ScannedBody"]
 

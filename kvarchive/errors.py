@@ -19,7 +19,7 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
-from ._join import TrackListChangedError
+from ._matroska.recording import TrackListChangedError
 
 __all__ = [
     "ClientLimitExceededError",

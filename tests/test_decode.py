@@ -27,9 +27,9 @@ from kvarchive import (
     ValidationError,
 )
 from kvarchive._decode import StreamDecoder, decode_fragments
-from kvarchive._frames import Frame, iter_frames
-from kvarchive._mkv import scan_elements
-from kvarchive._tracks import TrackEntry, read_tracks
+from kvarchive._matroska.frames import Frame, iter_frames
+from kvarchive._matroska.scanner import scan_elements
+from kvarchive._matroska.tracks import TrackEntry, read_tracks
 from kvarchive.testing import Emulator, synthetic_fragment
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from kvarchive import ArchivedMediaClient, KVArchiveError, TrackListChangedError
-from kvarchive._frames import iter_frames
-from kvarchive._join import RecordingWriter
-from kvarchive._mkv import FragmentScanner
+from kvarchive._matroska.frames import iter_frames
+from kvarchive._matroska.recording import RecordingWriter
+from kvarchive._matroska.scanner import FragmentScanner
 from kvarchive.testing import Emulator, synthetic_fragment
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

@@ -25,7 +25,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
-from kvarchive import _ebml as ebml
+from kvarchive._matroska import ids as ebml
 from kvarchive.testing import (
     EBML_MAGIC,
     EmulatedStream,

@@ -23,7 +23,7 @@ from kvarchive import (
     MediaStream,
     ValidationError,
 )
-from kvarchive import _ebml as E
+from kvarchive._matroska import ids as E
 from kvarchive.testing import Emulator, synthetic_fragment
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

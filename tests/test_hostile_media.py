@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvarchive import MediaIncompleteError, MediaParseError, MediaStream
-from kvarchive._ebml import (
+from kvarchive._matroska.ids import (
     CLUSTER,
     EBML,
     INFO,
@@ -35,7 +35,7 @@ from kvarchive._ebml import (
     encode_id,
     encode_size,
 )
-from kvarchive._mkv import FragmentScanner
+from kvarchive._matroska.scanner import FragmentScanner
 from kvarchive.testing import synthetic_fragment
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

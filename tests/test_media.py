@@ -122,7 +122,7 @@ def test_iter_fragments_yields_each_fragment_whole(kv: ArchivedMediaClient, cam:
 
 def test_iter_frames_yields_every_frame(kv: ArchivedMediaClient, cam: Any) -> None:
     """iter_frames yields every frame of every fragment, in order, keyframes where they are."""
-    from kvarchive._frames import iter_frames
+    from kvarchive._matroska.frames import iter_frames
 
     with media(kv, cam) as stream:
         frames = [(f.track, f.timestamp, f.keyframe, f.data) for f in stream.iter_frames()]

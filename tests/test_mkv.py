@@ -1,4 +1,4 @@
-"""Tests of kvarchive._mkv: fragment boundaries, tags, frames and parts of KVS media bodies."""
+"""Tests of kvarchive._matroska.scanner: fragment boundaries, tags, frames and parts of KVS media bodies."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kvarchive import _ebml as E
-from kvarchive._ebml import UNKNOWN_SIZE, encode_id, encode_size, encode_uint
 from kvarchive._errors import MediaParseError, ServiceError
-from kvarchive._fragment_info import FragmentInfo
-from kvarchive._frames import Frame, iter_frames
-from kvarchive._mkv import METADATA, FragmentScanner
-from kvarchive._parts import split_fragment
+from kvarchive._matroska import ids as E
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frames import Frame, iter_frames
+from kvarchive._matroska.ids import UNKNOWN_SIZE, encode_id, encode_size, encode_uint
+from kvarchive._matroska.parts import split_fragment
+from kvarchive._matroska.scanner import METADATA, FragmentScanner
 
 NUMBER = "91343852333181432392682062591174131839009706440"
 SERVER = "1511852109.126"

@@ -28,8 +28,8 @@ from realdata import (
 )
 
 from kvarchive import Frame, MediaFragment, MediaIncompleteError, MediaStream
-from kvarchive._ebml import CLUSTER, TAGS
-from kvarchive._parts import split_fragment
+from kvarchive._matroska.ids import CLUSTER, TAGS
+from kvarchive._matroska.parts import split_fragment
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

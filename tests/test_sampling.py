@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kvarchive._frames import Frame
+from kvarchive._matroska.frames import Frame
 from kvarchive._sampling import FramePlanner, Run
 
 SECOND = 1_000_000_000

@@ -1,4 +1,4 @@
-"""Tests of kvarchive._tracks: the track list of real recordings, built ones and hostile bytes."""
+"""Tests of kvarchive._matroska.tracks: the track list of real recordings, built ones and hostile bytes."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kvarchive import _ebml as E
-from kvarchive._ebml import encode_element, encode_uint
 from kvarchive._errors import MediaParseError
-from kvarchive._mkv import scan_elements
-from kvarchive._tracks import TrackEntry, read_tracks
+from kvarchive._matroska import ids as E
+from kvarchive._matroska.ids import encode_element, encode_uint
+from kvarchive._matroska.scanner import scan_elements
+from kvarchive._matroska.tracks import TrackEntry, read_tracks
 
 REALDATA = Path(__file__).resolve().parent / "data" / "realdata"
 SAMPLE = Path(__file__).resolve().parents[1] / "kvarchive" / "testing" / "data" / "sample.mkv"

@@ -26,7 +26,7 @@ from typing import Protocol, Union
 
 import attrs
 
-from kvarchive import _ebml as ebml
+from kvarchive._matroska import ids as ebml
 from kvarchive.testing._mp4 import Track
 
 __all__ = [

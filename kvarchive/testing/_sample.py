@@ -17,7 +17,7 @@ from typing import Optional
 
 import attrs
 
-from kvarchive import _ebml as ebml
+from kvarchive._matroska import ids as ebml
 from kvarchive.testing._fragments import (
     DocumentSource,
     StoredFrame,

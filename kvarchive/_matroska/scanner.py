@@ -8,9 +8,9 @@ only, skips frame payloads by counting, buffers nothing but element headers and
 the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
-``kvarchive._elements`` reads element headers, children and tags;
-``kvarchive._fragment_info`` says what a fragment's tags mean;
-``kvarchive._frames`` reads frames and ``kvarchive._parts`` cuts fragments
+``kvarchive._matroska.elements`` reads element headers, children and tags;
+``kvarchive._matroska.fragment_info`` says what a fragment's tags mean;
+``kvarchive._matroska.frames`` reads frames and ``kvarchive._matroska.parts`` cuts fragments
 into parts, both with the same checks.
 """
 
@@ -21,7 +21,17 @@ from typing import Callable, Optional
 
 import attrs
 
-from kvarchive._ebml import (
+from kvarchive._errors import MediaParseError
+from kvarchive._matroska.elements import (
+    DEFAULT_TIMECODE_SCALE,
+    Buffer,
+    name_of,
+    parse_header,
+    read_tags,
+    read_timecode_scale,
+)
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.ids import (
     ATTACHMENTS,
     CHAPTERS,
     CLUSTER,
@@ -34,16 +44,6 @@ from kvarchive._ebml import (
     TRACKS,
     UNKNOWN_SIZE,
 )
-from kvarchive._elements import (
-    DEFAULT_TIMECODE_SCALE,
-    Buffer,
-    name_of,
-    parse_header,
-    read_tags,
-    read_timecode_scale,
-)
-from kvarchive._errors import MediaParseError
-from kvarchive._fragment_info import FragmentInfo
 
 __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",

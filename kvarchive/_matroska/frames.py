@@ -1,6 +1,6 @@
 """Frames: read from a Matroska body as it streams, each handed out once its bytes are in.
 
-:func:`read_frames` walks the body with :class:`~kvarchive._mkv.FragmentScanner`,
+:func:`read_frames` walks the body with :class:`~kvarchive._matroska.scanner.FragmentScanner`,
 so it accepts exactly what the scanner accepts and raises MediaParseError on
 the rest. It holds no more than the element being read (one block or
 BlockGroup) and what the scanner holds, so a one-document recording of
@@ -15,7 +15,18 @@ from typing import Callable, Optional
 
 import attrs
 
-from kvarchive._ebml import (
+from kvarchive._errors import MediaParseError
+from kvarchive._matroska.elements import (
+    DEFAULT_TIMECODE_SCALE,
+    Buffer,
+    children,
+    parse_header,
+    read_seek_positions,
+    read_tags,
+    read_uint,
+)
+from kvarchive._matroska.fragment_info import first_producer_timestamp
+from kvarchive._matroska.ids import (
     BLOCK,
     BLOCK_GROUP,
     CLUSTER,
@@ -30,18 +41,7 @@ from kvarchive._ebml import (
     UNKNOWN_SIZE,
     read_size,
 )
-from kvarchive._elements import (
-    DEFAULT_TIMECODE_SCALE,
-    Buffer,
-    children,
-    parse_header,
-    read_seek_positions,
-    read_tags,
-    read_uint,
-)
-from kvarchive._errors import MediaParseError
-from kvarchive._fragment_info import first_producer_timestamp
-from kvarchive._mkv import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
+from kvarchive._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
 __all__ = ["Frame", "ReadAt", "iter_frames", "read_frames"]
 

@@ -1,6 +1,6 @@
 """Reading EBML elements: headers, the children of an element held in memory, and tags.
 
-The scanner (``kvarchive._mkv``) reads element headers with :func:`parse_header`
+The scanner (``kvarchive._matroska.scanner``) reads element headers with :func:`parse_header`
 where it cannot use its inline fast path, and reads the payloads of Info and
 Tags with :func:`read_timecode_scale` and :func:`read_tags`.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
-from kvarchive._ebml import (
+from kvarchive._errors import MediaParseError
+from kvarchive._matroska.ids import (
     ATTACHMENTS,
     BLOCK_GROUP,
     CHAPTERS,
@@ -34,7 +35,6 @@ from kvarchive._ebml import (
     TRACKS,
     UNKNOWN_SIZE,
 )
-from kvarchive._errors import MediaParseError
 
 __all__ = [
     "DEFAULT_TIMECODE_SCALE",

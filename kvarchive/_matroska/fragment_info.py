@@ -7,8 +7,8 @@ from typing import Optional
 
 import attrs
 
-from kvarchive._elements import DEFAULT_TIMECODE_SCALE
 from kvarchive._errors import ServiceError, service_error
+from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE
 
 __all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo", "first_producer_timestamp"]
 

@@ -12,7 +12,9 @@ from typing import Optional
 
 import attrs
 
-from kvarchive._ebml import (
+from kvarchive._errors import MediaParseError
+from kvarchive._matroska.elements import Buffer, children, read_uint
+from kvarchive._matroska.ids import (
     CODEC_ID,
     CODEC_PRIVATE,
     PIXEL_HEIGHT,
@@ -22,8 +24,6 @@ from kvarchive._ebml import (
     TRACK_TYPE,
     VIDEO,
 )
-from kvarchive._elements import Buffer, children, read_uint
-from kvarchive._errors import MediaParseError
 
 __all__ = ["TrackEntry", "read_tracks"]
 

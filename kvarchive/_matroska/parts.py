@@ -1,7 +1,7 @@
 """Fragments held in memory cut into their parts, for joining them into one recording.
 
 :func:`split_fragment` walks the fragment with
-:class:`~kvarchive._mkv.FragmentScanner`, so it accepts exactly what the
+:class:`~kvarchive._matroska.scanner.FragmentScanner`, so it accepts exactly what the
 scanner accepts and raises MediaParseError on the rest.
 """
 
@@ -11,10 +11,10 @@ from typing import Optional
 
 import attrs
 
-from kvarchive._ebml import INFO, TRACKS
-from kvarchive._elements import Buffer, name_of
 from kvarchive._errors import MediaParseError
-from kvarchive._mkv import scan_elements
+from kvarchive._matroska.elements import Buffer, name_of
+from kvarchive._matroska.ids import INFO, TRACKS
+from kvarchive._matroska.scanner import scan_elements
 
 __all__ = ["FragmentParts", "split_fragment"]
 

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import BinaryIO, Optional
 
-from ._ebml import (
+from kvarchive._errors import KVArchiveError, MediaParseError
+from kvarchive._matroska.ids import (
     CLUSTER,
     CUES,
     DURATION,
@@ -30,8 +31,7 @@ from ._ebml import (
     read_id,
     read_size,
 )
-from ._errors import KVArchiveError, MediaParseError
-from ._parts import split_fragment
+from kvarchive._matroska.parts import split_fragment
 
 __all__ = ["RecordingWriter", "TrackListChangedError"]
 
