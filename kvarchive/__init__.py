@@ -22,12 +22,12 @@ from ._errors import (
     NotAuthorizedError,
     ResourceNotFoundError,
     ServiceError,
+    TrackListChangedError,
     UnsupportedStreamMediaTypeError,
     ValidationError,
     WrongEndpointError,
 )
 from ._matroska.frames import Frame
-from ._matroska.recording import TrackListChangedError
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
 from ._notebook import HLSPlayer

@@ -6,6 +6,7 @@
      ├── ValidationError (also ValueError)     bad input, raised before any request
      ├── MediaParseError                       the media body is not valid Matroska
      ├── MediaIncompleteError                  a media body could not be fetched whole
+     ├── TrackListChangedError                 the track list changes inside a recording
      ├── EndpointUnreachableError              no answer: refused, reset or timed out
      ├── CredentialsError                      no AWS credentials to sign the request with
      └── ServiceError                          the service said no
@@ -43,6 +44,7 @@ __all__ = [
     "NotAuthorizedError",
     "ResourceNotFoundError",
     "ServiceError",
+    "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
     "ValidationError",
     "WrongEndpointError",
@@ -84,6 +86,23 @@ class MediaIncompleteError(KVArchiveError):
         super().__init__(message, first_missing)
         self.message = message
         self.first_missing = first_missing
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TrackListChangedError(KVArchiveError):
+    """The track list (codecs, codec private data, tracks) changes inside the range.
+
+    One Matroska file has one track list, so kvarchive stops rather than write
+    a file players would misdecode. ``number`` is the first fragment with the
+    new track list: download the range before it and from it separately.
+    """
+
+    def __init__(self, message: str, number: Optional[str] = None) -> None:
+        super().__init__(message, number)
+        self.message = message
+        self.number = number
 
     def __str__(self) -> str:
         return self.message

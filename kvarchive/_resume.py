@@ -231,8 +231,8 @@ class _AnswerCheck:
 
     def __init__(self, expected: str, start: int) -> None:
         self._expected = expected
-        self._scanner = FragmentScanner(start=start)  # the body offset of the answer
-        self._scanner.metadata = frozenset({TAGS})
+        # ``start``: the body offset of the answer.
+        self._scanner = FragmentScanner(start=start, metadata=frozenset({TAGS}))
 
     def feed(self, data: bytes) -> bool:
         """Read more of the answer; True once its first fragment is the one asked for."""

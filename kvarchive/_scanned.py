@@ -35,8 +35,8 @@ class ScannedBody(abc.ABC):
     """Read bytes at a body offset, for a body that can seek (a file on disk)."""
 
     def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
-        self._scanner = FragmentScanner(max_metadata_size=max_metadata_size)
-        self._scanner.metadata = frozenset()  # boundaries only, until someone collects
+        # Boundaries only, until someone collects.
+        self._scanner = FragmentScanner(max_metadata_size=max_metadata_size, metadata=frozenset())
         self._fragment_base = 0  # body offset where the fragment in progress began
         self._collected: Optional[Collected] = None
 

@@ -11,12 +11,13 @@ from typing import Union
 
 from ._errors import ValidationError
 
-__all__ = ["TimeLike", "from_epoch", "parse_time", "to_utc"]
+__all__ = ["EPOCH", "TimeLike", "from_epoch", "parse_time", "to_utc"]
 
 TimeLike = Union[datetime, str, int, float]
 """What every ``start=`` / ``end=`` accepts: datetime (naive is UTC), ISO 8601, epoch seconds."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+"""The Unix epoch, an aware UTC datetime: what every epoch time counts from."""
 
 
 def to_utc(value: datetime) -> datetime:
@@ -28,7 +29,7 @@ def to_utc(value: datetime) -> datetime:
 
 def from_epoch(seconds: float) -> datetime:
     """An aware UTC datetime from epoch seconds, exact to the microsecond."""
-    return _EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
+    return EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
 
 
 def parse_time(value: TimeLike, name: str) -> datetime:

@@ -15,11 +15,11 @@ from ._errors import (
     NotAuthorizedError,
     ResourceNotFoundError,
     ServiceError,
+    TrackListChangedError,
     UnsupportedStreamMediaTypeError,
     ValidationError,
     WrongEndpointError,
 )
-from ._matroska.recording import TrackListChangedError
 
 __all__ = [
     "ClientLimitExceededError",

@@ -26,6 +26,8 @@ from botocore.exceptions import (
 )
 
 from kvarchive._matroska import ids as ebml
+from kvarchive._matroska import vint
+from kvarchive._matroska.elements import parse_header
 from kvarchive.testing import (
     EBML_MAGIC,
     EmulatedStream,
@@ -134,10 +136,11 @@ def elements(blob: bytes, start: int = 0, end: int | None = None) -> list[tuple[
     found = []
     pos = start
     while pos < end:
-        element_id, id_len = ebml.read_id(blob, pos)
-        size, size_len = ebml.read_size(blob, pos + id_len)
-        payload = pos + id_len + size_len
-        if size == ebml.UNKNOWN_SIZE:
+        parsed = parse_header(blob, pos, pos)
+        assert parsed is not None, f"element header cut short at {pos}"
+        element_id, size, header = parsed
+        payload = pos + header
+        if size == vint.UNKNOWN_SIZE:
             size = end - payload
         found.append((element_id, payload, size))
         pos = payload + size

@@ -24,6 +24,7 @@ from kvarchive import (
     ValidationError,
 )
 from kvarchive._matroska import ids as E
+from kvarchive._matroska import vint
 from kvarchive.testing import Emulator, synthetic_fragment
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -126,13 +127,14 @@ def test_a_recording_keeps_every_frame_and_its_wall_clock_time(
 
 def test_a_recording_with_more_than_the_scanners_metadata_limit_of_tags() -> None:
     """A long recording holds many fragments' tags; a file's document has no tag limit."""
-    tags = E.encode_element(
+    tags = vint.encode_element(
         E.TAGS,
-        E.encode_element(
+        vint.encode_element(
             E.TAG,
-            E.encode_element(
+            vint.encode_element(
                 E.SIMPLE_TAG,
-                E.encode_element(E.TAG_NAME, b"N") + E.encode_element(E.TAG_STRING, b"x" * 4000),
+                vint.encode_element(E.TAG_NAME, b"N")
+                + vint.encode_element(E.TAG_STRING, b"x" * 4000),
             ),
         ),
     )
@@ -263,15 +265,17 @@ def test_a_file_that_is_not_matroska_is_a_parse_error(tmp_path: Path) -> None:
 def test_frames_of_a_large_recording_stream_in_bounded_memory(tmp_path: Path) -> None:
     """iter_frames holds a few chunks' worth, not the document: 48 MiB read in under 6 MiB."""
     first = synthetic_fragment("100", T0, T0, payload_size=1000)
-    head = first[: first.index(E.encode_id(E.CLUSTER))]  # EBML header, Segment, Info, Tracks, Tags
+    head = first[
+        : first.index(vint.encode_id(E.CLUSTER))
+    ]  # EBML header, Segment, Info, Tracks, Tags
     frame = b"\x81\x00\x00\x80" + bytes(256 * 1024)
     path = tmp_path / "long.mkv"
     with path.open("wb") as out:
         out.write(head)
         for second in range(192):  # one 256 KiB frame a second
-            timecode = E.encode_element(E.TIMECODE, E.encode_uint(second * 1000))
-            cluster = timecode + E.encode_element(E.SIMPLE_BLOCK, frame)
-            out.write(E.encode_element(E.CLUSTER, cluster))
+            timecode = vint.encode_element(E.TIMECODE, vint.encode_uint(second * 1000))
+            cluster = timecode + vint.encode_element(E.SIMPLE_BLOCK, frame)
+            out.write(vint.encode_element(E.CLUSTER, cluster))
     tracemalloc.start()
     try:
         with MediaStream.from_file(path) as media:

@@ -29,13 +29,10 @@ from kvarchive._matroska.ids import (
     TAGS,
     TIMECODE,
     TIMECODE_SCALE,
-    UNKNOWN_SIZE,
     VOID,
-    encode_element,
-    encode_id,
-    encode_size,
 )
 from kvarchive._matroska.scanner import FragmentScanner
+from kvarchive._matroska.vint import UNKNOWN_SIZE, encode_element, encode_id, encode_size
 from kvarchive.testing import synthetic_fragment
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

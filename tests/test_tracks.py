@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from kvarchive._errors import MediaParseError
 from kvarchive._matroska import ids as E
-from kvarchive._matroska.ids import encode_element, encode_uint
 from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks
+from kvarchive._matroska.vint import encode_element, encode_uint
 
 REALDATA = Path(__file__).resolve().parent / "data" / "realdata"
 SAMPLE = Path(__file__).resolve().parents[1] / "kvarchive" / "testing" / "data" / "sample.mkv"

@@ -1,7 +1,10 @@
 """Reading EBML elements: headers, the children of an element held in memory, and tags.
 
-The scanner (``kvarchive._matroska.scanner``) reads element headers with :func:`parse_header`
-where it cannot use its inline fast path, and reads the payloads of Info and
+:func:`parse_header` is where an element header is decoded and checked (a
+MediaParseError with the offset for bytes that cannot be one); the scanner
+(:mod:`.scanner`) calls it wherever its inline fast path stops. :func:`children`
+walks the elements of a payload held in memory, for every reader of Info,
+Tracks, SeekHead, BlockGroup and Cluster payloads; the scanner reads Info and
 Tags with :func:`read_timecode_scale` and :func:`read_tags`.
 """
 
@@ -33,8 +36,8 @@ from kvarchive._matroska.ids import (
     TIMECODE,
     TIMECODE_SCALE,
     TRACKS,
-    UNKNOWN_SIZE,
 )
+from kvarchive._matroska.vint import UNKNOWN_SIZE
 
 __all__ = [
     "DEFAULT_TIMECODE_SCALE",
@@ -80,8 +83,8 @@ def name_of(element_id: int) -> str:
 def parse_header(data: Buffer, pos: int, start: int) -> Optional[tuple[int, int, int]]:
     """``(ID, size, header length)`` of the element at ``pos``; None if the bytes stop first.
 
-    ``start`` is its body offset, for errors. Decoded inline rather than with
-    ``_ebml.read_id``/``read_size``: this runs for every element of a body.
+    ``start`` is its body offset, for errors. The vints are decoded inline, not
+    with ``vint.read_size``: this runs for elements of every body read.
     """
     available = len(data)
     first = data[pos]

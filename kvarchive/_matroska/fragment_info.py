@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 import attrs
 
 from kvarchive._errors import ServiceError, service_error
 from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE
+from kvarchive._times import EPOCH
 
 __all__ = ["FRAGMENT_NUMBER_TAG", "FragmentInfo", "first_producer_timestamp"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # Tag names. GetMediaForFragmentList's docs spell some of them differently from
 # GetMedia and every parser; the service's bodies are read with both spellings.
@@ -62,7 +62,7 @@ def _epoch_time(text: Optional[str]) -> Optional[datetime]:
         if len(whole) > _MAX_SECONDS_DIGITS:
             return None
     try:
-        return _EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
+        return EPOCH + timedelta(0, int(whole), int(fraction[:6].ljust(6, "0")))
     except OverflowError:
         return None
 

@@ -38,20 +38,19 @@ from kvarchive._matroska.ids import (
     SIMPLE_BLOCK,
     TAGS,
     TIMECODE,
-    UNKNOWN_SIZE,
-    read_size,
 )
 from kvarchive._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
+from kvarchive._matroska.vint import UNKNOWN_SIZE, read_size
+from kvarchive._times import EPOCH
 
 __all__ = ["Frame", "ReadAt", "iter_frames", "read_frames"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 # The microseconds a timedelta holds, and those from the epoch a datetime holds.
 _TIMEDELTA_US = (timedelta.min // _MICROSECOND, timedelta.max // _MICROSECOND)
 _DATETIME_US = (
-    (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND,
-    (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND,
+    (datetime.min.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND,
+    (datetime.max.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND,
 )
 
 
@@ -91,7 +90,7 @@ class Frame:
     @property
     def utc_time(self) -> datetime:
         """The frame's wall-clock time, an aware UTC datetime (whole microseconds)."""
-        return _EPOCH + timedelta(microseconds=(self.time_ns + self._epoch_offset_ns) // 1000)
+        return EPOCH + timedelta(microseconds=(self.time_ns + self._epoch_offset_ns) // 1000)
 
 
 ReadAt = Callable[[int, int], bytes]
@@ -140,7 +139,7 @@ _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
 
 
 def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
-    return None if when is None else (when - _EPOCH) // _MICROSECOND * 1000
+    return None if when is None else (when - EPOCH) // _MICROSECOND * 1000
 
 
 class _FrameReader:

@@ -1,21 +1,73 @@
-"""EBML primitives: the Matroska element IDs kvarchive uses, and vint coding.
+"""The Matroska element IDs kvarchive reads and writes (RFC 9559), as integers.
 
-Matroska is EBML: every element is an ID (a vint of 1-4 bytes, marker bit
-kept), a size (a vint of 1-8 bytes, marker bit removed; all value bits set
-means "unknown size") and a payload. See RFC 8794 and the Matroska spec.
+An ID keeps its length marker: ``CLUSTER`` is ``0x1F43B675``, written as
+those four bytes. The coding of IDs and sizes is in :mod:`.vint`.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "UNKNOWN_SIZE",
-    "encode_element",
-    "encode_id",
-    "encode_size",
-    "encode_uint",
-    "read_id",
-    "read_size",
+    "ATTACHMENTS",
+    "AUDIO",
+    "BLOCK",
+    "BLOCK_DURATION",
+    "BLOCK_GROUP",
+    "CHANNELS",
+    "CHAPTERS",
+    "CLUSTER",
+    "CODEC_ID",
+    "CODEC_PRIVATE",
+    "CRC32",
+    "CUES",
+    "DEFAULT_DURATION",
+    "DOC_TYPE",
+    "DOC_TYPE_READ_VERSION",
+    "DOC_TYPE_VERSION",
+    "DURATION",
+    "EBML",
+    "EBML_MAX_ID_LENGTH",
+    "EBML_MAX_SIZE_LENGTH",
+    "EBML_READ_VERSION",
+    "EBML_VERSION",
+    "INFO",
+    "MUXING_APP",
+    "PIXEL_HEIGHT",
+    "PIXEL_WIDTH",
+    "POSITION",
+    "PREV_SIZE",
+    "REFERENCE_BLOCK",
+    "SAMPLING_FREQUENCY",
+    "SEEK",
+    "SEEK_HEAD",
+    "SEEK_ID",
+    "SEEK_POSITION",
+    "SEGMENT",
+    "SEGMENT_UID",
+    "SIMPLE_BLOCK",
+    "SIMPLE_TAG",
+    "TAG",
+    "TAGS",
+    "TAG_BINARY",
+    "TAG_DEFAULT",
+    "TAG_LANGUAGE",
+    "TAG_NAME",
+    "TAG_STRING",
+    "TARGETS",
+    "TARGET_TYPE_VALUE",
+    "TIMECODE",
+    "TIMECODE_SCALE",
+    "TITLE",
+    "TRACKS",
+    "TRACK_ENTRY",
+    "TRACK_NAME",
+    "TRACK_NUMBER",
+    "TRACK_TYPE",
+    "TRACK_UID",
+    "VIDEO",
+    "VOID",
+    "WRITING_APP",
 ]
+
 
 # Top level and EBML header.
 EBML = 0x1A45DFA3
@@ -91,84 +143,3 @@ TAG_BINARY = 0x4485
 # Global elements allowed anywhere.
 VOID = 0xEC
 CRC32 = 0xBF
-
-UNKNOWN_SIZE = -1
-"""What :func:`read_size` returns for a size field with all value bits set."""
-
-
-def encode_id(element_id: int) -> bytes:
-    """The bytes of an element ID (IDs keep their length marker)."""
-    length = max(1, (element_id.bit_length() + 7) // 8)
-    return element_id.to_bytes(length, "big")
-
-
-def encode_size(size: int, width: int = 0) -> bytes:
-    """A size vint of ``width`` bytes (the smallest that fits when 0).
-
-    ``UNKNOWN_SIZE`` encodes as all ones, 8 bytes wide unless ``width`` says otherwise.
-    """
-    if size == UNKNOWN_SIZE:
-        width = width or 8
-        return bytes([0xFF >> (width - 1)]) + b"\xff" * (width - 1)
-    if size < 0:
-        raise ValueError(f"negative element size {size}")
-    if not width:
-        width = 1
-        # All-ones is reserved for "unknown", hence the -1.
-        while size >= (1 << (7 * width)) - 1:
-            width += 1
-    if width > 8 or size >= (1 << (7 * width)) - 1:
-        raise ValueError(f"size {size} does not fit in {width} bytes")
-    return ((1 << (7 * width)) | size).to_bytes(width, "big")
-
-
-def encode_uint(value: int) -> bytes:
-    """The payload of an unsigned-integer element (big-endian, shortest form)."""
-    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
-
-
-def encode_element(element_id: int, payload: bytes, size_width: int = 0) -> bytes:
-    """One whole element: ID, size and payload."""
-    return encode_id(element_id) + encode_size(len(payload), size_width) + payload
-
-
-def read_id(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
-    """Decode the element ID at ``pos``: ``(id, length)``; length 0 if not enough bytes.
-
-    Raises ValueError if the first byte cannot start an ID (no marker in 4 bytes).
-    """
-    if pos >= len(data):
-        return 0, 0
-    first = data[pos]
-    if first & 0x80:
-        length = 1
-    elif first & 0x40:
-        length = 2
-    elif first & 0x20:
-        length = 3
-    elif first & 0x10:
-        length = 4
-    else:
-        raise ValueError(f"invalid element ID byte 0x{first:02x}")
-    if pos + length > len(data):
-        return 0, 0
-    return int.from_bytes(data[pos : pos + length], "big"), length
-
-
-def read_size(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
-    """Decode the size vint at ``pos``: ``(size, length)``; length 0 if not enough bytes.
-
-    An all-ones value is ``UNKNOWN_SIZE``. Raises ValueError on a zero first byte.
-    """
-    if pos >= len(data):
-        return 0, 0
-    first = data[pos]
-    if first == 0:
-        raise ValueError("invalid size: first byte is zero")
-    length = 9 - first.bit_length()
-    if pos + length > len(data):
-        return 0, 0
-    value = int.from_bytes(data[pos : pos + length], "big") & ((1 << (7 * length)) - 1)
-    if value == (1 << (7 * length)) - 1:
-        return UNKNOWN_SIZE, length
-    return value, length

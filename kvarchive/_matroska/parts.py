@@ -49,15 +49,6 @@ class FragmentParts:
         """The Tracks element (bytes), or None."""
         return self._child(TRACKS)
 
-    @property
-    def body(self) -> list[bytes]:
-        """Every child of the Segment but Info and Tracks (Tags, Clusters, ...), in order.
-
-        A SeekHead or Cues (KVS writes neither) hold positions that do not
-        survive joining; filter ``children`` by ID to drop them.
-        """
-        return [data for i, data in self.children if i not in (INFO, TRACKS)]
-
     def to_bytes(self) -> bytes:
         """The fragment's bytes, reassembled."""
         return self.ebml_header + self.segment_header + b"".join(d for _, d in self.children)

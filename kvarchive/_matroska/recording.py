@@ -11,51 +11,30 @@ fragments' own tags keep the absolute times.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import BinaryIO, Optional
 
-from kvarchive._errors import KVArchiveError, MediaParseError
+from kvarchive._errors import MediaParseError, TrackListChangedError
+from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE, children, parse_header, read_uint
 from kvarchive._matroska.ids import (
     CLUSTER,
     CUES,
     DURATION,
     INFO,
     SEEK_HEAD,
+    SEGMENT,
     TIMECODE,
     TIMECODE_SCALE,
     TRACKS,
-    UNKNOWN_SIZE,
-    encode_element,
-    encode_size,
-    read_id,
-    read_size,
 )
 from kvarchive._matroska.parts import split_fragment
+from kvarchive._matroska.vint import UNKNOWN_SIZE, encode_element, encode_id, encode_size
 
-__all__ = ["RecordingWriter", "TrackListChangedError"]
+__all__ = ["RecordingWriter"]
 
 # Info and Tracks are written once; positions in a SeekHead or Cues would be wrong.
 _NOT_COPIED = frozenset({INFO, TRACKS, SEEK_HEAD, CUES})
 _SEGMENT_SIZE_WIDTH = 8
-DEFAULT_TIMECODE_SCALE = 1_000_000  # nanoseconds per tick: Matroska's default
-
-
-class TrackListChangedError(KVArchiveError):
-    """The track list (codecs, codec private data, tracks) changes inside the range.
-
-    One Matroska file has one track list, so kvarchive stops rather than write
-    a file players would misdecode. ``number`` is the first fragment with the
-    new track list: download the range before it and from it separately.
-    """
-
-    def __init__(self, message: str, number: Optional[str] = None) -> None:
-        super().__init__(message, number)
-        self.message = message
-        self.number = number
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class RecordingWriter:
@@ -117,8 +96,7 @@ class RecordingWriter:
         """Write the header of the recording from the first fragment."""
         self._tracks = tracks or b""
         self._out.write(ebml_header)
-        _, id_length = read_id(segment_header, 0)
-        self._out.write(segment_header[:id_length])
+        self._out.write(encode_id(SEGMENT))  # the size field is written anew
         self._size_field_at = self._out.tell()
         self._out.write(encode_size(UNKNOWN_SIZE, _SEGMENT_SIZE_WIDTH))
         self._segment_data_start = self._out.tell()
@@ -128,15 +106,18 @@ class RecordingWriter:
 
     def _info(self, info: bytes) -> bytes:
         """The Info element with a placeholder Duration, remembering where it goes."""
-        children = []
-        for child_id, child in _children(info):
+        payload = _payload(info)
+        kept = []
+        child_start = 0
+        for child_id, start, end in children(payload, 0, len(payload), 0):
             if child_id == TIMECODE_SCALE:
-                scale = int.from_bytes(_payload(child), "big")
+                scale = read_uint(payload, start, end, start)
                 self._timecode_scale = scale or self._timecode_scale
             if child_id != DURATION:
-                children.append(child)
+                kept.append(payload[child_start:end])
+            child_start = end
         duration = encode_element(DURATION, struct.pack(">d", 0.0))
-        payload = b"".join(children) + duration
+        payload = b"".join(kept) + duration
         element = encode_element(INFO, payload)
         self._duration_at = self._out.tell() + len(element) - 8
         return element
@@ -147,11 +128,10 @@ class RecordingWriter:
         The new Timecode keeps its field's width, so no other size changes.
         """
         payload = bytearray(_payload(cluster))
-        for child_id, child, start in _children_at(payload):
+        for child_id, value_at, end in children(payload, 0, len(payload), 0):
             if child_id != TIMECODE:
                 continue
-            value_at = start + len(child) - len(_payload(child))
-            width = len(child) - (value_at - start)
+            width = end - value_at
             timecode = int.from_bytes(payload[value_at : value_at + width], "big")
             if self._base_timecode is None:
                 self._base_timecode = timecode
@@ -167,29 +147,10 @@ class RecordingWriter:
 
 
 def _payload(element: bytes) -> bytes:
-    """An element's payload (to the end of the bytes given, for unknown sizes)."""
-    _, id_length = read_id(element, 0)
-    _, size_length = read_size(element, id_length)
-    return element[id_length + size_length :]
+    """An element's payload (to the end of the bytes given, for unknown sizes).
 
-
-def _children_at(payload: bytes | bytearray) -> Iterator[tuple[int, bytes, int]]:
-    """The known-size child elements at the start of a payload: ``(id, bytes, offset)``.
-
-    Stops at the first child it cannot walk (an unknown size, or the end).
+    Only for elements the scanner has read whole (``split_fragment``'s parts).
     """
-    pos = 0
-    while pos < len(payload):
-        child_id, id_length = read_id(payload, pos)
-        size, size_length = read_size(payload, pos + id_length)
-        if not id_length or not size_length or size == UNKNOWN_SIZE:
-            return
-        end = pos + id_length + size_length + size
-        yield child_id, bytes(payload[pos:end]), pos
-        pos = end
-
-
-def _children(element: bytes) -> Iterator[tuple[int, bytes]]:
-    """The children of a known-size element: ``(id, bytes)``."""
-    for child_id, child, _ in _children_at(_payload(element)):
-        yield child_id, child
+    parsed = parse_header(element, 0, 0)
+    assert parsed is not None  # a whole element holds its header
+    return element[parsed[2] :]

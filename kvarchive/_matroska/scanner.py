@@ -8,10 +8,9 @@ only, skips frame payloads by counting, buffers nothing but element headers and
 the small metadata elements (Info, Tracks, Tags), and so runs in time linear in
 the bytes fed and memory bounded by one fragment's metadata.
 
-``kvarchive._matroska.elements`` reads element headers, children and tags;
-``kvarchive._matroska.fragment_info`` says what a fragment's tags mean;
-``kvarchive._matroska.frames`` reads frames and ``kvarchive._matroska.parts`` cuts fragments
-into parts, both with the same checks.
+:mod:`.elements` reads element headers, children and tags; :mod:`.fragment_info`
+says what a fragment's tags mean; :mod:`.frames` reads frames and :mod:`.parts`
+cuts fragments into parts, both through this scanner, with the same checks.
 """
 
 from __future__ import annotations
@@ -42,8 +41,8 @@ from kvarchive._matroska.ids import (
     SEGMENT,
     TAGS,
     TRACKS,
-    UNKNOWN_SIZE,
 )
+from kvarchive._matroska.vint import UNKNOWN_SIZE
 
 __all__ = [
     "DEFAULT_MAX_METADATA_SIZE",
@@ -102,8 +101,9 @@ class FragmentScanner:
     the end of the body returns the last one, or raises MediaParseError if the
     body was cut inside an element. Bytes that cannot be Matroska raise
     MediaParseError with their body offset, then and on every later call.
-    A ``listener`` hears of every element header as it is read. ``start`` is
-    the body offset of the first byte fed, for offsets in records and errors.
+    A ``listener`` hears of every element header as it is read (and turns the
+    fast path off). ``start`` is the body offset of the first byte fed, for
+    offsets in records and errors. ``metadata`` says which metadata elements to read.
     """
 
     def __init__(
@@ -112,6 +112,7 @@ class FragmentScanner:
         max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE,
         listener: Optional[Listener] = None,
         start: int = 0,
+        metadata: frozenset[int] = METADATA,
     ) -> None:
         self.max_metadata_size = max_metadata_size
         self._consumed = start  # body offset of the current chunk
@@ -128,9 +129,10 @@ class FragmentScanner:
         self._failed: Optional[MediaParseError] = None
         self._finished = False
         self._listener = listener
-        self.metadata = METADATA
+        self.metadata = metadata
         """Which of Info, Tracks and Tags to read: a reader that needs only boundaries
-        or tags reads less, and its records then lack what was not read."""
+        or tags reads less, and its records then lack what was not read. It may
+        change between two feeds (a reader that needs tags only at times)."""
 
     def __repr__(self) -> str:
         return (
@@ -161,15 +163,6 @@ class FragmentScanner:
             return None
         info = fragment.done(self._consumed)
         return attrs.evolve(info, tag_list=list(info.tag_list))  # the scanner adds to its own
-
-    @property
-    def at_element_boundary(self) -> bool:
-        """True when the bytes fed end between elements, not inside a header or payload.
-
-        A Segment or Cluster may still be open: :attr:`clean_end` says whether
-        the body may end here.
-        """
-        return not self._pending and not self._skip and self._collect is None
 
     @property
     def clean_end(self) -> bool:

@@ -27,6 +27,7 @@ from typing import Protocol, Union
 import attrs
 
 from kvarchive._matroska import ids as ebml
+from kvarchive._matroska import vint
 from kvarchive.testing._mp4 import Track
 
 __all__ = [
@@ -311,27 +312,27 @@ def _merge(pieces: list[_Piece]) -> list[_Piece]:
 
 
 def _ebml_header() -> bytes:
-    return ebml.encode_element(
+    return vint.encode_element(
         ebml.EBML,
-        ebml.encode_element(ebml.EBML_VERSION, b"\x01")
-        + ebml.encode_element(ebml.EBML_READ_VERSION, b"\x01")
-        + ebml.encode_element(ebml.EBML_MAX_ID_LENGTH, b"\x04")
-        + ebml.encode_element(ebml.EBML_MAX_SIZE_LENGTH, b"\x08")
-        + ebml.encode_element(ebml.DOC_TYPE, b"matroska")
-        + ebml.encode_element(ebml.DOC_TYPE_VERSION, b"\x02")
-        + ebml.encode_element(ebml.DOC_TYPE_READ_VERSION, b"\x02"),
+        vint.encode_element(ebml.EBML_VERSION, b"\x01")
+        + vint.encode_element(ebml.EBML_READ_VERSION, b"\x01")
+        + vint.encode_element(ebml.EBML_MAX_ID_LENGTH, b"\x04")
+        + vint.encode_element(ebml.EBML_MAX_SIZE_LENGTH, b"\x08")
+        + vint.encode_element(ebml.DOC_TYPE, b"matroska")
+        + vint.encode_element(ebml.DOC_TYPE_VERSION, b"\x02")
+        + vint.encode_element(ebml.DOC_TYPE_READ_VERSION, b"\x02"),
     )
 
 
 def _info(seed: int) -> bytes:
     uid = rng(seed, 5).randbytes(16)
-    return ebml.encode_element(
+    return vint.encode_element(
         ebml.INFO,
-        ebml.encode_element(ebml.SEGMENT_UID, uid)
-        + ebml.encode_element(ebml.TIMECODE_SCALE, ebml.encode_uint(1_000_000))
-        + ebml.encode_element(ebml.TITLE, b"kinesis_video")
-        + ebml.encode_element(ebml.MUXING_APP, b"kvarchive.testing")
-        + ebml.encode_element(ebml.WRITING_APP, b"kvarchive.testing"),
+        vint.encode_element(ebml.SEGMENT_UID, uid)
+        + vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(1_000_000))
+        + vint.encode_element(ebml.TITLE, b"kinesis_video")
+        + vint.encode_element(ebml.MUXING_APP, b"kvarchive.testing")
+        + vint.encode_element(ebml.WRITING_APP, b"kvarchive.testing"),
     )
 
 
@@ -347,32 +348,32 @@ def tracks_element(tracks: Sequence[Track]) -> bytes:
     """A Tracks element describing ``tracks``."""
     entries = b""
     for track in tracks:
-        number = ebml.encode_uint(track.number)
+        number = vint.encode_uint(track.number)
         if track.kind == "video":
             kind, name, codec = b"\x01", b"kinesis_video", b"V_MPEG4/ISO/AVC"
-            details = ebml.encode_element(
+            details = vint.encode_element(
                 ebml.VIDEO,
-                ebml.encode_element(ebml.PIXEL_WIDTH, ebml.encode_uint(track.width))
-                + ebml.encode_element(ebml.PIXEL_HEIGHT, ebml.encode_uint(track.height)),
+                vint.encode_element(ebml.PIXEL_WIDTH, vint.encode_uint(track.width))
+                + vint.encode_element(ebml.PIXEL_HEIGHT, vint.encode_uint(track.height)),
             )
         else:
             kind, name, codec = b"\x02", b"kinesis_audio", b"A_AAC"
-            details = ebml.encode_element(
+            details = vint.encode_element(
                 ebml.AUDIO,
-                ebml.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", track.sample_rate))
-                + ebml.encode_element(ebml.CHANNELS, ebml.encode_uint(track.channels)),
+                vint.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", track.sample_rate))
+                + vint.encode_element(ebml.CHANNELS, vint.encode_uint(track.channels)),
             )
-        entries += ebml.encode_element(
+        entries += vint.encode_element(
             ebml.TRACK_ENTRY,
-            ebml.encode_element(ebml.TRACK_NUMBER, number)
-            + ebml.encode_element(ebml.TRACK_UID, number)
-            + ebml.encode_element(ebml.TRACK_TYPE, kind)
-            + ebml.encode_element(ebml.TRACK_NAME, name)
-            + ebml.encode_element(ebml.CODEC_ID, codec)
-            + ebml.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
+            vint.encode_element(ebml.TRACK_NUMBER, number)
+            + vint.encode_element(ebml.TRACK_UID, number)
+            + vint.encode_element(ebml.TRACK_TYPE, kind)
+            + vint.encode_element(ebml.TRACK_NAME, name)
+            + vint.encode_element(ebml.CODEC_ID, codec)
+            + vint.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
             + details,
         )
-    return ebml.encode_element(ebml.TRACKS, entries)
+    return vint.encode_element(ebml.TRACKS, entries)
 
 
 def document_pieces(
@@ -387,7 +388,7 @@ def document_pieces(
     trailing_tags: bool,
 ) -> list[_Piece]:
     """One fragment's Matroska document in KVS layout, as literal and generated pieces."""
-    head = _ebml_header() + ebml.encode_id(ebml.SEGMENT) + ebml.encode_size(ebml.UNKNOWN_SIZE)
+    head = _ebml_header() + vint.encode_id(ebml.SEGMENT) + vint.encode_size(vint.UNKNOWN_SIZE)
     head += _info(seed) + tracks_element(tracks)
     head += _tags(
         [
@@ -398,17 +399,17 @@ def document_pieces(
     )
     # The cluster's Timecode is the producer time, in absolute milliseconds. As the
     # KVS producer SDK writes them, it is 8 bytes and frame sizes are 8-byte vints.
-    timecode = ebml.encode_element(ebml.TIMECODE, producer_ms.to_bytes(8, "big"))
+    timecode = vint.encode_element(ebml.TIMECODE, producer_ms.to_bytes(8, "big"))
     body: list[_Piece] = [timecode]
     for frame in frames:
-        block_head = ebml.encode_size(frame.track) + frame.offset_ms.to_bytes(2, "big", signed=True)
+        block_head = vint.encode_size(frame.track) + frame.offset_ms.to_bytes(2, "big", signed=True)
         block_head += b"\x80" if frame.keyframe else b"\x00"
         size = len(block_head) + frame.size
-        body.append(ebml.encode_id(ebml.SIMPLE_BLOCK) + ebml.encode_size(size, 8) + block_head)
+        body.append(vint.encode_id(ebml.SIMPLE_BLOCK) + vint.encode_size(size, 8) + block_head)
         body.extend(frame.pieces())
     body_size = sum(_piece_len(p) for p in body)
-    cluster_size = body_size if cluster_size_known else ebml.UNKNOWN_SIZE
-    head += ebml.encode_id(ebml.CLUSTER) + ebml.encode_size(cluster_size)
+    cluster_size = body_size if cluster_size_known else vint.UNKNOWN_SIZE
+    head += vint.encode_id(ebml.CLUSTER) + vint.encode_size(cluster_size)
     pieces: list[_Piece] = [head, *body]
     if trailing_tags:
         behind = rng(seed, 4).randrange(100, 5000)
@@ -434,17 +435,17 @@ def tags_element(pairs: list[tuple[str, str]]) -> bytes:
 
 def _tags(pairs: list[tuple[str, str]]) -> bytes:
     simple = b"".join(
-        ebml.encode_element(
+        vint.encode_element(
             ebml.SIMPLE_TAG,
-            ebml.encode_element(ebml.TAG_NAME, name.encode())
-            + ebml.encode_element(ebml.TAG_STRING, value.encode()),
+            vint.encode_element(ebml.TAG_NAME, name.encode())
+            + vint.encode_element(ebml.TAG_STRING, value.encode()),
         )
         for name, value in pairs
     )
-    targets = ebml.encode_element(
-        ebml.TARGETS, ebml.encode_element(ebml.TARGET_TYPE_VALUE, b"\x32")
+    targets = vint.encode_element(
+        ebml.TARGETS, vint.encode_element(ebml.TARGET_TYPE_VALUE, b"\x32")
     )
-    return ebml.encode_element(ebml.TAGS, ebml.encode_element(ebml.TAG, targets + simple))
+    return vint.encode_element(ebml.TAGS, vint.encode_element(ebml.TAG, targets + simple))
 
 
 def synthetic_fragment(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import functools
 import struct
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
 import attrs
 
 from kvarchive._matroska import ids as ebml
+from kvarchive._matroska import vint
+from kvarchive._matroska.elements import children, read_uint
 from kvarchive.testing._fragments import (
     DocumentSource,
     StoredFrame,
@@ -69,36 +71,22 @@ class Sample:
         return video.width, video.height
 
 
-def _children(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
-    """(id, payload start, payload end) of the elements in data[start:end]."""
-    pos = start
-    while pos < end:
-        element_id, id_len = ebml.read_id(data, pos)
-        size, size_len = ebml.read_size(data, pos + id_len)
-        if not id_len or not size_len:
-            raise ValueError(f"truncated element at {pos}")
-        payload = pos + id_len + size_len
-        stop = end if size == ebml.UNKNOWN_SIZE else payload + size
-        yield element_id, payload, stop
-        pos = stop
-
-
 def _uint(data: bytes, start: int, end: int) -> int:
-    return int.from_bytes(data[start:end], "big")
+    return read_uint(data, start, end, start)
 
 
 def _track(data: bytes, start: int, end: int) -> tuple[int, Track]:
     """(number in the file, description) of one TrackEntry."""
     fields: dict[int, tuple[int, int]] = {}
-    for element_id, payload, stop in _children(data, start, end):
+    for element_id, payload, stop in children(data, start, end, 0):
         fields[element_id] = (payload, stop)
     number = _uint(data, *fields[ebml.TRACK_NUMBER])
     private = data[slice(*fields[ebml.CODEC_PRIVATE])]
     if _uint(data, *fields[ebml.TRACK_TYPE]) == 1:
-        video = {i: _uint(data, p, s) for i, p, s in _children(data, *fields[ebml.VIDEO])}
+        video = {i: _uint(data, p, s) for i, p, s in children(data, *fields[ebml.VIDEO], 0)}
         track = Track(1, "video", private, video[ebml.PIXEL_WIDTH], video[ebml.PIXEL_HEIGHT])
         return number, track
-    audio = {i: (p, s) for i, p, s in _children(data, *fields[ebml.AUDIO])}
+    audio = {i: (p, s) for i, p, s in children(data, *fields[ebml.AUDIO], 0)}
     raw_rate = data[slice(*audio[ebml.SAMPLING_FREQUENCY])]
     rate = struct.unpack(">f" if len(raw_rate) == 4 else ">d", raw_rate)[0]
     channels = _uint(data, *audio[ebml.CHANNELS]) if ebml.CHANNELS in audio else 1
@@ -107,23 +95,23 @@ def _track(data: bytes, start: int, end: int) -> tuple[int, Track]:
 
 def _parse(data: bytes) -> tuple[list[Track], list[tuple[int, int, bool, bytes]]]:
     """Tracks, and blocks as (track, time in ms, keyframe, frame data) in file order."""
-    segment = next(c for c in _children(data, 0, len(data)) if c[0] == ebml.SEGMENT)
+    segment = next(c for c in children(data, 0, len(data), 0) if c[0] == ebml.SEGMENT)
     scale = 1_000_000
     numbering: dict[int, Track] = {}
     blocks: list[tuple[int, int, bool, bytes]] = []
-    for element_id, start, end in _children(data, segment[1], segment[2]):
+    for element_id, start, end in children(data, segment[1], segment[2], 0):
         if element_id == ebml.INFO:
-            for child, p, s in _children(data, start, end):
+            for child, p, s in children(data, start, end, 0):
                 if child == ebml.TIMECODE_SCALE:
                     scale = _uint(data, p, s)
         elif element_id == ebml.TRACKS:
-            for child, p, s in _children(data, start, end):
+            for child, p, s in children(data, start, end, 0):
                 if child == ebml.TRACK_ENTRY:
                     number, track = _track(data, p, s)
                     numbering[number] = track
         elif element_id == ebml.CLUSTER:
             cluster_time = 0
-            for child, p, s in _children(data, start, end):
+            for child, p, s in children(data, start, end, 0):
                 if child == ebml.TIMECODE:
                     cluster_time = _uint(data, p, s)
                 elif child == ebml.SIMPLE_BLOCK:
@@ -131,7 +119,7 @@ def _parse(data: bytes) -> tuple[list[Track], list[tuple[int, int, bool, bytes]]
                         _block(data, p, s, cluster_time=cluster_time, scale=scale, key=None)
                     )
                 elif child == ebml.BLOCK_GROUP:
-                    group = {i: (bp, bs) for i, bp, bs in _children(data, p, s)}
+                    group = {i: (bp, bs) for i, bp, bs in children(data, p, s, 0)}
                     key = ebml.REFERENCE_BLOCK not in group
                     block_start, block_end = group[ebml.BLOCK]
                     blocks.append(
@@ -152,7 +140,7 @@ def _parse(data: bytes) -> tuple[list[Track], list[tuple[int, int, bool, bytes]]
 def _block(
     data: bytes, start: int, end: int, *, cluster_time: int, scale: int, key: Optional[bool]
 ) -> tuple[int, int, bool, bytes]:
-    track, track_len = ebml.read_size(data, start)
+    track, track_len = vint.read_size(data, start)
     relative = int.from_bytes(data[start + track_len : start + track_len + 2], "big", signed=True)
     flags = data[start + track_len + 2]
     if flags & 0x06:
