@@ -73,7 +73,7 @@ def _children_cpu() -> float:
 
 def figure8_decode(ctx: Context) -> list[Row]:
     """Decoding throughput against ffmpeg, and every=1s against a full decode."""
-    from kvarchive._decode import StreamDecoder, fragment_tracks_and_frames
+    from kvarchive._decode.decoder import StreamDecoder, fragment_tracks_and_frames
 
     path = make_recording(ctx.tmpdir, ctx.sizes.decode_seconds)
     parts = fragments(path)

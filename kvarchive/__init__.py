@@ -4,9 +4,10 @@
 """
 
 from . import errors
+from ._aws.throttle import Backoff
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
-from ._decoded_frame import DecodedFrame
+from ._decode.decoded_frame import DecodedFrame
 from ._errors import (
     ClientLimitExceededError,
     CredentialsError,
@@ -28,11 +29,10 @@ from ._errors import (
     WrongEndpointError,
 )
 from ._matroska.frames import Frame
-from ._media import MediaStream
+from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
 from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
-from ._throttle import Backoff
 
 __version__ = "0.1.0.dev0"
 

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
-from ._calls import Caller
+from ._aws.calls import Caller
+from ._aws.endpoints import Clients, EndpointCache
+from ._aws.throttle import SERVICE_RATES, Backoff, RateLimiter
 from ._clips import (
     CLIP_MAX_FRAGMENTS,
     clip_ranges,
@@ -16,14 +18,12 @@ from ._clips import (
     warn_if_truncated,
 )
 from ._download import download_fragments, save_stream
-from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
 from ._files import output_file, output_folder
 from ._image_plan import SamplingGrid, from_ms, to_ms
-from ._media import Body, MediaStream
+from ._media.stream import Body, MediaStream
 from ._models import DownloadResult, Fragment, Image
 from ._paginate import FragmentPager, ImagePager
-from ._throttle import SERVICE_RATES, Backoff, RateLimiter
 from ._times import TimeLike, parse_time
 from ._validate import (
     StreamRef,

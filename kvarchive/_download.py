@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Optional
 from ._errors import KVArchiveError
 from ._files import PathLike, atomic_file
 from ._matroska.recording import RecordingWriter
-from ._media import MediaStream
+from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
 

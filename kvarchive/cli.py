@@ -27,6 +27,7 @@ from kvarchive import (
     ValidationError,
     __version__,
 )
+from kvarchive._aws.hints import no_credentials_message, no_region_message
 from kvarchive._cli_output import (
     FRAGMENT_FORMATS,
     RESULT_FORMATS,
@@ -42,7 +43,6 @@ from kvarchive._cli_output import (
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
 from kvarchive._files import output_file, output_folder
-from kvarchive._hints import no_credentials_message, no_region_message
 from kvarchive._progress import progress_bar
 from kvarchive._redact import Redactor, debug_logging
 

@@ -18,7 +18,7 @@ from kvarchive import (
     ResourceNotFoundError,
     WrongEndpointError,
 )
-from kvarchive._calls import Caller
+from kvarchive._aws.calls import Caller
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

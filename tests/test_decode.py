@@ -26,7 +26,7 @@ from kvarchive import (
     MediaParseError,
     ValidationError,
 )
-from kvarchive._decode import StreamDecoder, decode_fragments
+from kvarchive._decode.decoder import StreamDecoder, decode_fragments
 from kvarchive._matroska.frames import Frame, iter_frames
 from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks

@@ -15,7 +15,7 @@ from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 
 from kvarchive import DecodedFrame
-from kvarchive._decode import decode_fragments
+from kvarchive._decode.decoder import decode_fragments
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
@@ -126,7 +126,7 @@ def test_without_pyav_and_numpy_decoding_says_how_to_install(tmp_path: Path) -> 
     """With neither av nor numpy importable, asking to decode raises an ImportError naming the extra."""
     code = """
 import importlib.util, kvarchive
-from kvarchive._decode import decode_fragments
+from kvarchive._decode.decoder import decode_fragments
 print(importlib.util.find_spec("av"), importlib.util.find_spec("numpy"))
 try:
     decode_fragments([])

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kvarchive._endpoints import EndpointCache
+from kvarchive._aws.endpoints import EndpointCache
 
 CAM = ("StreamName", "cam")
 

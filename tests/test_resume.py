@@ -8,7 +8,7 @@ from typing import Optional
 import pytest
 
 from kvarchive import MediaIncompleteError, MediaStream
-from kvarchive._resume import FragmentListBody
+from kvarchive._media.resume import FragmentListBody
 from kvarchive.testing import synthetic_fragment
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Tests of kvarchive._sampling: which frames are kept, and which are decoded for them."""
+"""Tests of kvarchive._decode.sampling: which frames are kept, and which are decoded for them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kvarchive._decode.sampling import FramePlanner, Run
 from kvarchive._matroska.frames import Frame
-from kvarchive._sampling import FramePlanner, Run
 
 SECOND = 1_000_000_000
 EPOCH_2026 = 1_767_225_600 * SECOND

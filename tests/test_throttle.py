@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kvarchive import Backoff
-from kvarchive._throttle import RateLimiter
+from kvarchive._aws.throttle import RateLimiter
 
 
 def test_backoff_yields_one_delay_per_retry() -> None:

@@ -7,13 +7,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Callable, Optional, Protocol
 
-from ._errors import KVArchiveError, MediaIncompleteError, MediaParseError
-from ._file_body import FileBody, FileLike
-from ._matroska.fragment_info import FragmentInfo
-from ._matroska.frames import Frame, iter_frames, read_frames
-from ._models import MediaFragment
-from ._resume import FragmentListBody, is_connection_error
-from ._scanned import Collected, ScannedBody
+from kvarchive._errors import KVArchiveError, MediaIncompleteError, MediaParseError
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frames import Frame, iter_frames, read_frames
+from kvarchive._media.file_body import FileBody, FileLike
+from kvarchive._media.resume import FragmentListBody, is_connection_error
+from kvarchive._media.scanned import Collected, ScannedBody
+from kvarchive._models import MediaFragment
 
 __all__ = ["Body", "MediaStream"]
 

@@ -1,7 +1,7 @@
 """Media bodies read through the Matroska scanner, which finds their fragments as they stream.
 
 Two kinds exist: the media of a fragment list from the service
-(``kvarchive._resume``) and a local file (``kvarchive._file_body``). Both hand the
+(``kvarchive._media.resume``) and a local file (``kvarchive._media.file_body``). Both hand the
 fragments they complete to ``MediaStream.iter_fragments`` through
 :attr:`ScannedBody.collected`, so that a body is scanned once however it is read.
 """
@@ -12,10 +12,10 @@ import abc
 from collections import deque
 from typing import Optional
 
-from ._matroska.fragment_info import FragmentInfo
-from ._matroska.frames import ReadAt
-from ._matroska.ids import TAGS
-from ._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frames import ReadAt
+from kvarchive._matroska.ids import TAGS
+from kvarchive._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
 __all__ = ["Collected", "ScannedBody"]
 

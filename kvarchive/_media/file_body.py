@@ -7,8 +7,8 @@ import os
 import sys
 from typing import BinaryIO, Optional, Union
 
-from ._errors import MediaIncompleteError, MediaParseError, ValidationError
-from ._scanned import ScannedBody
+from kvarchive._errors import MediaIncompleteError, MediaParseError, ValidationError
+from kvarchive._media.scanned import ScannedBody
 
 __all__ = ["FileBody", "FileLike"]
 

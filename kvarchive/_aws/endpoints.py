@@ -17,10 +17,10 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from ._errors import ValidationError
-from ._fastpages import register_fast_pages
-from ._hints import no_region_message
-from ._validate import StreamRef, stream_key
+from kvarchive._aws.fastpages import register_fast_pages
+from kvarchive._aws.hints import no_region_message
+from kvarchive._errors import ValidationError
+from kvarchive._validate import StreamRef, stream_key
 
 __all__ = ["Clients", "EndpointCache"]
 

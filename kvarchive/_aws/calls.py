@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Optional
 
-from ._endpoints import Clients, EndpointCache
-from ._errors import (
+from kvarchive._aws.endpoints import Clients, EndpointCache
+from kvarchive._aws.hints import no_credentials_message
+from kvarchive._aws.throttle import Backoff, RateLimiter
+from kvarchive._errors import (
     ClientLimitExceededError,
     CredentialsError,
     EndpointUnreachableError,
@@ -21,10 +23,8 @@ from ._errors import (
     WrongEndpointError,
     from_client_error,
 )
-from ._hints import no_credentials_message
-from ._media import Body
-from ._throttle import Backoff, RateLimiter
-from ._validate import StreamRef, stream_key
+from kvarchive._media.stream import Body
+from kvarchive._validate import StreamRef, stream_key
 
 __all__ = ["Caller"]
 

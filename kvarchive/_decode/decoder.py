@@ -8,7 +8,7 @@ brings other codec private data (a new SPS/PPS) reopens that decoder after
 draining it, and nothing else. Each frame is sent as one packet whose
 presentation timestamp is a serial number, so a picture that comes out of the
 decoder (reordered, for B-frames) is matched with the frame it came from.
-``kvarchive._sampling`` decides which frames to keep and which to decode.
+``kvarchive._decode.sampling`` decides which frames to keep and which to decode.
 
 ``decode_fragments`` is the entry point until ``MediaStream.iter_frames``
 takes ``decode=True``. PyAV and numpy are imported only here, and only when
@@ -21,13 +21,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
-from kvarchive._decoded_frame import DecodedFrame
+from kvarchive._decode.decoded_frame import DecodedFrame
+from kvarchive._decode.sampling import FramePlanner, Run
 from kvarchive._errors import KVArchiveError, MediaParseError, ValidationError
 from kvarchive._matroska.elements import Buffer
 from kvarchive._matroska.frames import Frame, iter_frames
 from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks
-from kvarchive._sampling import FramePlanner, Run
 
 if TYPE_CHECKING:
     import numpy
@@ -190,7 +190,7 @@ class StreamDecoder:
     """Decodes the video tracks of a stream, fed one fragment at a time.
 
     ``every`` and ``keyframes_only`` choose the frames to keep (see
-    ``kvarchive._sampling``); only those are converted to RGB and yielded, and
+    ``kvarchive._decode.sampling``); only those are converted to RGB and yielded, and
     only the frames they need are decoded. ``threads`` is FFmpeg's thread
     count per decoder (0: as many as it sees fit). Call :meth:`finish` after
     the last fragment, so that the frames still inside the decoders come out.

@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Callable, Optional
 
-from ._errors import EndpointUnreachableError, MediaIncompleteError
-from ._matroska.fragment_info import FragmentInfo
-from ._matroska.ids import TAGS
-from ._matroska.scanner import FragmentScanner
-from ._scanned import ScannedBody
+from kvarchive._errors import EndpointUnreachableError, MediaIncompleteError
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.ids import TAGS
+from kvarchive._matroska.scanner import FragmentScanner
+from kvarchive._media.scanned import ScannedBody
 
 __all__ = ["FragmentListBody", "is_connection_error"]
 
