@@ -25,6 +25,7 @@ from ._errors import (
     ServiceError,
     TrackListChangedError,
     UnsupportedStreamMediaTypeError,
+    UsageError,
     ValidationError,
     WrongEndpointError,
 )
@@ -67,8 +68,17 @@ __all__ = [
     "ServiceError",
     "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
+    "UsageError",
     "ValidationError",
     "WrongEndpointError",
     "__version__",
     "errors",
 ]
+
+# Public names print as public (kvarchive.Fragment, not kvarchive._models.Fragment); the
+# errors print as kvarchive.errors.X, set there.
+for _name in __all__:
+    _value = globals()[_name]
+    if getattr(_value, "__module__", "").startswith("kvarchive._"):
+        _value.__module__ = __name__
+del _name, _value

@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 from ._aws.calls import Caller
 from ._aws.endpoints import Clients, EndpointCache
 from ._aws.throttle import SERVICE_RATES, Backoff, RateLimiter
+from ._aws.translate import answer_field, media_answer
 from ._clips import (
     CLIP_MAX_FRAGMENTS,
     clip_ranges,
@@ -18,15 +19,15 @@ from ._clips import (
     warn_if_truncated,
 )
 from ._download import download_fragments, save_stream
-from ._errors import KVArchiveError, ValidationError
+from ._errors import KVArchiveError, UsageError, ValidationError
 from ._files import output_file, output_folder
 from ._image_plan import SamplingGrid, from_ms, to_ms
-from ._media.stream import Body, MediaStream
+from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, Image
 from ._paginate import FragmentPager, ImagePager
-from ._times import TimeLike, parse_time
+from ._times import parse_time
+from ._types import Body, StreamRef, TimeLike
 from ._validate import (
-    StreamRef,
     check_choice,
     check_fragment_number,
     check_int,
@@ -135,7 +136,7 @@ class ArchivedMediaClient:
 
     def _resolve_endpoint(self, stream: StreamRef, api_name: str) -> str:
         response = self._caller.control("GetDataEndpoint", stream, {"APIName": api_name})
-        return self._caller.field(response, "DataEndpoint", "GetDataEndpoint")  # type: ignore[no-any-return]
+        return answer_field(response, "DataEndpoint", "GetDataEndpoint")  # type: ignore[no-any-return]
 
     # -- ListFragments ---------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class ArchivedMediaClient:
         if token:
             params["NextToken"] = token
         response = self._caller.data("LIST_FRAGMENTS", "ListFragments", stream, params)
-        items = self._caller.field(response, "Fragments", "ListFragments")
+        items = answer_field(response, "Fragments", "ListFragments")
         return [Fragment.from_api(item) for item in items], response.get("NextToken")
 
     # -- media -----------------------------------------------------------------------
@@ -222,7 +223,7 @@ class ArchivedMediaClient:
                 stream,
                 {"Fragments": batch},
             )
-            return self._caller.media_body(response, "GetMediaForFragmentList")
+            return media_answer(response, "GetMediaForFragmentList")
 
         return MediaStream.for_fragments(numbers, open_batch, batch_size=MAX_FRAGMENTS_PER_REQUEST)
 
@@ -264,7 +265,7 @@ class ArchivedMediaClient:
         response = self._caller.data(
             "GET_CLIP", "GetClip", stream, {"ClipFragmentSelector": selector}
         )
-        body, content_type = self._caller.media_body(response, "GetClip")
+        body, content_type = media_answer(response, "GetClip")
         return MediaStream(body, content_type, description="GetClip")
 
     # -- images ----------------------------------------------------------------------
@@ -324,7 +325,7 @@ class ArchivedMediaClient:
             if token:
                 request["NextToken"] = token
             response = self._caller.data("GET_IMAGES", "GetImages", stream, request)
-            items = self._caller.field(response, "Images", "GetImages")
+            items = answer_field(response, "Images", "GetImages")
             return [Image.from_api(item) for item in items], response.get("NextToken")
 
         def list_page(
@@ -430,7 +431,7 @@ class ArchivedMediaClient:
         """Call Get{kind}StreamingSessionURL and return the URL."""
         operation = f"Get{kind}StreamingSessionURL"
         response = self._caller.data(f"GET_{kind}_STREAMING_SESSION_URL", operation, stream, params)
-        return str(self._caller.field(response, f"{kind}StreamingSessionURL", operation))
+        return str(answer_field(response, f"{kind}StreamingSessionURL", operation))
 
     # -- download --------------------------------------------------------------------
 
@@ -535,7 +536,7 @@ class ArchivedMediaClient:
 
     def _check_open(self) -> None:
         if self._closed.is_set():
-            raise KVArchiveError("this ArchivedMediaClient is closed")
+            raise UsageError("this ArchivedMediaClient is closed")
 
 
 def _whole_ms(value: datetime) -> datetime:

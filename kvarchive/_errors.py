@@ -3,6 +3,7 @@
 ::
 
     KVArchiveError
+     ├── UsageError (also RuntimeError)        a bug in the calling code: a closed client, ...
      ├── ValidationError (also ValueError)     bad input, raised before any request
      ├── MediaParseError                       the media body is not valid Matroska
      ├── MediaIncompleteError                  a media body could not be fetched whole
@@ -21,8 +22,17 @@
           ├── InvalidMediaFrameError
           └── WrongEndpointError               HTTP 200 without the expected answer
 
-Every ``botocore`` ``ClientError`` is translated by :func:`from_client_error`
-at one seam (``kvarchive._calls.Caller``) and kept as ``__cause__``.
+Every exception of botocore is translated at one seam,
+``kvarchive._aws.translate``, and kept as ``__cause__``.
+
+Misuse (a call on a closed client, ``iter_fragments`` where it cannot read)
+is a programming error, not a failure of the service: it is a
+:class:`UsageError`, also a ``RuntimeError``, as attrs and httpx keep misuse
+apart, so that ``except ServiceError`` never meets it and a handler can let it
+through (``except UsageError: raise``). It stays under KVArchiveError because
+KVArchiveError is documented as the base of everything kvarchive raises, and
+code written against that catches a closed client's error with it. A closed
+MediaStream raises ``ValueError``, as every closed ``io`` file does.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ __all__ = [
     "ServiceError",
     "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
+    "UsageError",
     "ValidationError",
     "WrongEndpointError",
 ]
@@ -53,6 +64,10 @@ __all__ = [
 
 class KVArchiveError(Exception):
     """Base of everything kvarchive raises."""
+
+
+class UsageError(KVArchiveError, RuntimeError):
+    """kvarchive was used in a way it cannot work: a bug in the calling code, not a failure."""
 
 
 class ValidationError(KVArchiveError, ValueError):
@@ -253,22 +268,4 @@ def service_error(
         status_code=status_code,
         error_type=error_type,
         request_id=request_id,
-    )
-
-
-def from_client_error(exc: Any, operation: Optional[str] = None) -> ServiceError:
-    """Translate a botocore ``ClientError`` into the matching ServiceError."""
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error") or {}
-    metadata = response.get("ResponseMetadata") or {}
-    headers = {k.lower(): v for k, v in (metadata.get("HTTPHeaders") or {}).items()}
-    raw_type = headers.get("x-amz-errortype") or headers.get("x-amzn-errortype")
-    code = str(error.get("Code") or (raw_type or "Unknown").split(":", 1)[0])
-    return service_error(
-        code,
-        str(error.get("Message") or error.get("message") or code),
-        operation=operation or getattr(exc, "operation_name", None),
-        status_code=metadata.get("HTTPStatusCode"),
-        error_type=raw_type,
-        request_id=metadata.get("RequestId") or headers.get("x-amzn-requestid"),
     )

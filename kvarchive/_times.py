@@ -7,14 +7,11 @@ the machine's local zone; kvarchive keeps the first rule and undoes the second.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Union
 
 from ._errors import ValidationError
+from ._types import TimeLike
 
-__all__ = ["EPOCH", "TimeLike", "from_epoch", "parse_time", "to_utc"]
-
-TimeLike = Union[datetime, str, int, float]
-"""What every ``start=`` / ``end=`` accepts: datetime (naive is UTC), ISO 8601, epoch seconds."""
+__all__ = ["EPOCH", "from_epoch", "parse_time", "to_utc"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 """The Unix epoch, an aware UTC datetime: what every epoch time counts from."""

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from ._errors import ValidationError
-from ._times import TimeLike, parse_time
+from ._times import parse_time
+from ._types import StreamRef, TimeLike
 
 __all__ = [
-    "StreamRef",
     "check_choice",
     "check_fragment_number",
     "check_int",
@@ -33,9 +33,6 @@ _STREAM_ARN = re.compile(
     r"arn:[a-z\d\-]+:kinesisvideo:[a-z0-9\-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.\-]+)/[0-9]+"
 )
 _FRAGMENT_NUMBER = re.compile(r"[0-9]{1,128}")
-
-StreamRef = tuple[str, str]
-"""``("StreamName", name)`` or ``("StreamARN", arn)``: the request field and its value."""
 
 
 def check_stream(stream_name: Optional[str], stream_arn: Optional[str]) -> StreamRef:

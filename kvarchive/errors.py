@@ -1,4 +1,4 @@
-"""The exceptions kvarchive raises (see the tree in ``kvarchive._errors``)."""
+"""The exceptions kvarchive raises (the tree is drawn in ``kvarchive._errors``)."""
 
 from ._errors import (
     ClientLimitExceededError,
@@ -17,6 +17,7 @@ from ._errors import (
     ServiceError,
     TrackListChangedError,
     UnsupportedStreamMediaTypeError,
+    UsageError,
     ValidationError,
     WrongEndpointError,
 )
@@ -38,6 +39,12 @@ __all__ = [
     "ServiceError",
     "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",
+    "UsageError",
     "ValidationError",
     "WrongEndpointError",
 ]
+
+# Tracebacks and reprs name the module users import them from.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

@@ -18,7 +18,7 @@ from kvarchive import (
     ResourceNotFoundError,
     WrongEndpointError,
 )
-from kvarchive._aws.calls import Caller
+from kvarchive._aws.translate import answer_field
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -294,7 +294,7 @@ def test_a_200_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any)
     )
     raw.close()
     with pytest.raises(WrongEndpointError, match="Fragments"):
-        Caller.field(response, "Fragments", "ListFragments")
+        answer_field(response, "Fragments", "ListFragments")
 
 
 # -- media --------------------------------------------------------------------------------

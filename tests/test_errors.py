@@ -8,7 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kvarchive import errors
-from kvarchive._errors import ERROR_CLASSES, from_client_error
+from kvarchive._aws.translate import from_client_error
+from kvarchive._errors import ERROR_CLASSES
 
 DOCUMENTED = {
     "ResourceNotFoundException": errors.ResourceNotFoundError,
@@ -106,6 +107,37 @@ def test_other_errors_pickle() -> None:
     assert (parse.message, parse.offset) == ("bad", 42)
     incomplete = pickle.loads(pickle.dumps(errors.MediaIncompleteError("cut", "123")))
     assert incomplete.first_missing == "123"
+
+
+def test_every_error_pickles_by_its_public_path() -> None:
+    """Every error of kvarchive.errors comes back from pickle as itself, found as kvarchive.errors.X."""
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if issubclass(cls, errors.ServiceError):
+            error = cls("msg", code="Code", request_id="r")
+        else:
+            error = cls("msg")
+        data = pickle.dumps(error)
+        assert b"kvarchive.errors" in data
+        copy = pickle.loads(data)
+        assert type(copy) is cls
+        assert str(copy) == str(error)
+
+
+def test_track_list_changed_error_keeps_its_fragment_through_pickling() -> None:
+    """TrackListChangedError, now in the error tree, keeps the fragment number it names."""
+    copy = pickle.loads(pickle.dumps(errors.TrackListChangedError("changed", "123")))
+    assert (str(copy), copy.number) == ("changed", "123")
+    assert issubclass(errors.TrackListChangedError, errors.KVArchiveError)
+
+
+def test_misuse_is_its_own_branch() -> None:
+    """UsageError is a RuntimeError under KVArchiveError, apart from service and media failures."""
+    assert issubclass(errors.UsageError, RuntimeError)
+    assert issubclass(errors.UsageError, errors.KVArchiveError)
+    for other in (errors.ServiceError, errors.MediaParseError, errors.ValidationError):
+        assert not issubclass(errors.UsageError, other)
+        assert not issubclass(other, errors.UsageError)
 
 
 def test_validation_error_is_a_value_error() -> None:

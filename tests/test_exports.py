@@ -1,6 +1,10 @@
 """The public face of the package."""
 
+import importlib
+import pickle
+
 import kvarchive
+import kvarchive.testing
 from kvarchive import errors
 
 
@@ -38,6 +42,7 @@ def test_all_is_pinned() -> None:
             "ServiceError",
             "TrackListChangedError",
             "UnsupportedStreamMediaTypeError",
+            "UsageError",
             "ValidationError",
             "WrongEndpointError",
             "__version__",
@@ -70,3 +75,24 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_public_names_print_as_public() -> None:
+    """Public classes and functions name the module users import them from, in tracebacks and reprs."""
+    for package in (kvarchive, errors, kvarchive.testing):
+        for name in package.__all__:
+            value = getattr(package, name)
+            if not hasattr(value, "__qualname__"):
+                continue  # a constant or a module
+            assert value.__module__ in ("kvarchive", "kvarchive.errors", "kvarchive.testing"), name
+            assert getattr(importlib.import_module(value.__module__), value.__qualname__) is value
+    assert repr(kvarchive.Fragment).endswith("'kvarchive.Fragment'>")
+    assert repr(errors.ResourceNotFoundError) == "<class 'kvarchive.errors.ResourceNotFoundError'>"
+
+
+def test_public_models_pickle_by_their_public_path() -> None:
+    """A pickled model names kvarchive.X, so it unpickles wherever kvarchive is installed."""
+    fragment = kvarchive.Frame(track=1, time_ns=5, keyframe=True, data=b"x")
+    data = pickle.dumps(fragment)
+    assert b"kvarchive" in data and b"_matroska" not in data
+    assert pickle.loads(data) == fragment

@@ -1,30 +1,22 @@
-"""The one path every request takes: pacing, retries, endpoint recovery, error translation.
+"""The one path every request takes: pacing, throttling retries, endpoint recovery.
 
-Everything botocore raises is translated here, so no ``ClientError`` or
-``BotoCoreError`` escapes a public method.
+Each call is made inside ``translate.translated``, the seam where botocore's
+exceptions become kvarchive's.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Optional
 
 from kvarchive._aws.endpoints import Clients, EndpointCache
-from kvarchive._aws.hints import no_credentials_message
 from kvarchive._aws.throttle import Backoff, RateLimiter
-from kvarchive._errors import (
-    ClientLimitExceededError,
-    CredentialsError,
-    EndpointUnreachableError,
-    KVArchiveError,
-    WrongEndpointError,
-    from_client_error,
-)
-from kvarchive._media.stream import Body
-from kvarchive._validate import StreamRef, stream_key
+from kvarchive._aws.translate import endpoint_gone, translated
+from kvarchive._errors import ClientLimitExceededError, EndpointUnreachableError
+from kvarchive._types import StreamRef
+from kvarchive._validate import stream_key
 
 __all__ = ["Caller"]
 
@@ -75,7 +67,7 @@ class Caller:
         try:
             return self._send(self._clients.data(url), operation, stream, params)
         except EndpointUnreachableError as exc:
-            if not isinstance(exc.__cause__, _botocore().dead_endpoint):
+            if not endpoint_gone(exc):
                 raise
             log.info("%s: data endpoint stopped answering, resolving it again", operation)
             self._endpoints.drop(stream, api_name, url)
@@ -85,101 +77,20 @@ class Caller:
     def _send(
         self, client: Any, operation: str, stream: StreamRef, params: Mapping[str, Any]
     ) -> Any:
-        """Make one call, retrying throttling per the backoff; raise only kvarchive errors.
-
-        This is the one seam where botocore's exceptions are translated.
-        """
-        botocore = _botocore()
+        """Make one call, retrying throttling per the backoff; raise only kvarchive errors."""
         method = getattr(client, _SNAKE_NAMES[operation])
         delays: Optional[Iterator[float]] = None
         attempt = 1
         while True:
             self._limiter.wait(stream_key(stream), operation)
             try:
-                return method(**{stream[0]: stream[1]}, **params)
-            except botocore.ClientError as exc:
-                error = from_client_error(exc, operation)
-                if not isinstance(error, ClientLimitExceededError):
-                    raise error from exc
+                with translated(operation):
+                    return method(**{stream[0]: stream[1]}, **params)
+            except ClientLimitExceededError:
                 delays = delays or self._backoff.delays()
                 delay = next(delays, None)
                 if delay is None:
-                    raise error from exc
-            except botocore.no_answer as exc:
-                raise EndpointUnreachableError(f"{operation}: {exc}") from exc
-            except botocore.no_credentials as exc:
-                message = no_credentials_message(
-                    "set AWS_PROFILE", "kvarchive.testing.Emulator().client() needs none"
-                )
-                raise CredentialsError(message) from exc
-            except botocore.BotoCoreError as exc:
-                raise KVArchiveError(f"{operation}: {exc}") from exc
+                    raise
             log.debug("%s throttled (attempt %d), retrying in %.3fs", operation, attempt, delay)
             attempt += 1
             self._sleep(delay)
-
-    @staticmethod
-    def field(response: Mapping[str, Any], name: str, operation: str) -> Any:
-        """``response[name]``; its absence means the call reached the wrong endpoint."""
-        if name not in response:
-            raise WrongEndpointError(
-                f"{operation} answered HTTP 200 without {name!r}: the request reached an "
-                "endpoint that does not serve it (the data plane needs the endpoint "
-                "GetDataEndpoint names)",
-                code="InvalidResponse",
-                operation=operation,
-                status_code=_status(response),
-                request_id=_request_id(response),
-            )
-        return response[name]
-
-    @staticmethod
-    def media_body(response: Mapping[str, Any], operation: str) -> tuple[Body, str]:
-        """The streaming body and content type of a media answer, checked."""
-        body = response.get("Payload")
-        content_type = str(response.get("ContentType") or "")
-        if body is None or content_type.startswith("application/json"):
-            if body is not None:
-                body.close()
-            raise WrongEndpointError(
-                f"{operation} answered HTTP 200 with {content_type or 'no'} content instead of "
-                "media: the request reached an endpoint that does not serve it",
-                code="InvalidResponse",
-                operation=operation,
-                status_code=_status(response),
-                request_id=_request_id(response),
-            )
-        return body, content_type
-
-
-class _BotocoreErrors:
-    """botocore's exception classes, imported on first use (import kvarchive stays light)."""
-
-    def __init__(self) -> None:
-        from botocore import exceptions
-
-        self.ClientError = exceptions.ClientError
-        self.BotoCoreError = exceptions.BotoCoreError
-        # The request got no answer at all.
-        self.no_answer = (
-            exceptions.EndpointConnectionError,
-            exceptions.ConnectionClosedError,
-            exceptions.ConnectTimeoutError,
-            exceptions.ReadTimeoutError,
-        )
-        self.no_credentials = (exceptions.NoCredentialsError, exceptions.PartialCredentialsError)
-        # The endpoint itself is gone: refused, or reset before any answer.
-        self.dead_endpoint = (exceptions.EndpointConnectionError, exceptions.ConnectionClosedError)
-
-
-@functools.lru_cache(maxsize=1)
-def _botocore() -> _BotocoreErrors:
-    return _BotocoreErrors()
-
-
-def _status(response: Mapping[str, Any]) -> Any:
-    return (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-
-
-def _request_id(response: Mapping[str, Any]) -> Any:
-    return (response.get("ResponseMetadata") or {}).get("RequestId")

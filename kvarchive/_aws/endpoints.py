@@ -20,7 +20,8 @@ import attrs
 from kvarchive._aws.fastpages import register_fast_pages
 from kvarchive._aws.hints import no_region_message
 from kvarchive._errors import ValidationError
-from kvarchive._validate import StreamRef, stream_key
+from kvarchive._types import StreamRef
+from kvarchive._validate import stream_key
 
 __all__ = ["Clients", "EndpointCache"]
 

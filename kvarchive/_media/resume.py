@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Callable, Optional
 
+from kvarchive._aws.translate import is_connection_error
 from kvarchive._errors import EndpointUnreachableError, MediaIncompleteError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.ids import TAGS
 from kvarchive._matroska.scanner import FragmentScanner
 from kvarchive._media.scanned import ScannedBody
+from kvarchive._types import Body
 
-__all__ = ["FragmentListBody", "is_connection_error"]
+__all__ = ["FragmentListBody"]
 
 log = logging.getLogger("kvarchive")
 
@@ -35,7 +37,7 @@ _CHECKED_TAIL = 4096
 # An answer's start is read this much at a time until its first fragment's number is known.
 _CHECK_STEP = 4096
 
-BatchOpener = Callable[[list[str]], "tuple[object, str]"]
+BatchOpener = Callable[[list[str]], "tuple[Body, str]"]
 """Request the media of some fragments: the streaming body and its content type."""
 
 
@@ -62,7 +64,7 @@ class FragmentListBody(ScannedBody):
         self._open_batch = open_batch
         self._batch_size = batch_size
         self._max_stalls = max_stalls
-        self._body: Optional[object] = None
+        self._body: Optional[Body] = None
         self._requested_end = 0  # index past the last fragment of the request in progress
         self._partial_tail = b""  # the last bytes delivered of the fragment in progress
         self._skip = 0  # bytes of a resumed answer the reader already has
@@ -87,7 +89,7 @@ class FragmentListBody(ScannedBody):
             if self._body is None:
                 return b""
             try:
-                data = self._body.read(size)  # type: ignore[attr-defined]
+                data = self._body.read(size)
             except Exception as exc:
                 if not is_connection_error(exc):
                     raise
@@ -109,7 +111,7 @@ class FragmentListBody(ScannedBody):
         """Release the connection in use, if any."""
         body, self._body = self._body, None
         if body is not None:
-            body.close()  # type: ignore[attr-defined]
+            body.close()
 
     # -- requests ----------------------------------------------------------------------
 
@@ -270,13 +272,3 @@ def _tail(kept: bytes, data: bytes) -> bytes:
     if len(data) >= _CHECKED_TAIL:
         return data[len(data) - _CHECKED_TAIL :]
     return (kept + data)[-_CHECKED_TAIL:]
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    """True for the ways a body read fails when the connection drops or stalls."""
-    from http.client import HTTPException
-
-    from botocore.exceptions import BotoCoreError
-    from urllib3.exceptions import HTTPError
-
-    return isinstance(exc, (BotoCoreError, HTTPError, HTTPException, ConnectionError, TimeoutError))

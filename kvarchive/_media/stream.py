@@ -5,25 +5,19 @@ from __future__ import annotations
 import io
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional
 
-from kvarchive._errors import KVArchiveError, MediaIncompleteError, MediaParseError
+from kvarchive._aws.translate import read_failure
+from kvarchive._errors import MediaParseError, UsageError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.frames import Frame, iter_frames, read_frames
 from kvarchive._media.file_body import FileBody, FileLike
-from kvarchive._media.resume import FragmentListBody, is_connection_error
+from kvarchive._media.resume import FragmentListBody
 from kvarchive._media.scanned import Collected, ScannedBody
 from kvarchive._models import MediaFragment
+from kvarchive._types import Body
 
-__all__ = ["Body", "MediaStream"]
-
-
-class Body(Protocol):
-    """What MediaStream reads from: botocore's ``StreamingBody`` or the like."""
-
-    def read(self, amt: Optional[int] = None) -> bytes: ...
-
-    def close(self) -> None: ...
+__all__ = ["MediaStream"]
 
 
 class MediaStream(io.RawIOBase):
@@ -116,14 +110,11 @@ class MediaStream(io.RawIOBase):
             return b""
         try:
             data = self._body.read(size)
-        except KVArchiveError:
-            raise
         except Exception as exc:
-            if not is_connection_error(exc):
+            error = read_failure(exc, self._description, self._position)
+            if error is None:
                 raise
-            raise MediaIncompleteError(
-                f"the connection dropped after {self._position} bytes of {self._description}: {exc}"
-            ) from exc
+            raise error from exc
         self._position += len(data)
         return data
 
@@ -217,12 +208,12 @@ class MediaStream(io.RawIOBase):
     def _fragment_source(self) -> ScannedBody:
         self._check_open()
         if self._fragments is None:
-            raise KVArchiveError(
+            raise UsageError(
                 f"iter_fragments and iter_frames need a Matroska body (GetMediaForFragmentList "
                 f"or a file), not {self._description} ({self._content_type})"
             )
         if self._position != self._fragments.fragment_base:
-            raise KVArchiveError(
+            raise UsageError(
                 "iter_fragments must start at a fragment boundary: "
                 f"{self._position - self._fragments.fragment_base} bytes of a fragment "
                 "were already read"

@@ -32,3 +32,10 @@ __all__ = [
     "fragment_numbers",
     "synthetic_fragment",
 ]
+
+# Public names print as public: kvarchive.testing.Emulator, not ..._emulator.Emulator.
+for _name in __all__:
+    _value = globals()[_name]
+    if getattr(_value, "__module__", "").startswith("kvarchive.testing._"):
+        _value.__module__ = __name__
+del _name, _value
