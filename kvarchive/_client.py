@@ -1,63 +1,48 @@
-"""``ArchivedMediaClient``: the archived-media operations, with endpoints handled."""
+"""``ArchivedMediaClient``: the archived-media operations, with endpoints handled.
+
+Each method is one operation: it checks its arguments into request
+parameters (``_params``), sends them through the caller (``_aws.calls``) and
+wraps the answer (``_models``, ``_paginate``, ``_media``).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
-from ._aws.calls import Caller
-from ._aws.endpoints import Clients, EndpointCache
-from ._aws.throttle import SERVICE_RATES, Backoff, RateLimiter
-from ._aws.translate import answer_field, media_answer
-from ._clips import (
-    CLIP_MAX_FRAGMENTS,
-    clip_ranges,
-    plan_clips,
-    warn_if_truncated,
-)
-from ._download import download_fragments, save_stream
-from ._errors import KVArchiveError, UsageError, ValidationError
+from ._aws.endpoints import Clients
+from ._aws.operations import Operations
+from ._aws.throttle import Backoff
+from ._clips import CLIP_GROUP_BYTES, warn_if_truncated
+from ._download import download_fragments, save_clips
+from ._errors import KVArchiveError, UsageError
 from ._files import output_file, output_folder
-from ._image_plan import SamplingGrid, from_ms, to_ms
+from ._image_plan import from_ms
 from ._media.stream import MediaStream
-from ._models import DownloadResult, Fragment, Image
+from ._models import DownloadResult, Fragment
 from ._paginate import FragmentPager, ImagePager
-from ._times import parse_time
-from ._types import Body, StreamRef, TimeLike
-from ._validate import (
-    check_choice,
-    check_fragment_number,
-    check_int,
-    check_range,
-    check_stream,
-    milliseconds,
+from ._params import (
+    check_timestamp_type,
+    dash_params,
+    fragment_numbers,
+    fragment_selector,
+    hls_params,
+    image_grid,
+    image_params,
 )
+from ._service import API_NAMES, CLIP_MAX_FRAGMENTS, LIST_MAX_RESULTS, MAX_SPAN, MEDIA_MAX_FRAGMENTS
+from ._types import StreamRef, TimeLike
+from ._validate import check_choice, check_int, check_range, check_seconds, check_stream
 
 __all__ = ["ArchivedMediaClient"]
 
-API_NAMES = (
-    "LIST_FRAGMENTS",
-    "GET_CLIP",
-    "GET_IMAGES",
-    "GET_MEDIA_FOR_FRAGMENT_LIST",
-    "GET_HLS_STREAMING_SESSION_URL",
-    "GET_DASH_STREAMING_SESSION_URL",
-)
-TIMESTAMP_TYPES = ("SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP")
-PLAYBACK_MODES = ("LIVE", "LIVE_REPLAY", "ON_DEMAND")
-ALWAYS_NEVER = ("ALWAYS", "NEVER")
-
-# Limits from the service model and the Kinesis Video Streams quotas.
-MAX_FRAGMENTS_PER_REQUEST = 1000
-_MAX_CLIP_SPAN = timedelta(hours=24)
 # Shorter ranges are not checked for GetClip's silent truncation (it would take
 # 100 MB in a minute, over 13 Mbit/s, to reach its byte limit).
 _CLIP_CHECK_SPAN = timedelta(seconds=60)
-_CLIP_GROUP_BYTES = 80 * 1000 * 1000
-_MAX_SESSION_SPAN = timedelta(hours=24)
 
 
 class ArchivedMediaClient:
@@ -82,23 +67,12 @@ class ArchivedMediaClient:
         backoff: Backoff = Backoff(),  # noqa: B008 - frozen value
         rate_limit: bool = True,
     ) -> None:
-        if isinstance(endpoint_ttl, bool) or not isinstance(endpoint_ttl, (int, float)):
-            raise ValidationError("endpoint_ttl must be a number of seconds")
-        if endpoint_ttl < 0:
-            raise ValidationError(f"endpoint_ttl must not be negative: {endpoint_ttl}")
-        if session is None:
-            import boto3
-
-            session = boto3.Session()
+        check_seconds(endpoint_ttl, "endpoint_ttl")
         self._clients = Clients(
             session, region_name=region_name, endpoint_url=endpoint_url, config=config
         )
-        self._endpoints = EndpointCache(self._resolve_endpoint, endpoint_ttl)
-        self._caller = Caller(
-            self._clients,
-            self._endpoints,
-            backoff=backoff,
-            limiter=RateLimiter(SERVICE_RATES if rate_limit else {}),
+        self._ops = Operations(
+            self._clients, endpoint_ttl=endpoint_ttl, backoff=backoff, rate_limit=rate_limit
         )
         self._closed = threading.Event()
 
@@ -129,14 +103,9 @@ class ArchivedMediaClient:
         stream_arn: Optional[str] = None,
     ) -> str:
         """The data endpoint URL for ``api_name`` on a stream (GetDataEndpoint, cached)."""
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
+        stream = self._stream(stream_name, stream_arn)
         api = check_choice(api_name, "api_name", API_NAMES)
-        return self._endpoints.get(stream, api)
-
-    def _resolve_endpoint(self, stream: StreamRef, api_name: str) -> str:
-        response = self._caller.control("GetDataEndpoint", stream, {"APIName": api_name})
-        return answer_field(response, "DataEndpoint", "GetDataEndpoint")  # type: ignore[no-any-return]
+        return self._ops.endpoints.get(stream, api)
 
     # -- ListFragments ---------------------------------------------------------------
 
@@ -156,35 +125,13 @@ class ArchivedMediaClient:
         Calls ListFragments when iterated. Sorted by timestamp then number
         unless ``sort=False``.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
+        stream = self._stream(stream_name, stream_arn)
         first, last = check_range(start, end)
-        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
-        max_results = check_int(page_size, "page_size", 1, 1000)
-        selector = {
-            "FragmentSelectorType": selector_type,
-            "TimestampRange": {"StartTimestamp": first, "EndTimestamp": last},
-        }
-
-        def fetch(token: Optional[str]) -> tuple[list[Fragment], Optional[str]]:
-            return self._fragment_page(stream, selector, max_results, token)
-
+        selector_type = check_timestamp_type(timestamp_type)
+        max_results = check_int(page_size, "page_size", 1, LIST_MAX_RESULTS)
+        selector = fragment_selector(selector_type, first, last)
+        fetch = functools.partial(self._ops.fragment_page, stream, selector, max_results)
         return FragmentPager(fetch, sort=bool(sort), timestamp_type=selector_type)
-
-    def _fragment_page(
-        self,
-        stream: StreamRef,
-        selector: Mapping[str, Any],
-        max_results: int,
-        token: Optional[str],
-    ) -> tuple[list[Fragment], Optional[str]]:
-        """One ListFragments page: its fragments and the next token."""
-        params: dict[str, Any] = {"MaxResults": max_results, "FragmentSelector": selector}
-        if token:
-            params["NextToken"] = token
-        response = self._caller.data("LIST_FRAGMENTS", "ListFragments", stream, params)
-        items = answer_field(response, "Fragments", "ListFragments")
-        return [Fragment.from_api(item) for item in items], response.get("NextToken")
 
     # -- media -----------------------------------------------------------------------
 
@@ -199,33 +146,10 @@ class ArchivedMediaClient:
 
         Calls GetMediaForFragmentList, once per 1000 fragments.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        if isinstance(fragments, (str, bytes)):
-            raise ValidationError("fragments must be a list of fragment numbers, not one string")
-        numbers = [check_fragment_number(f) for f in fragments]
-        if not numbers:
-            raise ValidationError("fragments must name at least one fragment")
-
-        return self._fragment_media(stream, numbers)
-
-    def _fragment_media(
-        self, stream: StreamRef, numbers: list[str], stop: Optional[threading.Event] = None
-    ) -> MediaStream:
-        """The media of ``numbers``; once ``stop`` is set, no new request (not even a resume)."""
-
-        def open_batch(batch: list[str]) -> tuple[Body, str]:
-            if stop is not None and stop.is_set():
-                raise KVArchiveError("stopped before GetMediaForFragmentList")
-            response = self._caller.data(
-                "GET_MEDIA_FOR_FRAGMENT_LIST",
-                "GetMediaForFragmentList",
-                stream,
-                {"Fragments": batch},
-            )
-            return media_answer(response, "GetMediaForFragmentList")
-
-        return MediaStream.for_fragments(numbers, open_batch, batch_size=MAX_FRAGMENTS_PER_REQUEST)
+        stream = self._stream(stream_name, stream_arn)
+        open_batch = functools.partial(self._ops.media, stream)
+        numbers = fragment_numbers(fragments)
+        return MediaStream.for_fragments(numbers, open_batch, batch_size=MEDIA_MAX_FRAGMENTS)
 
     def get_clip(
         self,
@@ -244,28 +168,13 @@ class ArchivedMediaClient:
         warns with ClipTruncationWarning if the clip is bound to be cut short;
         ``check_truncation=False`` skips that. ``download_clips`` gets it all.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        first, last = check_range(start, end, longest=_MAX_CLIP_SPAN)
-        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
-        selector = {
-            "FragmentSelectorType": selector_type,
-            "TimestampRange": {"StartTimestamp": first, "EndTimestamp": last},
-        }
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end, longest=MAX_SPAN)
+        selector_type = check_timestamp_type(timestamp_type)
         if check_truncation and last - first > _CLIP_CHECK_SPAN:
-            listed = self.list_fragments(
-                stream_name=stream_name,
-                stream_arn=stream_arn,
-                start=first,
-                end=last,
-                timestamp_type=selector_type,
-                sort=False,
-            )
-            warn_if_truncated(list(listed))
-        response = self._caller.data(
-            "GET_CLIP", "GetClip", stream, {"ClipFragmentSelector": selector}
-        )
-        body, content_type = media_answer(response, "GetClip")
+            warn_if_truncated(self._listed(stream, first, last, selector_type))
+        params = {"ClipFragmentSelector": fragment_selector(selector_type, first, last)}
+        body, content_type = self._ops.clip(stream, params)
         return MediaStream(body, content_type, description="GetClip")
 
     # -- images ----------------------------------------------------------------------
@@ -296,51 +205,30 @@ class ArchivedMediaClient:
         request, where nothing is stored). Images with ``MEDIA_ERROR`` are
         always yielded.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        first, last = (_whole_ms(t) for t in check_range(start, end))
-        if last <= first:
-            raise ValidationError(
-                "end must be after start (by 1 ms at least): GetImages has no empty ranges"
-            )
-        interval = milliseconds(sampling_interval, "sampling_interval", 200)
-        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
-        params: dict[str, Any] = {
-            "ImageSelectorType": selector_type,
-            "Format": check_choice(format, "format", ("JPEG", "PNG")),
-            "MaxResults": check_int(page_size, "page_size", 1, 100),
-        }
-        if width is not None:
-            params["WidthPixels"] = check_int(width, "width", 1, 3840)
-        if height is not None:
-            params["HeightPixels"] = check_int(height, "height", 1, 2160)
-        if jpeg_quality is not None:
-            if params["Format"] != "JPEG":
-                raise ValidationError("jpeg_quality applies only to format='JPEG'")
-            quality = check_int(jpeg_quality, "jpeg_quality", 1, 100)
-            params["FormatConfig"] = {"JPEGQuality": str(quality)}
+        stream = self._stream(stream_name, stream_arn)
+        grid = image_grid(start, end, sampling_interval)
+        selector_type = check_timestamp_type(timestamp_type)
+        params = image_params(
+            selector_type,
+            format=format,
+            page_size=page_size,
+            width=width,
+            height=height,
+            jpeg_quality=jpeg_quality,
+        )
 
-        def fetch(first: datetime, last: datetime, every: int, token: Optional[str]) -> Any:
-            request = dict(params, StartTimestamp=first, EndTimestamp=last, SamplingInterval=every)
-            if token:
-                request["NextToken"] = token
-            response = self._caller.data("GET_IMAGES", "GetImages", stream, request)
-            items = answer_field(response, "Images", "GetImages")
-            return [Image.from_api(item) for item in items], response.get("NextToken")
+        fetch = functools.partial(self._ops.image_page, stream, params)
 
         def list_page(
             low: int, high: int, token: Optional[str]
         ) -> tuple[list[Fragment], Optional[str]]:
-            selector = {
-                "FragmentSelectorType": selector_type,
-                "TimestampRange": {"StartTimestamp": from_ms(low), "EndTimestamp": from_ms(high)},
-            }
-            return self._fragment_page(stream, selector, MAX_FRAGMENTS_PER_REQUEST, token)
+            selector = fragment_selector(selector_type, from_ms(low), from_ms(high))
+            return self._ops.fragment_page(stream, selector, LIST_MAX_RESULTS, token)
 
         return ImagePager(
             fetch,
             list_page,
-            grid=SamplingGrid(to_ms(first), to_ms(last), interval),
+            grid=grid,
             timestamp_type=selector_type,
             include_empty=bool(include_empty),
         )
@@ -366,28 +254,19 @@ class ArchivedMediaClient:
 
         The URL carries a session token: treat it as a secret.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        params = _session_params(
-            "HLS",
+        stream = self._stream(stream_name, stream_arn)
+        params = hls_params(
             playback_mode=playback_mode,
             start=start,
             end=end,
             timestamp_type=timestamp_type,
-            expires=expires,
+            container_format=container_format,
+            discontinuity_mode=discontinuity_mode,
             display_fragment_timestamp=display_fragment_timestamp,
+            expires=expires,
+            max_media_playlist_fragment_results=max_media_playlist_fragment_results,
         )
-        params["ContainerFormat"] = check_choice(
-            container_format, "container_format", ("FRAGMENTED_MP4", "MPEG_TS")
-        )
-        params["DiscontinuityMode"] = check_choice(
-            discontinuity_mode, "discontinuity_mode", ("ALWAYS", "NEVER", "ON_DISCONTINUITY")
-        )
-        if max_media_playlist_fragment_results is not None:
-            params["MaxMediaPlaylistFragmentResults"] = check_int(
-                max_media_playlist_fragment_results, "max_media_playlist_fragment_results", 1, 5000
-            )
-        return self._session_url("HLS", stream, params)
+        return self._ops.session_url("HLS", stream, params)
 
     def get_dash_streaming_session_url(
         self,
@@ -407,31 +286,18 @@ class ArchivedMediaClient:
 
         The URL carries a session token: treat it as a secret.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        params = _session_params(
-            "DASH",
+        stream = self._stream(stream_name, stream_arn)
+        params = dash_params(
             playback_mode=playback_mode,
             start=start,
             end=end,
             timestamp_type=timestamp_type,
-            expires=expires,
             display_fragment_timestamp=display_fragment_timestamp,
+            display_fragment_number=display_fragment_number,
+            expires=expires,
+            max_manifest_fragment_results=max_manifest_fragment_results,
         )
-        params["DisplayFragmentNumber"] = check_choice(
-            display_fragment_number, "display_fragment_number", ALWAYS_NEVER
-        )
-        if max_manifest_fragment_results is not None:
-            params["MaxManifestFragmentResults"] = check_int(
-                max_manifest_fragment_results, "max_manifest_fragment_results", 1, 5000
-            )
-        return self._session_url("DASH", stream, params)
-
-    def _session_url(self, kind: str, stream: StreamRef, params: dict[str, Any]) -> str:
-        """Call Get{kind}StreamingSessionURL and return the URL."""
-        operation = f"Get{kind}StreamingSessionURL"
-        response = self._caller.data(f"GET_{kind}_STREAMING_SESSION_URL", operation, stream, params)
-        return str(answer_field(response, f"{kind}StreamingSessionURL", operation))
+        return self._ops.session_url("DASH", stream, params)
 
     # -- download --------------------------------------------------------------------
 
@@ -456,19 +322,18 @@ class ArchivedMediaClient:
         and stops every connection at once. Missing folders of ``path`` are
         made first; a ``path`` that is a folder is a ValidationError.
         """
-        self._check_open()
-        stream = check_stream(stream_name, stream_arn)
-        check_range(start, end)
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
         output_file(path)
-        fragments = self._listed(stream_name, stream_arn, start, end, timestamp_type)
+        fragments = self._listed(stream, first, last, check_timestamp_type(timestamp_type))
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
 
-        def media(batch: list[Fragment], stop: threading.Event) -> MediaStream:
-            return self._fragment_media(stream, [f.number for f in batch], stop)
-
-        return download_fragments(fragments, media, path, progress=progress, concurrency=workers)
+        open_batch = functools.partial(self._ops.media, stream)
+        return download_fragments(
+            fragments, open_batch, path, progress=progress, concurrency=workers
+        )
 
     def download_clips(
         self,
@@ -480,7 +345,7 @@ class ArchivedMediaClient:
         directory: Union[str, os.PathLike[str]],
         timestamp_type: str = "SERVER_TIMESTAMP",
         max_fragments: int = CLIP_MAX_FRAGMENTS,
-        max_bytes: int = _CLIP_GROUP_BYTES,
+        max_bytes: int = CLIP_GROUP_BYTES,
     ) -> list[DownloadResult]:
         """Save ``[start, end]`` as consecutive MP4 files ``clip-0001.mp4``... in ``directory``.
 
@@ -489,97 +354,44 @@ class ArchivedMediaClient:
         clips neither overlap nor leave gaps. Each file appears only when whole.
         ``directory`` is made, with its parents, if missing.
         """
-        self._check_open()
-        check_stream(stream_name, stream_arn)
-        check_range(start, end)
-        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
+        selector_type = check_timestamp_type(timestamp_type)
         limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
         byte_limit = check_int(max_bytes, "max_bytes", 1)
         output_folder(directory)
-        fragments = self._listed(stream_name, stream_arn, start, end, selector_type)
-        groups = plan_clips(fragments, max_fragments=limit, max_bytes=byte_limit)
-        results = []
-        for index, (group, (first, last)) in enumerate(
-            zip(groups, clip_ranges(groups, selector_type)), start=1
-        ):
-            clip = self.get_clip(
-                stream_name=stream_name,
-                stream_arn=stream_arn,
-                start=first,
-                end=last,
-                timestamp_type=selector_type,
-                check_truncation=False,
+        fragments = self._listed(stream, first, last, selector_type)
+
+        def clip(start: datetime, end: datetime) -> MediaStream:
+            ref = {"stream_name": stream_name, "stream_arn": stream_arn}
+            return self.get_clip(
+                **ref, start=start, end=end, timestamp_type=selector_type, check_truncation=False
             )
-            path = os.path.join(directory, f"clip-{index:04d}.mp4")
-            results.append(save_stream(clip, path, len(group)))
-        return results
+
+        return save_clips(
+            fragments,
+            clip,
+            directory,
+            timestamp_type=selector_type,
+            max_fragments=limit,
+            max_bytes=byte_limit,
+        )
 
     # -- internals -------------------------------------------------------------------
 
     def _listed(
-        self,
-        stream_name: Optional[str],
-        stream_arn: Optional[str],
-        start: TimeLike,
-        end: TimeLike,
-        timestamp_type: str,
+        self, stream: StreamRef, first: datetime, last: datetime, selector_type: str
     ) -> list[Fragment]:
-        """Every fragment of the range, sorted (validating the arguments first)."""
-        pager = self.list_fragments(
-            stream_name=stream_name,
-            stream_arn=stream_arn,
-            start=start,
-            end=end,
-            timestamp_type=timestamp_type,
-        )
-        return list(pager)
+        """Every fragment of ``[first, last]`` (checked arguments), sorted."""
+        selector = fragment_selector(selector_type, first, last)
+        fetch = functools.partial(self._ops.fragment_page, stream, selector, LIST_MAX_RESULTS)
+        return list(FragmentPager(fetch, sort=True, timestamp_type=selector_type))
+
+    def _stream(self, stream_name: Optional[str], stream_arn: Optional[str]) -> StreamRef:
+        """The stream a call names, once the client is known to be open."""
+        self._check_open()
+        return check_stream(stream_name, stream_arn)
 
     def _check_open(self) -> None:
         if self._closed.is_set():
             raise UsageError("this ArchivedMediaClient is closed")
-
-
-def _whole_ms(value: datetime) -> datetime:
-    """``value`` cut to the millisecond, as botocore sends it."""
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def _session_params(
-    kind: str,
-    *,
-    playback_mode: str,
-    start: Optional[TimeLike],
-    end: Optional[TimeLike],
-    timestamp_type: str,
-    expires: int,
-    display_fragment_timestamp: str,
-) -> dict[str, Any]:
-    """Checked parameters shared by the HLS and DASH session calls."""
-    mode = check_choice(playback_mode, "playback_mode", PLAYBACK_MODES)
-    params: dict[str, Any] = {
-        "PlaybackMode": mode,
-        "Expires": check_int(expires, "expires", 300, 43200),
-        "DisplayFragmentTimestamp": check_choice(
-            display_fragment_timestamp, "display_fragment_timestamp", ALWAYS_NEVER
-        ),
-    }
-    selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
-    if mode == "LIVE":
-        if start is not None or end is not None:
-            raise ValidationError("playback_mode='LIVE' takes no start or end")
-        return params
-    if start is None:
-        raise ValidationError(f"playback_mode={mode!r} needs start")
-    if mode == "ON_DEMAND" and end is None:
-        raise ValidationError("playback_mode='ON_DEMAND' needs both start and end")
-    time_range: Mapping[str, Any]
-    if end is None:
-        time_range = {"StartTimestamp": parse_time(start, "start")}
-    else:
-        first, last = check_range(start, end, longest=_MAX_SESSION_SPAN)
-        time_range = {"StartTimestamp": first, "EndTimestamp": last}
-    params[f"{kind}FragmentSelector"] = {
-        "FragmentSelectorType": selector_type,
-        "TimestampRange": time_range,
-    }
-    return params

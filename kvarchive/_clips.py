@@ -13,18 +13,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ._models import Fragment
+from ._service import CLIP_MAX_BYTES, CLIP_MAX_FRAGMENTS
 
 __all__ = [
-    "CLIP_MAX_BYTES",
-    "CLIP_MAX_FRAGMENTS",
+    "CLIP_GROUP_BYTES",
     "ClipTruncationWarning",
     "clip_ranges",
     "plan_clips",
     "warn_if_truncated",
 ]
 
-CLIP_MAX_FRAGMENTS = 200
-CLIP_MAX_BYTES = 100 * 1000 * 1000
+CLIP_GROUP_BYTES = 80 * 1000 * 1000
+"""The listed bytes ``download_clips`` asks one GetClip for by default, well within its limit."""
 
 
 class ClipTruncationWarning(UserWarning):

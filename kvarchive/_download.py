@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import struct
@@ -11,25 +12,32 @@ import threading
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import BinaryIO, Callable, Optional
 
+from ._clips import clip_ranges, plan_clips
 from ._errors import KVArchiveError
 from ._files import PathLike, atomic_file
 from ._matroska.recording import RecordingWriter
+from ._media.resume import BatchOpener
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
+from ._service import MEDIA_MAX_FRAGMENTS
+from ._types import Body
 
-__all__ = ["MediaOpener", "download_fragments", "save_stream"]
+__all__ = ["ClipOpener", "download_fragments", "save_clips", "save_stream"]
 
-MediaOpener = Callable[[list[Fragment], threading.Event], MediaStream]
+_MediaOpener = Callable[[list[Fragment], threading.Event], MediaStream]
 """The media of some fragments; once the event is set it must make no new request."""
+
+ClipOpener = Callable[[datetime, datetime], MediaStream]
+"""The GetClip of the fragments that start in ``[first, last]``."""
 
 # A parallel download gives each connection one contiguous batch (at most one
 # request long): with GetMediaForFragmentList held to 5 calls/s per stream,
 # fewer, longer calls keep every connection busy.
-_MAX_BATCH = 1000
+_MAX_BATCH = MEDIA_MAX_FRAGMENTS
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
 _Job = tuple[list[Fragment], "Future[BinaryIO]"]
@@ -38,7 +46,7 @@ _Job = tuple[list[Fragment], "Future[BinaryIO]"]
 
 def download_fragments(
     fragments: Sequence[Fragment],
-    media: MediaOpener,
+    open_batch: BatchOpener,
     path: PathLike,
     *,
     progress: bool = False,
@@ -50,8 +58,10 @@ def download_fragments(
     many connections at once and written in order; batches that arrive
     before their turn wait in anonymous temporary files, not in memory. Any
     failure, Ctrl-C included, stops every connection at once and leaves no file.
+    ``open_batch`` requests the media of some fragment numbers.
     """
     stop = threading.Event()
+    media = functools.partial(_media, open_batch)
     with atomic_file(path) as out:
         writer = RecordingWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
@@ -69,8 +79,20 @@ def download_fragments(
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
 
 
+def _media(open_batch: BatchOpener, batch: list[Fragment], stop: threading.Event) -> MediaStream:
+    """The media of ``batch``; once ``stop`` is set, no new request (not even a resume)."""
+
+    def open_unless_stopped(numbers: list[str]) -> tuple[Body, str]:
+        if stop.is_set():
+            raise KVArchiveError("stopped before GetMediaForFragmentList")
+        return open_batch(numbers)
+
+    numbers = [f.number for f in batch]
+    return MediaStream.for_fragments(numbers, open_unless_stopped, batch_size=MEDIA_MAX_FRAGMENTS)
+
+
 def _sequential_fragments(
-    fragments: Sequence[Fragment], media: MediaOpener, stop: threading.Event
+    fragments: Sequence[Fragment], media: _MediaOpener, stop: threading.Event
 ) -> Generator[tuple[str, bytes], None, None]:
     """Each fragment's number and bytes, over one connection."""
     with media(list(fragments), stop) as stream:
@@ -80,7 +102,7 @@ def _sequential_fragments(
 
 def _parallel_fragments(
     fragments: Sequence[Fragment],
-    media: MediaOpener,
+    media: _MediaOpener,
     stop: threading.Event,
     concurrency: int,
     beside: str,
@@ -114,7 +136,7 @@ class _BatchFetcher:
     """
 
     def __init__(
-        self, media: MediaOpener, stop: threading.Event, workers: int, beside: str
+        self, media: _MediaOpener, stop: threading.Event, workers: int, beside: str
     ) -> None:
         self._media = media
         self._stop = stop
@@ -207,6 +229,31 @@ def _read_spool(spool: BinaryIO) -> Iterator[tuple[str, bytes]]:
     while header := spool.read(_RECORD.size):
         number_length, data_length = _RECORD.unpack(header)
         yield spool.read(number_length).decode(), spool.read(data_length)
+
+
+def save_clips(
+    fragments: Sequence[Fragment],
+    clip: ClipOpener,
+    directory: PathLike,
+    *,
+    timestamp_type: str,
+    max_fragments: int,
+    max_bytes: int,
+) -> list[DownloadResult]:
+    """Save time-ordered ``fragments`` as consecutive clips ``clip-0001.mp4``... in ``directory``.
+
+    Groups of at most ``max_fragments`` fragments and ``max_bytes`` listed
+    bytes, so that GetClip cuts none short; one clip at a time, each file
+    appearing only when whole.
+    """
+    groups = plan_clips(fragments, max_fragments=max_fragments, max_bytes=max_bytes)
+    results = []
+    for index, (group, (first, last)) in enumerate(
+        zip(groups, clip_ranges(groups, timestamp_type)), start=1
+    ):
+        path = os.path.join(directory, f"clip-{index:04d}.mp4")
+        results.append(save_stream(clip(first, last), path, len(group)))
+    return results
 
 
 def save_stream(stream: MediaStream, path: PathLike, fragment_count: int) -> DownloadResult:

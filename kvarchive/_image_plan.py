@@ -23,12 +23,15 @@ last second or so before the sweep may be missed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Optional, Union
 
 import attrs
 
 from ._models import Fragment
+from ._service import IMAGES_MAX_SPAN_MS as MAX_SPAN_MS
+from ._service import IMAGES_MIN_INTERVAL_MS as _MIN_INTERVAL
+from ._times import EPOCH
 
 __all__ = [
     "MAX_SPAN_MS",
@@ -42,27 +45,21 @@ __all__ = [
     "to_ms",
 ]
 
-MAX_SPAN_MS = 300_000
-"""GetImages refuses ``EndTimestamp - StartTimestamp`` over 300 s."""
-
-# The shortest SamplingInterval GetImages takes.
-_MIN_INTERVAL = 200
 # A request may run on over this many instants without media (a page's worth,
 # pages hold at most 25 images) rather than end and cost a new request.
 _GAP_LIMIT = 25
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MS = timedelta(milliseconds=1)
 
 
 def to_ms(value: datetime) -> int:
     """Epoch milliseconds of an aware datetime, rounded to the nearest."""
-    return round((value - _EPOCH) / _MS)
+    return round((value - EPOCH) / _MS)
 
 
 def from_ms(ms: int) -> datetime:
     """An aware UTC datetime from epoch milliseconds."""
-    return _EPOCH + ms * _MS
+    return EPOCH + ms * _MS
 
 
 @attrs.frozen

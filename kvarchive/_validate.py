@@ -22,6 +22,7 @@ __all__ = [
     "check_fragment_number",
     "check_int",
     "check_range",
+    "check_seconds",
     "check_stream",
     "milliseconds",
     "stream_key",
@@ -90,6 +91,15 @@ def check_int(value: Any, name: str, low: int, high: Optional[int] = None) -> in
     if value < low or (high is not None and value > high):
         bounds = f"{low}..{high}" if high is not None else f"at least {low}"
         raise ValidationError(f"{name} must be {bounds}: {value}")
+    return value
+
+
+def check_seconds(value: Any, name: str) -> float:
+    """``value`` as a number of seconds, not negative; bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{name} must be a number of seconds")
+    if value < 0:
+        raise ValidationError(f"{name} must not be negative: {value}")
     return value
 
 

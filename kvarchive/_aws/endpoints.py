@@ -35,7 +35,10 @@ def _millisecond_timestamps(serializer_kwargs: dict[str, Any], **_: Any) -> None
 
 
 class Clients:
-    """The boto3 clients of one session: one control-plane client, one per data endpoint."""
+    """The boto3 clients of one session: one control-plane client, one per data endpoint.
+
+    Without a ``session``, a new ``boto3.Session()`` (the default credential chain).
+    """
 
     def __init__(
         self,
@@ -45,6 +48,10 @@ class Clients:
         endpoint_url: Optional[str],
         config: Any,
     ) -> None:
+        if session is None:
+            import boto3
+
+            session = boto3.Session()
         self._session = session
         self._region_name = region_name
         self._endpoint_url = endpoint_url
