@@ -265,7 +265,7 @@ def test_epoch_seconds_with_fraction_are_times(
 )
 def test_time_forms_read_as_utc(text: str, expected: datetime) -> None:
     """Each time form reads as the expected aware UTC datetime, relative to one now."""
-    from kvarchive._cli_times import TimeParser
+    from kvarchive.cli._times import TimeParser
 
     parsed = TimeParser(T0)(text)
     assert parsed == expected
@@ -274,7 +274,7 @@ def test_time_forms_read_as_utc(text: str, expected: datetime) -> None:
 
 def test_relative_time_is_joined_only_after_time_options() -> None:
     """``--start -1h`` is joined; other options and anything after ``--`` are left alone."""
-    from kvarchive._cli_times import join_time_options
+    from kvarchive.cli._times import join_time_options
 
     argv = ["--start", "-1h", "--end", "now", "--debug", "--expires", "-5", "--", "--start", "-1d"]
     assert join_time_options(argv) == [

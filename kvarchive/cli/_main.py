@@ -28,7 +28,10 @@ from kvarchive import (
     __version__,
 )
 from kvarchive._aws.hints import no_credentials_message, no_region_message
-from kvarchive._cli_output import (
+from kvarchive._files import output_file, output_folder
+from kvarchive._progress import progress_bar
+from kvarchive._redact import Redactor, debug_logging
+from kvarchive.cli._output import (
     FRAGMENT_FORMATS,
     RESULT_FORMATS,
     ImageTally,
@@ -40,11 +43,8 @@ from kvarchive._cli_output import (
     save_image,
     save_media,
 )
-from kvarchive._cli_times import HELP as TIME_HELP
-from kvarchive._cli_times import TimeParser, join_time_options
-from kvarchive._files import output_file, output_folder
-from kvarchive._progress import progress_bar
-from kvarchive._redact import Redactor, debug_logging
+from kvarchive.cli._times import HELP as TIME_HELP
+from kvarchive.cli._times import TimeParser, join_time_options
 
 __all__ = ["main"]
 
