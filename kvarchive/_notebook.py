@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from ._redact import mask_session_token
 
 __all__ = [
     "FRAGMENT_COLUMNS",
@@ -24,7 +25,6 @@ __all__ = [
 ]
 
 _MAX_ROWS = 100
-_TOKEN = re.compile(r"(SessionToken=)[^&]+")
 
 
 def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, total: int) -> str:
@@ -103,7 +103,7 @@ class HLSPlayer:
         self.width = width
 
     def __repr__(self) -> str:
-        masked = _TOKEN.sub(r"\1***", self.url)
+        masked = mask_session_token(self.url)
         return f"HLSPlayer({masked!r})"
 
     def _repr_html_(self) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from ._errors import ValidationError
 from ._types import TimeLike
 
-__all__ = ["EPOCH", "from_epoch", "parse_time", "to_utc"]
+__all__ = ["EPOCH", "from_epoch", "from_iso", "parse_time", "to_utc"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 """The Unix epoch, an aware UTC datetime: what every epoch time counts from."""
@@ -29,6 +29,15 @@ def from_epoch(seconds: float) -> datetime:
     return EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
 
 
+def from_iso(text: str) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime (no zone means UTC); ValueError if not one."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        # datetime.fromisoformat accepts a 'Z' suffix only from Python 3.11.
+        text = text[:-1] + "+00:00"
+    return to_utc(datetime.fromisoformat(text))
+
+
 def parse_time(value: TimeLike, name: str) -> datetime:
     """Read a user's time argument ``name`` as an aware UTC datetime.
 
@@ -44,12 +53,8 @@ def parse_time(value: TimeLike, name: str) -> datetime:
             raise ValidationError(f"{name} is out of range: {value!r}")
         return from_epoch(float(value))
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            # datetime.fromisoformat accepts a 'Z' suffix only from Python 3.11.
-            text = text[:-1] + "+00:00"
         try:
-            return to_utc(datetime.fromisoformat(text))
+            return from_iso(value)
         except ValueError:
             raise ValidationError(
                 f"{name} is not an ISO 8601 time: {value!r} (e.g. '2026-01-31T12:00:00Z')"

@@ -1,4 +1,19 @@
-"""The ``kvarchive`` command line (``kvarchive.cli:main``, and ``python -m kvarchive``)."""
+"""The ``kvarchive`` command line (``kvarchive.cli:main``, and ``python -m kvarchive``).
+
+``_parser`` reads the arguments, ``_commands`` runs one client operation per
+command, ``_output`` prints and writes results, ``_times`` reads times such
+as ``-15m``, ``_demo`` runs the tour against the emulator, ``_debug`` masks
+secrets in ``--debug`` logs, and ``_main`` ties them together with the exit
+status.
+
+Every operation goes through kvarchive's public API (``ArchivedMediaClient``
+and its results). A few private helpers are shared on purpose, so that the
+library and the command line behave and speak alike: ``_files`` (the one
+rule for output paths, and files that appear only when whole),
+``_aws.hints`` (what to do without a region or credentials), ``_progress``
+(the progress bar), ``_redact`` (what a secret looks like), ``_service`` (the
+enum spellings offered as choices) and ``_times`` (ISO 8601 and the epoch).
+"""
 
 from kvarchive.cli._main import main
 

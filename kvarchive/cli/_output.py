@@ -18,18 +18,23 @@ from kvarchive._files import atomic_file
 
 __all__ = [
     "FRAGMENT_FORMATS",
+    "PROG",
     "RESULT_FORMATS",
     "ImageTally",
     "download_line",
     "download_record",
+    "error",
     "fragment_record",
     "iso",
     "print_fragments",
     "print_result",
     "save_image",
     "save_media",
+    "warn",
 ]
 
+PROG = "kvarchive"
+"""The command's name, in its usage and at the start of its error and warning lines."""
 FRAGMENT_FORMATS = ("table", "json", "csv")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
@@ -164,3 +169,14 @@ def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str)
     with atomic_file(path) as out:
         out.write(data)
     return path
+
+
+def error(message: str) -> None:
+    """Tell an error on one line of stderr."""
+    line = " ".join(message.split())
+    print(f"{PROG}: error: {line}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    """Tell a warning on stderr."""
+    print(f"{PROG}: warning: {message}", file=sys.stderr)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+
+from kvarchive._times import EPOCH, from_iso
 
 __all__ = ["TIME_OPTIONS", "TimeParser", "join_time_options"]
 
 TIME_OPTIONS = ("--start", "--end")
 """The options whose value may be a relative time such as ``-1h``."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _RELATIVE = re.compile(r"-(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _EPOCH_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
@@ -44,21 +45,17 @@ class TimeParser:
             return self.now - timedelta(**{_UNITS[unit]: float(amount)})
         if _EPOCH_SECONDS.fullmatch(value):
             return _from_epoch(value)
-        iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
         try:
-            parsed = datetime.fromisoformat(iso)
+            return from_iso(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a time: {text!r} ({HELP})") from None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
 
 
 def _from_epoch(text: str) -> datetime:
     """Epoch seconds (a decimal string) as an aware UTC datetime, exact to the microsecond."""
     try:
         micros = int((Decimal(text) * 1_000_000).to_integral_value())
-        return _EPOCH + timedelta(microseconds=micros)
+        return EPOCH + timedelta(microseconds=micros)
     except (InvalidOperation, OverflowError):
         raise argparse.ArgumentTypeError(f"epoch seconds out of range: {text!r}") from None
 

@@ -1,0 +1,214 @@
+"""Parsing the command line: the AWS CLI's global options, the commands and their options.
+
+Relative times (``--start -1h``) are joined to their option first, as plain
+argparse takes them for options; prefix matching is off, so that ``-o`` /
+``--outfile`` (a path) and ``--output`` (a format) are never confused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+from kvarchive import __version__
+from kvarchive._service import (
+    ALWAYS_NEVER,
+    CONTAINER_FORMATS,
+    DISCONTINUITY_MODES,
+    IMAGE_FORMATS,
+    PLAYBACK_MODES,
+    TIMESTAMP_TYPES,
+)
+from kvarchive.cli._commands import (
+    Command,
+    clip,
+    clips,
+    dash_url,
+    download,
+    endpoint,
+    fragments,
+    hls_url,
+    images,
+)
+from kvarchive.cli._demo import DEMO_FOLDER
+from kvarchive.cli._output import FRAGMENT_FORMATS, PROG, RESULT_FORMATS
+from kvarchive.cli._times import HELP as TIME_HELP
+from kvarchive.cli._times import TimeParser, join_time_options
+
+__all__ = ["build_parser", "parse_args"]
+
+
+def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
+    """The argument parser; relative times count back from ``now`` (default: now)."""
+    when = TimeParser(now or datetime.now(timezone.utc))
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="The archive of Amazon Kinesis Video Streams: list, play, clip, download.",
+        epilog="Try it without an AWS account: kvarchive demo",
+        parents=[common],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
+
+    def time_range(sub: argparse.ArgumentParser, required: bool = True) -> None:
+        sub.add_argument("--start", type=when, required=required, help=TIME_HELP)
+        sub.add_argument("--end", type=when, required=required, help=TIME_HELP)
+        _choice(sub, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP")
+
+    def command(
+        name: str,
+        handler: Optional[Command],
+        help_text: str,
+        *,
+        times: bool = True,
+        outfile: Optional[tuple[str, str]] = None,
+        formats: Sequence[str] = RESULT_FORMATS,
+    ) -> argparse.ArgumentParser:
+        """A subcommand: its time range, ``-o METAVAR`` (with help) and ``--output`` formats."""
+        sub = commands.add_parser(
+            name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
+        )
+        sub.set_defaults(handler=handler, parser=sub)
+        if times:
+            time_range(sub)
+        if outfile is not None:
+            metavar, what = outfile
+            sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=what)
+        if formats:
+            default = formats[0]
+            help_format = f"format of the result (default: {default})"
+            sub.add_argument("--output", choices=formats, default=default, help=help_format)
+        return sub
+
+    sub = command(
+        "endpoint", endpoint, "Print the data endpoint of one API (GetDataEndpoint).", times=False
+    )
+    sub.add_argument("api_name", metavar="API_NAME", help="e.g. LIST_FRAGMENTS, GET_CLIP")
+    command(
+        "fragments",
+        fragments,
+        "List the fragments of a time range (ListFragments).",
+        formats=FRAGMENT_FORMATS,
+    )
+    sub = command(
+        "hls-url", hls_url, "Print an HLS playback URL (GetHLSStreamingSessionURL).", times=False
+    )
+    _session_options(sub, time_range)
+    _choice(sub, "--container-format", CONTAINER_FORMATS, "FRAGMENTED_MP4")
+    _choice(sub, "--discontinuity-mode", DISCONTINUITY_MODES, "ALWAYS")
+    sub.add_argument("--max-media-playlist-fragment-results", type=int, metavar="N")
+    sub = command(
+        "dash-url",
+        dash_url,
+        "Print a DASH playback URL (GetDASHStreamingSessionURL).",
+        times=False,
+    )
+    _session_options(sub, time_range)
+    _choice(sub, "--display-fragment-number", ALWAYS_NEVER, "NEVER")
+    sub.add_argument("--max-manifest-fragment-results", type=int, metavar="N")
+    command(
+        "clip",
+        clip,
+        "Save an MP4 clip of a time range (GetClip), which stops at 200 fragments or 100 MB.",
+        outfile=("FILE", "the MP4 file to write (missing folders are made)"),
+    )
+    command(
+        "clips",
+        clips,
+        "Save a long range as consecutive MP4 clips, none cut short (GetClip).",
+        outfile=("DIR", "the folder for clip-0001.mp4, ... (made if missing)"),
+    )
+    sub = command(
+        "images",
+        images,
+        "Save images sampled over a time range (GetImages).",
+        outfile=("DIR", "the folder to write the images into (made if missing)"),
+    )
+    sub.add_argument("--interval", type=int, default=1000, metavar="MS", help="sampling interval")
+    _choice(sub, "--format", IMAGE_FORMATS, "JPEG")
+    sub.add_argument("--width", type=int, help="width in pixels")
+    sub.add_argument("--height", type=int, help="height in pixels")
+    sub.add_argument("--quality", type=int, help="JPEG quality, 1-100")
+    sub = command(
+        "download",
+        download,
+        "Save the fragments of a time range as one MKV file.",
+        outfile=("FILE", "the MKV file to write (missing folders are made)"),
+    )
+    sub.add_argument(
+        "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
+    )
+
+    sub = command(
+        "demo",
+        None,
+        "Run every command against a local emulator: no AWS needed.",
+        times=False,
+    )
+    sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
+    return parser
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """The AWS CLI's options, accepted before or after the command."""
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    # SUPPRESS: an option given before the command is not reset by the command's parser.
+    quiet = argparse.SUPPRESS
+    common.add_argument("--region", default=quiet, help="AWS region")
+    common.add_argument("--profile", default=quiet, help="named profile of the AWS config")
+    common.add_argument("--endpoint-url", default=quiet, help="Kinesis Video control plane URL")
+    common.add_argument("--debug", action="store_true", default=quiet, help="tracebacks and logs")
+    stream = common.add_mutually_exclusive_group()
+    stream.add_argument("--stream-name", default=quiet, metavar="NAME")
+    stream.add_argument("--stream-arn", default=quiet, metavar="ARN")
+    return common
+
+
+def _choice(
+    parser: argparse.ArgumentParser, flag: str, choices: Sequence[str], default: str
+) -> None:
+    parser.add_argument(
+        flag, type=str.upper, choices=choices, default=default, help=f"(default: {default})"
+    )
+
+
+def _session_options(parser: argparse.ArgumentParser, time_range: Callable[..., None]) -> None:
+    time_range(parser, required=False)
+    parser.add_argument(
+        "--playback-mode",
+        type=str.upper,
+        choices=PLAYBACK_MODES,
+        help="default: LIVE without --start, LIVE_REPLAY with --start, ON_DEMAND with both",
+    )
+    _choice(parser, "--display-fragment-timestamp", ALWAYS_NEVER, "NEVER")
+    parser.add_argument("--expires", type=int, default=300, metavar="SECONDS", help="300-43200")
+
+
+def parse_args(argv: Sequence[str], now: datetime) -> argparse.Namespace:
+    """The arguments of ``argv``, checked; argparse exits (SystemExit) on bad usage."""
+    parser = build_parser(now)
+    args = parser.parse_args(join_time_options(argv))
+    for name in ("region", "profile", "endpoint_url", "stream_name", "stream_arn"):
+        setattr(args, name, getattr(args, name, None))
+    args.debug = getattr(args, "debug", False)
+    sub: argparse.ArgumentParser = args.parser
+    if args.command_name != "demo":
+        if args.stream_name is None and args.stream_arn is None:
+            sub.error("give --stream-name or --stream-arn")
+        if args.stream_name is not None and args.stream_arn is not None:
+            sub.error("give only one of --stream-name and --stream-arn")
+    if args.command_name in ("hls-url", "dash-url") and args.playback_mode is None:
+        if args.start is None and args.end is not None:
+            sub.error("--end needs --start (or give --playback-mode)")
+        args.playback_mode = _playback_mode(args.start, args.end)
+    return args
+
+
+def _playback_mode(start: Optional[datetime], end: Optional[datetime]) -> str:
+    if start is None:
+        return "LIVE"
+    return "LIVE_REPLAY" if end is None else "ON_DEMAND"
