@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kvarchive.testing._fmp4 import init_segment, media_segment
 from kvarchive.testing._mp4 import codecs
-from kvarchive.testing._mpegts import AvcConfig, adts_header, annex_b, ts_segment
+from kvarchive.testing._playback.fmp4 import init_segment, media_segment
+from kvarchive.testing._playback.mpegts import AvcConfig, adts_header, annex_b, ts_segment
+from kvarchive.testing._playback.timeline import VIDEO_TIMESCALE, timed_frames, timescale
 from kvarchive.testing._sample import load_sample
-from kvarchive.testing._timeline import VIDEO_TIMESCALE, timed_frames, timescale
 
 needs_ffprobe = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
 from kvarchive.testing._fragments import MAGIC_MODES, _seed
 from kvarchive.testing._operations import Service
-from kvarchive.testing._playback import Playback
+from kvarchive.testing._playback.resources import Playback
+from kvarchive.testing._playback.sessions import SessionStore
 from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
-from kvarchive.testing._sessions import SessionStore
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,

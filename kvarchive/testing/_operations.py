@@ -42,7 +42,7 @@ import attrs
 from kvarchive.testing._faults import ERROR_STATUS
 from kvarchive.testing._fragments import rng
 from kvarchive.testing._mp4 import Mp4Sample, mp4_header
-from kvarchive.testing._sessions import SessionRequest, SessionStore
+from kvarchive.testing._playback.sessions import SessionRequest, SessionStore
 from kvarchive.testing._streams import EmulatedStream, FragmentRecord
 
 __all__ = [

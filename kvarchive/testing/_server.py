@@ -34,7 +34,7 @@ from kvarchive.testing._operations import (
     Response,
     Service,
 )
-from kvarchive.testing._playback import (
+from kvarchive.testing._playback.resources import (
     CORS_HEADERS,
     PLAYBACK_OPERATIONS,
     PREFLIGHT_HEADERS,

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Optional
 
 from kvarchive.testing._mp4 import Track, codecs
-from kvarchive.testing._sessions import Session, Window
+from kvarchive.testing._playback.sessions import Session, Window
 from kvarchive.testing._streams import FragmentRecord, from_epoch_ms
 
 __all__ = ["master_playlist", "media_playlist", "program_date_time"]

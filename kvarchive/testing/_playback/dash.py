@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
-from kvarchive.testing._hls import bandwidth, frame_rate, program_date_time
 from kvarchive.testing._mp4 import Track, codecs
-from kvarchive.testing._sessions import Session, Window
+from kvarchive.testing._playback.hls import bandwidth, frame_rate, program_date_time
+from kvarchive.testing._playback.sessions import Session, Window
+from kvarchive.testing._playback.timeline import timescale
 from kvarchive.testing._streams import FragmentRecord
-from kvarchive.testing._timeline import timescale
 
 __all__ = ["KVS_NAMESPACE", "manifest"]
 

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Callable, Optional
 
-from kvarchive.testing._dash import manifest
-from kvarchive.testing._fmp4 import init_segment, media_segment
-from kvarchive.testing._hls import master_playlist, media_playlist
 from kvarchive.testing._mp4 import Track
-from kvarchive.testing._mpegts import ts_segment
 from kvarchive.testing._operations import ApiError, Response
-from kvarchive.testing._sessions import Session, SessionStore, Window
+from kvarchive.testing._playback.dash import manifest
+from kvarchive.testing._playback.fmp4 import init_segment, media_segment
+from kvarchive.testing._playback.hls import master_playlist, media_playlist
+from kvarchive.testing._playback.mpegts import ts_segment
+from kvarchive.testing._playback.sessions import Session, SessionStore, Window
+from kvarchive.testing._playback.timeline import VIDEO_TIMESCALE, timed_frames, timescale
 from kvarchive.testing._streams import FragmentRecord
-from kvarchive.testing._timeline import VIDEO_TIMESCALE, timed_frames, timescale
 
 __all__ = ["CORS_HEADERS", "PLAYBACK_OPERATIONS", "PREFLIGHT_HEADERS", "Playback"]
 

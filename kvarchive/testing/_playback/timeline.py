@@ -1,6 +1,6 @@
 """Frames of one KVS fragment placed on a playback session's timeline.
 
-The HLS and DASH muxers (:mod:`._fmp4`, :mod:`._mpegts`) take frames whose
+The HLS and DASH muxers (:mod:`.fmp4`, :mod:`.mpegts`) take frames whose
 times are already in the track's timescale; this module puts them there. A
 fragment starts at its position on the session's timeline (milliseconds from
 the session's first fragment), and each frame keeps its offset from the

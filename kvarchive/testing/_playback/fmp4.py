@@ -14,7 +14,7 @@ import struct
 from collections.abc import Sequence
 
 from kvarchive.testing._mp4 import Track, box, full_box, sample_entry, track_box
-from kvarchive.testing._timeline import TimedFrame, timescale
+from kvarchive.testing._playback.timeline import TimedFrame, timescale
 
 __all__ = ["init_segment", "media_segment"]
 
