@@ -67,7 +67,7 @@ class EmulatorProcess:
         hello = self._reply()
         self.endpoint_url: str = hello["endpoint_url"]
         self.data_endpoint_url: str = hello["data_endpoint_url"]
-        self.patched: bool = hello["patched"]
+        self.media_cache: bool = hello["media_cache"]
 
     def _reply(self) -> dict[str, Any]:
         assert self._proc.stdout is not None
@@ -251,6 +251,16 @@ def paired_calls(
 def median(values: Sequence[float]) -> float:
     """The median (of repetitions)."""
     return statistics.median(values)
+
+
+def median_ratio(kv: list[float], base: list[float]) -> float:
+    """Median over repetitions of kv/base (each repetition ran both sides back to back)."""
+    return median([a / b for a, b in zip(kv, base)])
+
+
+def mb_rates(timings: list[Timing]) -> list[float]:
+    """Each run's rate in MB/s."""
+    return [t.rate / MB for t in timings]
 
 
 # -- memory ------------------------------------------------------------------------------

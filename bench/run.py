@@ -95,7 +95,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--plain-emulator",
         action="store_true",
-        help="no bench speed-ups in the emulator (it then caps media reads near 450 MB/s)",
+        help="no media cache in the emulator (it then caps media reads near 450 MB/s)",
     )
     args = parser.parse_args(argv)
 
@@ -121,14 +121,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             "spaces calls to 5/s per stream and operation, which would measure pacing, not "
             "overhead; figure 7 uses the default client",
         )
-        if emu.patched:
+        if emu.media_cache:
             ctx.note(
                 "all",
-                "the emulator runs in its own process, with two bench-only speed-ups (same "
-                "answers): its ListFragments reshuffled the whole range on every page "
-                "(O(range) per page), and its media bytes were generated per request at "
-                "about 1 ms per fragment (one core: the emulator set the rate); the bench "
-                "memoizes the shuffle and keeps each served fragment's bytes",
+                "the emulator runs in its own process and keeps each served fragment's "
+                "bytes (Emulator(media_cache_bytes=...), same answers): it makes them at "
+                "about 1 ms per fragment, on one core, which would set the rate",
             )
         for key in keys:
             begin = time.perf_counter()

@@ -32,6 +32,7 @@ from ._models import Fragment
 from ._service import IMAGES_MAX_SPAN_MS as MAX_SPAN_MS
 from ._service import IMAGES_MIN_INTERVAL_MS as _MIN_INTERVAL
 from ._times import EPOCH
+from ._times import from_epoch_ms as from_ms
 
 __all__ = [
     "MAX_SPAN_MS",
@@ -55,11 +56,6 @@ _MS = timedelta(milliseconds=1)
 def to_ms(value: datetime) -> int:
     """Epoch milliseconds of an aware datetime, rounded to the nearest."""
     return round((value - EPOCH) / _MS)
-
-
-def from_ms(ms: int) -> datetime:
-    """An aware UTC datetime from epoch milliseconds."""
-    return EPOCH + ms * _MS
 
 
 @attrs.frozen

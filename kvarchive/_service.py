@@ -8,6 +8,7 @@ offers them as choices, and the emulator refuses what the service refuses.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 __all__ = [
@@ -29,8 +30,17 @@ __all__ = [
     "MEDIA_MAX_FRAGMENTS",
     "PLAYBACK_MODES",
     "SESSION_MAX_RESULTS",
+    "STREAM_ARN",
+    "STREAM_NAME",
     "TIMESTAMP_TYPES",
 ]
+
+# Patterns and lengths from the service model (StreamName, ResourceARN).
+STREAM_NAME = re.compile(r"[a-zA-Z0-9_.\-]{1,256}")
+STREAM_ARN = re.compile(
+    r"arn:[a-z\d\-]+:kinesisvideo:[a-z0-9\-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.\-]+)/[0-9]+"
+)
+"""A stream ARN; group 1 is the stream's name."""
 
 # The APIName values of GetDataEndpoint that the archived-media operations use.
 API_NAMES = (

@@ -11,7 +11,15 @@ from datetime import datetime, timedelta, timezone
 from ._errors import ValidationError
 from ._types import TimeLike
 
-__all__ = ["EPOCH", "from_epoch", "from_iso", "parse_time", "to_utc"]
+__all__ = [
+    "EPOCH",
+    "from_epoch",
+    "from_epoch_ms",
+    "from_iso",
+    "parse_time",
+    "to_epoch_ms",
+    "to_utc",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 """The Unix epoch, an aware UTC datetime: what every epoch time counts from."""
@@ -27,6 +35,17 @@ def to_utc(value: datetime) -> datetime:
 def from_epoch(seconds: float) -> datetime:
     """An aware UTC datetime from epoch seconds, exact to the microsecond."""
     return EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """An aware UTC datetime from epoch milliseconds (exact)."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def to_epoch_ms(value: datetime) -> int:
+    """Epoch milliseconds of ``value`` (naive means UTC), the microseconds cut off."""
+    delta = to_utc(value) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def from_iso(text: str) -> datetime:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from ._errors import ValidationError
+from ._service import STREAM_ARN, STREAM_NAME
 from ._times import parse_time
 from ._types import StreamRef, TimeLike
 
@@ -28,11 +29,7 @@ __all__ = [
     "stream_key",
 ]
 
-# Patterns and lengths from the service model (StreamName, ResourceARN, FragmentNumberString).
-_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.\-]{1,256}")
-_STREAM_ARN = re.compile(
-    r"arn:[a-z\d\-]+:kinesisvideo:[a-z0-9\-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.\-]+)/[0-9]+"
-)
+# FragmentNumberString, from the service model.
 _FRAGMENT_NUMBER = re.compile(r"[0-9]{1,128}")
 
 
@@ -41,7 +38,7 @@ def check_stream(stream_name: Optional[str], stream_arn: Optional[str]) -> Strea
     if (stream_name is None) == (stream_arn is None):
         raise ValidationError("give exactly one of stream_name= or stream_arn=")
     if stream_name is not None:
-        if not isinstance(stream_name, str) or not _STREAM_NAME.fullmatch(stream_name):
+        if not isinstance(stream_name, str) or not STREAM_NAME.fullmatch(stream_name):
             raise ValidationError(
                 f"stream_name must be 1-256 characters of letters, digits, '_', '.' or '-': "
                 f"{stream_name!r}"
@@ -50,7 +47,7 @@ def check_stream(stream_name: Optional[str], stream_arn: Optional[str]) -> Strea
     if (
         not isinstance(stream_arn, str)
         or len(stream_arn) > 1024
-        or not _STREAM_ARN.fullmatch(stream_arn)
+        or not STREAM_ARN.fullmatch(stream_arn)
     ):
         raise ValidationError(
             "stream_arn must look like "
@@ -68,7 +65,7 @@ def stream_key(stream: StreamRef) -> str:
     """
     field, value = stream
     if field == "StreamARN":
-        match = _STREAM_ARN.fullmatch(value)
+        match = STREAM_ARN.fullmatch(value)
         if match:
             return match.group(1)
     return value

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faults
-from kvarchive.testing._fragments import MAGIC_MODES, _seed
+from kvarchive._service import STREAM_NAME
+from kvarchive._times import to_epoch_ms
+from kvarchive.testing._faults import FRAMINGS, Faults
+from kvarchive.testing._fragments import MAGIC_MODES
 from kvarchive.testing._operations import Service
 from kvarchive.testing._playback.resources import Playback
 from kvarchive.testing._playback.sessions import SessionStore
 from kvarchive.testing._sample import load_sample, sample_stream
+from kvarchive.testing._seeded import mixed_seed
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
+    first_fragment_ms,
     synthetic_stream,
-    to_epoch_ms,
 )
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ __all__ = ["Emulator"]
 
 # The emulator checks no signature, but botocore signs every request: any keys will do.
 _DUMMY_KEY = "kvarchive-emulator"
-
-_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,256}")
 
 
 class Emulator:
@@ -51,6 +50,9 @@ class Emulator:
     ``clock`` (epoch seconds, :func:`time.time` by default) is the emulator's
     "now": sessions expire, LIVE finds recent fragments and LIVE_REPLAY
     advances by it, so a test can move it instead of waiting.
+    ``media_cache_bytes`` keeps the bytes of media fragments once served, up to
+    that many in all, and serves them whole afterwards: the emulator makes a
+    fragment at about a millisecond, which would cap a benchmark's reader.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Emulator:
         host: str = "127.0.0.1",
         body_framing: str = "chunked",
         clock: Callable[[], float] = time.time,
+        media_cache_bytes: int = 0,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -84,6 +87,7 @@ class Emulator:
             sessions=self._sessions,
             data_endpoint=lambda: self.data_endpoint_url,
             clock=clock,
+            media_cache_bytes=media_cache_bytes,
         )
         self._dispatcher = Dispatcher(
             self._service,
@@ -113,12 +117,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self
 
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -219,14 +218,14 @@ class Emulator:
         numbers of 46 and 47 digits; ``magic`` ("never", "sometimes",
         "always") plants the EBML magic bytes inside frames.
         """
-        if not _STREAM_NAME.fullmatch(name):
+        if not STREAM_NAME.fullmatch(name):
             raise ValueError(f"invalid stream name {name!r}")
         if fragment_count < 0 or payload_size < 0:
             raise ValueError("fragment_count and payload_size must not be negative")
         if magic not in MAGIC_MODES:
             raise ValueError(f"magic must be one of {MAGIC_MODES}")
         step = fragment_duration_ms + gap_ms
-        start_ms = _start_ms(start, fragment_count * step)
+        start_ms = first_fragment_ms(start, fragment_count * step)
         stream = synthetic_stream(
             name,
             self._service.arn(name, start_ms - 3_600_000),
@@ -236,7 +235,7 @@ class Emulator:
             payload_size=payload_size,
             frame_count=max(1, fragment_duration_ms * frame_rate // 1000),
             audio=audio,
-            seed=_seed(self.seed, name) if seed is None else seed,
+            seed=mixed_seed(self.seed, name) if seed is None else seed,
             mixed_number_lengths=mixed_number_lengths,
             gap_ms=gap_ms,
             cluster_size_known=cluster_size_known,
@@ -268,17 +267,17 @@ class Emulator:
         ``start`` is the first fragment's server timestamp; by default the
         stream ends now.
         """
-        if not _STREAM_NAME.fullmatch(name):
+        if not STREAM_NAME.fullmatch(name):
             raise ValueError(f"invalid stream name {name!r}")
         if repeat < 1:
             raise ValueError("repeat must be at least 1")
-        start_ms = _start_ms(start, load_sample().duration_ms * repeat)
+        start_ms = first_fragment_ms(start, load_sample().duration_ms * repeat)
         stream = sample_stream(
             name,
             self._service.arn(name, start_ms - 3_600_000),
             start_ms=start_ms,
             repeat=repeat,
-            seed=_seed(self.seed, name) if seed is None else seed,
+            seed=mixed_seed(self.seed, name) if seed is None else seed,
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
             retention_hours=retention_hours,
@@ -350,22 +349,12 @@ class Emulator:
         message: Optional[str] = None,
     ) -> None:
         """Answer the next ``count`` calls of ``operation`` (any when None) with an error."""
-        self._faults.add_failure(
-            Failure(
-                operation,
-                code,
-                status if status is not None else ERROR_STATUS.get(code, 400),
-                message if message is not None else f"Injected {code}",
-                count,
-            )
-        )
+        self._faults.add_failure(operation, code, count=count, status=status, message=message)
 
     def throttle(self, operation: str, per_second: Optional[float]) -> None:
         """Allow ``per_second`` calls per (stream, operation); excess calls get
         ``ClientLimitExceededException``. None lifts the limit.
         """
-        if per_second is not None and per_second <= 0:
-            raise ValueError("per_second must be positive")
         self._faults.set_rate(operation, per_second)
 
     @property
@@ -385,11 +374,7 @@ class Emulator:
 
         ``framing`` overrides :attr:`body_framing` for those answers.
         """
-        if after_bytes < 0:
-            raise ValueError("after_bytes must not be negative")
-        if framing is not None and framing not in FRAMINGS:
-            raise ValueError(f"framing must be one of {FRAMINGS}")
-        self._faults.add_cut(Cut(operation, after_bytes, count, framing))
+        self._faults.add_cut(operation, after_bytes, count, framing)
 
     def stall_next(self, operation: Optional[str], seconds: float, *, count: int = 1) -> None:
         """Wait ``seconds`` before answering the next ``count`` calls (for read timeouts)."""
@@ -397,17 +382,8 @@ class Emulator:
 
     def bandwidth(self, bytes_per_second: Optional[int]) -> None:
         """Cap every connection's body rate (None: unlimited)."""
-        if bytes_per_second is not None and bytes_per_second <= 0:
-            raise ValueError("bytes_per_second must be positive")
-        self._faults.bandwidth = bytes_per_second
+        self._faults.set_bandwidth(bytes_per_second)
 
     def reset_faults(self) -> None:
         """Remove every injected fault, limit and the throttled count."""
         self._faults.reset()
-
-
-def _start_ms(start: Optional[datetime], length_ms: int) -> int:
-    """Epoch ms of a stream's first fragment: ``start``, or so that the stream ends now."""
-    if start is None:
-        return int(time.time() * 1000) - length_ms
-    return to_epoch_ms(start)

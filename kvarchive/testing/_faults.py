@@ -89,19 +89,45 @@ class Faults:
             self.throttled_count = 0
             self.bandwidth = None
 
-    def add_failure(self, failure: Failure) -> None:
+    def add_failure(
+        self,
+        operation: Optional[str],
+        code: str,
+        *,
+        count: int,
+        status: Optional[int],
+        message: Optional[str],
+    ) -> None:
+        """Answer the next ``count`` calls of ``operation`` with an error (status from its code)."""
+        failure = Failure(
+            operation,
+            code,
+            status if status is not None else ERROR_STATUS.get(code, 400),
+            message if message is not None else f"Injected {code}",
+            count,
+        )
         with self._lock:
             self._failures.append(failure)
 
-    def add_cut(self, cut: Cut) -> None:
+    def add_cut(
+        self, operation: Optional[str], after_bytes: int, count: int, framing: Optional[str]
+    ) -> None:
+        """Drop the connection after ``after_bytes`` body bytes of the next ``count`` answers."""
+        if after_bytes < 0:
+            raise ValueError("after_bytes must not be negative")
+        if framing is not None and framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {FRAMINGS}")
         with self._lock:
-            self._cuts.append(cut)
+            self._cuts.append(Cut(operation, after_bytes, count, framing))
 
     def add_stall(self, operation: Optional[str], seconds: float, count: int) -> None:
         with self._lock:
             self._stalls.append(_Stall(operation, seconds, count))
 
     def set_rate(self, operation: str, per_second: Optional[float]) -> None:
+        """Throttle (stream, ``operation``) to ``per_second`` calls (None lifts the limit)."""
+        if per_second is not None and per_second <= 0:
+            raise ValueError("per_second must be positive")
         with self._lock:
             if per_second is None:
                 self._rates.pop(operation, None)
@@ -109,6 +135,12 @@ class Faults:
                 self._rates[operation] = per_second
             for key in [k for k in self._buckets if k[1] == operation]:
                 del self._buckets[key]
+
+    def set_bandwidth(self, bytes_per_second: Optional[int]) -> None:
+        """Cap every connection's body rate (None: unlimited)."""
+        if bytes_per_second is not None and bytes_per_second <= 0:
+            raise ValueError("bytes_per_second must be positive")
+        self.bandwidth = bytes_per_second
 
     def take_failure(self, operation: str) -> Optional[Failure]:
         """The next queued failure for ``operation``, consuming one use of it."""

@@ -1,52 +1,40 @@
-"""Synthetic Kinesis Video fragments: deterministic Matroska documents in KVS layout.
+"""Synthetic Kinesis Video fragments: recipes of deterministic frames, written in KVS layout.
 
-A fragment is laid out as the service returns it from GetMediaForFragmentList
-(:func:`document_pieces`, shared with the bundled real sample)::
-
-    EBML header, Segment (unknown size)
-      Info, Tracks (1: V_MPEG4/ISO/AVC, 2: A_AAC optional)
-      Tags (AWS_KINESISVIDEO_FRAGMENT_NUMBER / _SERVER_TIMESTAMP / _PRODUCER_TIMESTAMP)
-      Cluster (unknown size unless asked): Timecode, SimpleBlocks
-      Tags (AWS_KINESISVIDEO_MILLIS_BEHIND_NOW), optional
-
-Frame payloads are pseudo-random. Their sizes follow from the parameters alone,
+The documents are written by :mod:`._mkv_writer` (shared with the bundled
+real sample). Frame payloads are pseudo-random. Their sizes follow from the parameters alone,
 so :attr:`SyntheticFragment.size` is known without generating a byte, and the
 bytes are produced piece by piece by :meth:`SyntheticFragment.iter_chunks`.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import random
-import struct
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
-from typing import Protocol, Union
+from collections.abc import Iterator
+from datetime import datetime
 
 import attrs
 
-from kvarchive._matroska import ids as ebml
-from kvarchive._matroska import vint
-from kvarchive.testing._mp4 import Track
+from kvarchive._times import to_epoch_ms
+from kvarchive.testing._mkv_writer import (
+    Noise,
+    Piece,
+    Track,
+    document_pieces,
+    iter_pieces,
+    pieces_size,
+)
+from kvarchive.testing._seeded import mixed_seed, rng
 
 __all__ = [
     "EBML_MAGIC",
     "MAGIC_MODES",
     "VIDEO_HEIGHT",
     "VIDEO_WIDTH",
+    "DocumentSource",
     "Frame",
-    "MediaFrame",
     "StoredFrame",
     "SyntheticFragment",
-    "document_pieces",
-    "iter_pieces",
-    "pieces_size",
-    "rng",
     "synthetic_fragment",
     "synthetic_tracks",
-    "tags_element",
-    "tracks_element",
 ]
 
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -73,68 +61,6 @@ _AUDIO_FRAME_SIZE = 96
 _MIN_VIDEO_FRAME = 16
 
 
-def _seed(*parts: object) -> int:
-    """A well-mixed 64-bit seed from several values (``random.Random`` refuses tuples)."""
-    text = ",".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
-
-
-def rng(*parts: object) -> random.Random:
-    """A deterministic generator seeded from ``parts`` (test data, not secrets)."""
-    return random.Random(_seed(*parts))  # noqa: S311
-
-
-def _epoch_ms(value: datetime | int) -> int:
-    if isinstance(value, int):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-
-
-def _tag_time(ms: int) -> str:
-    """A tag value as the service writes it: ``"1511852109.126"``."""
-    return f"{ms // 1000}.{ms % 1000:03d}"
-
-
-@functools.lru_cache(maxsize=1)
-def _noise_pool() -> bytes:
-    """1 MiB of fixed pseudo-random bytes; noise is a seeded window on it (fast)."""
-    return rng(0x4B5641).randbytes(1 << 20)
-
-
-@attrs.frozen
-class _Noise:
-    """``length`` pseudo-random bytes, with ``insert`` written at ``insert_at``."""
-
-    length: int
-    seed: int
-    insert_at: int = -1
-    insert: bytes = b""
-
-    def generate(self) -> bytes:
-        pool = _noise_pool()
-        start = self.seed % len(pool)
-        parts = [pool[start : start + self.length]]
-        missing = self.length - len(parts[0])
-        while missing > 0:
-            parts.append(pool[:missing])
-            missing -= len(parts[-1])
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        if self.insert_at < 0:
-            return data
-        end = self.insert_at + len(self.insert)
-        return data[: self.insert_at] + self.insert + data[end:]
-
-
-_Piece = Union[bytes, _Noise]
-
-
-def _piece_len(piece: _Piece) -> int:
-    return len(piece) if isinstance(piece, bytes) else piece.length
-
-
 @attrs.frozen
 class Frame:
     """One SimpleBlock's frame: track, time from the cluster start, and its bytes."""
@@ -143,7 +69,7 @@ class Frame:
     offset_ms: int
     keyframe: bool
     prefix: bytes
-    noise: _Noise
+    noise: Noise
 
     @property
     def size(self) -> int:
@@ -154,7 +80,7 @@ class Frame:
         """The frame data."""
         return self.prefix + self.noise.generate()
 
-    def pieces(self) -> list[_Piece]:
+    def pieces(self) -> list[Piece]:
         """The frame data as literal and generated pieces."""
         return [self.prefix, self.noise]
 
@@ -177,24 +103,9 @@ class StoredFrame:
         """The frame data."""
         return self.payload
 
-    def pieces(self) -> list[_Piece]:
+    def pieces(self) -> list[Piece]:
         """The frame data as one literal piece."""
         return [self.payload]
-
-
-class MediaFrame(Protocol):
-    """What a fragment's frame offers: where it goes, and its data."""
-
-    @property
-    def track(self) -> int: ...
-    @property
-    def offset_ms(self) -> int: ...
-    @property
-    def keyframe(self) -> bool: ...
-    @property
-    def size(self) -> int: ...
-    def data(self) -> bytes: ...
-    def pieces(self) -> list[_Piece]: ...
 
 
 def _frame_sizes(total: int, count: int) -> list[int]:
@@ -211,7 +122,7 @@ class DocumentSource:
 
     __slots__ = ()
 
-    def _pieces(self) -> list[_Piece]:
+    def _pieces(self) -> list[Piece]:
         raise NotImplementedError
 
     @property
@@ -279,15 +190,15 @@ class SyntheticFragment(DocumentSource):
             insert_at = -1
             if (self.magic == "always" or index == magic_frame) and noise_len >= len(trap):
                 insert_at = generator.randrange(noise_len - len(trap) + 1)
-            noise = _Noise(noise_len, _seed(self.seed, 2, index), insert_at, trap)
+            noise = Noise(noise_len, mixed_seed(self.seed, 2, index), insert_at, trap)
             offset = index * self.duration_ms // self.frame_count
             frames.append(Frame(1, offset, keyframe, prefix, noise))
             if self.audio:
-                audio = _Noise(_AUDIO_FRAME_SIZE, _seed(self.seed, 3, index))
+                audio = Noise(_AUDIO_FRAME_SIZE, mixed_seed(self.seed, 3, index))
                 frames.append(Frame(2, offset, True, b"", audio))
         return frames
 
-    def _pieces(self) -> list[_Piece]:
+    def _pieces(self) -> list[Piece]:
         return document_pieces(
             self.number,
             self.server_ms,
@@ -300,152 +211,12 @@ class SyntheticFragment(DocumentSource):
         )
 
 
-def _merge(pieces: list[_Piece]) -> list[_Piece]:
-    """Join neighbouring literal pieces so that chunks are not absurdly small."""
-    merged: list[_Piece] = []
-    for piece in pieces:
-        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
-            merged[-1] = merged[-1] + piece
-        else:
-            merged.append(piece)
-    return merged
-
-
-def _ebml_header() -> bytes:
-    return vint.encode_element(
-        ebml.EBML,
-        vint.encode_element(ebml.EBML_VERSION, b"\x01")
-        + vint.encode_element(ebml.EBML_READ_VERSION, b"\x01")
-        + vint.encode_element(ebml.EBML_MAX_ID_LENGTH, b"\x04")
-        + vint.encode_element(ebml.EBML_MAX_SIZE_LENGTH, b"\x08")
-        + vint.encode_element(ebml.DOC_TYPE, b"matroska")
-        + vint.encode_element(ebml.DOC_TYPE_VERSION, b"\x02")
-        + vint.encode_element(ebml.DOC_TYPE_READ_VERSION, b"\x02"),
-    )
-
-
-def _info(seed: int) -> bytes:
-    uid = rng(seed, 5).randbytes(16)
-    return vint.encode_element(
-        ebml.INFO,
-        vint.encode_element(ebml.SEGMENT_UID, uid)
-        + vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(1_000_000))
-        + vint.encode_element(ebml.TITLE, b"kinesis_video")
-        + vint.encode_element(ebml.MUXING_APP, b"kvarchive.testing")
-        + vint.encode_element(ebml.WRITING_APP, b"kvarchive.testing"),
-    )
-
-
 def synthetic_tracks(audio: bool) -> list[Track]:
     """The tracks of synthetic fragments: 640x480 H.264, and AAC when ``audio``."""
     tracks = [Track(1, "video", AVC_CODEC_PRIVATE, VIDEO_WIDTH, VIDEO_HEIGHT)]
     if audio:
         tracks.append(Track(2, "audio", AAC_CODEC_PRIVATE, sample_rate=48000, channels=1))
     return tracks
-
-
-def tracks_element(tracks: Sequence[Track]) -> bytes:
-    """A Tracks element describing ``tracks``."""
-    entries = b""
-    for track in tracks:
-        number = vint.encode_uint(track.number)
-        if track.kind == "video":
-            kind, name, codec = b"\x01", b"kinesis_video", b"V_MPEG4/ISO/AVC"
-            details = vint.encode_element(
-                ebml.VIDEO,
-                vint.encode_element(ebml.PIXEL_WIDTH, vint.encode_uint(track.width))
-                + vint.encode_element(ebml.PIXEL_HEIGHT, vint.encode_uint(track.height)),
-            )
-        else:
-            kind, name, codec = b"\x02", b"kinesis_audio", b"A_AAC"
-            details = vint.encode_element(
-                ebml.AUDIO,
-                vint.encode_element(ebml.SAMPLING_FREQUENCY, struct.pack(">d", track.sample_rate))
-                + vint.encode_element(ebml.CHANNELS, vint.encode_uint(track.channels)),
-            )
-        entries += vint.encode_element(
-            ebml.TRACK_ENTRY,
-            vint.encode_element(ebml.TRACK_NUMBER, number)
-            + vint.encode_element(ebml.TRACK_UID, number)
-            + vint.encode_element(ebml.TRACK_TYPE, kind)
-            + vint.encode_element(ebml.TRACK_NAME, name)
-            + vint.encode_element(ebml.CODEC_ID, codec)
-            + vint.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
-            + details,
-        )
-    return vint.encode_element(ebml.TRACKS, entries)
-
-
-def document_pieces(
-    number: str,
-    server_ms: int,
-    producer_ms: int,
-    tracks: Sequence[Track],
-    frames: Sequence[MediaFrame],
-    *,
-    seed: int,
-    cluster_size_known: bool,
-    trailing_tags: bool,
-) -> list[_Piece]:
-    """One fragment's Matroska document in KVS layout, as literal and generated pieces."""
-    head = _ebml_header() + vint.encode_id(ebml.SEGMENT) + vint.encode_size(vint.UNKNOWN_SIZE)
-    head += _info(seed) + tracks_element(tracks)
-    head += _tags(
-        [
-            ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", number),
-            ("AWS_KINESISVIDEO_SERVER_TIMESTAMP", _tag_time(server_ms)),
-            ("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", _tag_time(producer_ms)),
-        ]
-    )
-    # The cluster's Timecode is the producer time, in absolute milliseconds. As the
-    # KVS producer SDK writes them, it is 8 bytes and frame sizes are 8-byte vints.
-    timecode = vint.encode_element(ebml.TIMECODE, producer_ms.to_bytes(8, "big"))
-    body: list[_Piece] = [timecode]
-    for frame in frames:
-        block_head = vint.encode_size(frame.track) + frame.offset_ms.to_bytes(2, "big", signed=True)
-        block_head += b"\x80" if frame.keyframe else b"\x00"
-        size = len(block_head) + frame.size
-        body.append(vint.encode_id(ebml.SIMPLE_BLOCK) + vint.encode_size(size, 8) + block_head)
-        body.extend(frame.pieces())
-    body_size = sum(_piece_len(p) for p in body)
-    cluster_size = body_size if cluster_size_known else vint.UNKNOWN_SIZE
-    head += vint.encode_id(ebml.CLUSTER) + vint.encode_size(cluster_size)
-    pieces: list[_Piece] = [head, *body]
-    if trailing_tags:
-        behind = rng(seed, 4).randrange(100, 5000)
-        pieces.append(_tags([("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW", str(behind))]))
-    return _merge(pieces)
-
-
-def iter_pieces(pieces: Sequence[_Piece]) -> Iterator[bytes]:
-    """The bytes of ``pieces``, generating noise as it comes."""
-    for piece in pieces:
-        yield piece if isinstance(piece, bytes) else piece.generate()
-
-
-def pieces_size(pieces: Sequence[_Piece]) -> int:
-    """Total length of ``pieces`` without generating them."""
-    return sum(_piece_len(p) for p in pieces)
-
-
-def tags_element(pairs: list[tuple[str, str]]) -> bytes:
-    """A Tags element holding one Tag with a SimpleTag per ``(name, value)``."""
-    return _tags(pairs)
-
-
-def _tags(pairs: list[tuple[str, str]]) -> bytes:
-    simple = b"".join(
-        vint.encode_element(
-            ebml.SIMPLE_TAG,
-            vint.encode_element(ebml.TAG_NAME, name.encode())
-            + vint.encode_element(ebml.TAG_STRING, value.encode()),
-        )
-        for name, value in pairs
-    )
-    targets = vint.encode_element(
-        ebml.TARGETS, vint.encode_element(ebml.TARGET_TYPE_VALUE, b"\x32")
-    )
-    return vint.encode_element(ebml.TAGS, vint.encode_element(ebml.TAG, targets + simple))
 
 
 def synthetic_fragment(
@@ -465,8 +236,8 @@ def synthetic_fragment(
     """The bytes of one deterministic synthetic fragment (timestamps: datetime or epoch ms)."""
     return SyntheticFragment(
         number=number,
-        server_ms=_epoch_ms(server_timestamp),
-        producer_ms=_epoch_ms(producer_timestamp),
+        server_ms=_as_epoch_ms(server_timestamp),
+        producer_ms=_as_epoch_ms(producer_timestamp),
         duration_ms=duration_ms,
         frame_count=frame_count,
         payload_size=payload_size,
@@ -476,3 +247,8 @@ def synthetic_fragment(
         trailing_tags=trailing_tags,
         magic=magic,
     ).data()
+
+
+def _as_epoch_ms(value: datetime | int) -> int:
+    """Epoch milliseconds, given or of a datetime (naive means UTC)."""
+    return value if isinstance(value, int) else to_epoch_ms(value)

@@ -1,4 +1,4 @@
-"""Tiny real images for GetImages: solid-colour PNG and greyscale baseline JPEG.
+"""Images for GetImages: their size, and tiny real ones (solid-colour PNG, greyscale JPEG).
 
 Both are built by hand (zlib and struct only) and decode in ordinary tools.
 """
@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import struct
 import zlib
+from typing import Optional
 
-__all__ = ["jpeg", "png"]
+__all__ = ["image_size", "jpeg", "png"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -95,3 +96,17 @@ def jpeg(width: int, height: int, grey: int, quality: int = 80) -> bytes:
         + scan
         + b"\xff\xd9"
     )
+
+
+def image_size(
+    native: tuple[int, int], width: Optional[int], height: Optional[int]
+) -> Optional[tuple[int, int]]:
+    """The size asked for; one side alone keeps the stream's aspect ratio."""
+    if width is None and height is None:
+        return None
+    if width is None:
+        assert height is not None
+        width = max(1, round(height * native[0] / native[1]))
+    if height is None:
+        height = max(1, round(width * native[1] / native[0]))
+    return width, height

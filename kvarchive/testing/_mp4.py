@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import attrs
 
+from kvarchive.testing._mkv_writer import Track
+
 __all__ = [
     "Mp4Sample",
-    "Track",
     "box",
     "codecs",
     "full_box",
@@ -24,23 +25,6 @@ __all__ = [
 ]
 
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-
-
-@attrs.frozen
-class Track:
-    """A media track, as Matroska and MP4 describe it.
-
-    ``kind`` is ``"video"`` (H.264, ``codec_private`` an avcC record) or
-    ``"audio"`` (AAC, ``codec_private`` an AudioSpecificConfig).
-    """
-
-    number: int
-    kind: str
-    codec_private: bytes
-    width: int = 0
-    height: int = 0
-    sample_rate: int = 0
-    channels: int = 0
 
 
 @attrs.frozen

@@ -1,8 +1,9 @@
 """The emulated operations: request validation and responses, free of HTTP.
 
 Each operation takes the decoded JSON request and returns a :class:`Response`
-or raises :class:`ApiError`, validating as the service does (see
-SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpful:
+or raises :class:`~._checks.ApiError`, validating as the service does (the
+checks and the NextToken codec are in :mod:`._checks`, the limits in
+``kvarchive._service``). Choices where the service is vague or unhelpful:
 
 - ListFragments without ``FragmentSelector`` (and without ``NextToken``) is an
   ``InvalidArgumentException``; the service answers an unhelpful ``InternalFailure``.
@@ -10,7 +11,7 @@ SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpfu
   and listed in a seeded shuffle (the same query gives the same order).
 - GetClip, HLS and DASH select fragments that start within [Start, End], as
   the API reference's ClipTimestampRange says. GetClip stops silently at 200
-  fragments or 100 MB, as the service does.
+  fragments or 100 MB (100 MiB here), as the service does.
 - GetImages samples ``StartTimestamp + k * SamplingInterval`` up to
   ``EndTimestamp``, both included (the API reference calls the range
   inclusive); without ``SamplingInterval`` it samples every 3000 ms. An instant
@@ -27,29 +28,36 @@ SERVICE-NOTES.md for the limits). Choices where the service is vague or unhelpfu
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Optional
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any, Callable
 
 import attrs
 
-from kvarchive.testing._faults import ERROR_STATUS
-from kvarchive.testing._fragments import rng
+from kvarchive import _service as service
+from kvarchive.testing._checks import (
+    ApiError,
+    decode_token,
+    encode_token,
+    enum_param,
+    int_param,
+    invalid,
+    struct_param,
+    time_range,
+    time_us,
+)
+from kvarchive.testing._images import image_size
 from kvarchive.testing._mp4 import Mp4Sample, mp4_header
 from kvarchive.testing._playback.sessions import SessionRequest, SessionStore
-from kvarchive.testing._streams import EmulatedStream, FragmentRecord
+from kvarchive.testing._streams import EmulatedStream, FragmentRecord, MediaCache
 
 __all__ = [
     "API_NAMES",
     "CONTROL_OPERATIONS",
     "DATA_OPERATIONS",
-    "ApiError",
     "Response",
     "Service",
 ]
@@ -66,42 +74,12 @@ DATA_OPERATIONS = {
     "/getMedia": "GetMedia",
     "/putMedia": "PutMedia",
 }
-API_NAMES = (
-    "PUT_MEDIA",
-    "GET_MEDIA",
-    "LIST_FRAGMENTS",
-    "GET_MEDIA_FOR_FRAGMENT_LIST",
-    "GET_HLS_STREAMING_SESSION_URL",
-    "GET_DASH_STREAMING_SESSION_URL",
-    "GET_CLIP",
-    "GET_IMAGES",
-)
-_SELECTOR_TYPES = ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP")
-_PLAYBACK_MODES = ("LIVE", "LIVE_REPLAY", "ON_DEMAND")
-_ALWAYS_NEVER = ("ALWAYS", "NEVER")
-_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,256}")
-_STREAM_ARN = re.compile(
-    r"arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/([a-zA-Z0-9_.-]+)/[0-9]+"
-)
-_DAY_US = 86_400 * 10**6
-_CLIP_MAX_FRAGMENTS = 200
+# GetDataEndpoint's APIName also names the live-media APIs.
+API_NAMES = ("PUT_MEDIA", "GET_MEDIA", *service.API_NAMES)
+_MAX_SPAN_US = service.MAX_SPAN // timedelta(microseconds=1)
+# The emulator stops a clip at 100 MiB; the service documents "100 MB".
 _CLIP_MAX_BYTES = 100 * 2**20
 _IMAGES_PAGE = 25
-_LIVE_WINDOW_MS = 30_000
-
-
-class ApiError(Exception):
-    """An error answer: code, message and HTTP status (from the code by default)."""
-
-    def __init__(self, code: str, message: str, status: Optional[int] = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status if status is not None else ERROR_STATUS.get(code, 400)
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError("InvalidArgumentException", message)
 
 
 @attrs.frozen
@@ -121,88 +99,6 @@ class Response:
         return cls([body], len(body), status=status)
 
 
-def _epoch(ms: int) -> float:
-    """Epoch seconds with milliseconds, as the service writes timestamps."""
-    return round(ms / 1000, 3)
-
-
-def _time_us(value: Any, name: str) -> int:
-    """A request timestamp (epoch number, possibly fractional, or ISO 8601) in microseconds."""
-    if isinstance(value, bool) or value is None:
-        raise _invalid(f"{name} is not a timestamp")
-    if isinstance(value, str):
-        try:
-            value = Decimal(value)
-        except InvalidOperation:
-            try:
-                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise _invalid(f"{name} is not a timestamp: {value!r}") from None
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
-            value = Decimal(str(parsed.timestamp()))
-    if not isinstance(value, (int, Decimal)):
-        raise _invalid(f"{name} is not a timestamp")
-    return int(Decimal(value) * 1_000_000)
-
-
-def _int(params: dict[str, Any], name: str, low: int, high: Optional[int]) -> Optional[int]:
-    value = params.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
-        raise _invalid(f"{name} must be an integer")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise _invalid(f"{name} must be {bound}, got {value}")
-    return value
-
-
-def _enum(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = params.get(name, default)
-    if value not in allowed:
-        raise _invalid(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
-
-
-def _dict(params: dict[str, Any], name: str) -> dict[str, Any]:
-    value = params.get(name) or {}
-    if not isinstance(value, dict):
-        raise _invalid(f"{name} must be a structure")
-    return value
-
-
-def _range(
-    selector: dict[str, Any], name: str, *, required: bool = True
-) -> tuple[Optional[int], Optional[int]]:
-    """(start, end) in microseconds from a ``TimestampRange``; end before start is invalid."""
-    timestamps = _dict(selector, "TimestampRange")
-    raw_start = timestamps.get("StartTimestamp")
-    raw_end = timestamps.get("EndTimestamp")
-    if required and (raw_start is None or raw_end is None):
-        raise _invalid(f"{name}.TimestampRange needs StartTimestamp and EndTimestamp")
-    start = None if raw_start is None else _time_us(raw_start, "StartTimestamp")
-    end = None if raw_end is None else _time_us(raw_end, "EndTimestamp")
-    if start is not None and end is not None and end < start:
-        raise _invalid("EndTimestamp must not be before StartTimestamp")
-    return start, end
-
-
-def _encode_token(value: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
-
-
-def _decode_token(token: Any) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.b64decode(str(token), validate=True))
-    except (binascii.Error, ValueError):
-        raise _invalid("NextToken is invalid") from None
-    if not isinstance(value, dict):
-        raise _invalid("NextToken is invalid")
-    return value
-
-
 class Service:
     """Streams and the operations over them; shared by the emulator's servers."""
 
@@ -215,6 +111,7 @@ class Service:
         sessions: SessionStore,
         data_endpoint: Callable[[], str],
         clock: Callable[[], float] = time.time,
+        media_cache_bytes: int = 0,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -222,6 +119,7 @@ class Service:
         self.sessions = sessions
         self._data_endpoint = data_endpoint
         self._clock = clock
+        self._media = MediaCache(media_cache_bytes)
         self._lock = threading.Lock()
         self._streams: dict[str, EmulatedStream] = {}
 
@@ -243,7 +141,7 @@ class Service:
         """The stream a request names, for throttling (unvalidated)."""
         arn = params.get("StreamARN")
         if isinstance(arn, str):
-            match = _STREAM_ARN.fullmatch(arn)
+            match = service.STREAM_ARN.fullmatch(arn)
             return match.group(1) if match else arn
         return str(params.get("StreamName", ""))
 
@@ -252,18 +150,20 @@ class Service:
         name = params.get("StreamName")
         arn = params.get("StreamARN")
         if name is None and arn is None:
-            raise _invalid("StreamName or StreamARN must be specified")
-        if name is not None and (not isinstance(name, str) or not _STREAM_NAME.fullmatch(name)):
-            raise _invalid(f"StreamName is invalid: {name!r}")
-        if arn is not None and (not isinstance(arn, str) or not _STREAM_ARN.fullmatch(arn)):
-            raise _invalid(f"StreamARN is invalid: {arn!r}")
+            raise invalid("StreamName or StreamARN must be specified")
+        if name is not None and (
+            not isinstance(name, str) or not service.STREAM_NAME.fullmatch(name)
+        ):
+            raise invalid(f"StreamName is invalid: {name!r}")
+        if arn is not None and (not isinstance(arn, str) or not service.STREAM_ARN.fullmatch(arn)):
+            raise invalid(f"StreamARN is invalid: {arn!r}")
         with self._lock:
             if arn is not None:
                 found = next((s for s in self._streams.values() if s.arn == arn), None)
                 if found is None:
                     raise ApiError("ResourceNotFoundException", f"The stream {arn} does not exist")
                 if name is not None and name != found.name:
-                    raise _invalid("StreamName and StreamARN name different streams")
+                    raise invalid("StreamName and StreamARN name different streams")
                 return found
             stream = self._streams.get(str(name))
         if stream is None:
@@ -285,8 +185,8 @@ class Service:
 
     def _op_GetDataEndpoint(self, params: dict[str, Any]) -> Response:
         if "APIName" not in params:
-            raise _invalid("APIName is required")
-        _enum(params, "APIName", API_NAMES, "")
+            raise invalid("APIName is required")
+        enum_param(params, "APIName", API_NAMES, "")
         self.resolve(params)
         return Response.json({"DataEndpoint": self._data_endpoint()})
 
@@ -300,7 +200,7 @@ class Service:
             "KmsKeyId": f"arn:aws:kms:{self.region}:{self.account_id}:alias/aws/kinesisvideo",
             "Version": "1",
             "Status": "ACTIVE",
-            "CreationTime": _epoch(stream.creation_ms),
+            "CreationTime": _epoch_seconds(stream.creation_ms),
             "DataRetentionInHours": stream.retention_hours,
         }
         return Response.json({"StreamInfo": info})
@@ -309,29 +209,29 @@ class Service:
 
     def _op_ListFragments(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
-        max_results = _int(params, "MaxResults", 1, 1000) or 1000
+        max_results = (
+            int_param(params, "MaxResults", 1, service.LIST_MAX_RESULTS) or service.LIST_MAX_RESULTS
+        )
         token = params.get("NextToken")
         if token is not None:
-            state = _decode_token(token)
+            state = decode_token(token)
             if state.get("s") != stream.name:
-                raise _invalid("NextToken does not belong to this stream")
+                raise invalid("NextToken does not belong to this stream")
             kind, start, end, offset = state["t"], state["a"], state["b"], state["o"]
         else:
             if "FragmentSelector" not in params:
                 # The service answers InternalFailure here; an explicit error helps more.
-                raise _invalid("FragmentSelector is required on the first ListFragments call")
-            selector = _dict(params, "FragmentSelector")
-            kind = _enum(selector, "FragmentSelectorType", _SELECTOR_TYPES, "")
-            start_opt, end_opt = _range(selector, "FragmentSelector")
+                raise invalid("FragmentSelector is required on the first ListFragments call")
+            selector = struct_param(params, "FragmentSelector")
+            kind = enum_param(selector, "FragmentSelectorType", service.TIMESTAMP_TYPES, "")
+            start_opt, end_opt = time_range(selector, "FragmentSelector")
             assert start_opt is not None and end_opt is not None
             start, end, offset = start_opt, end_opt, 0
-        selected = list(stream.starting_within(kind, start, end))
-        # The service lists fragments in no particular order, even across pages.
-        rng(self.seed, stream.name, kind, start, end).shuffle(selected)
+        selected = stream.listed(kind, start, end, self.seed)
         page = selected[offset : offset + max_results]
         body: dict[str, Any] = {"Fragments": [_fragment_json(f) for f in page]}
         if offset + max_results < len(selected):
-            body["NextToken"] = _encode_token(
+            body["NextToken"] = encode_token(
                 {"s": stream.name, "t": kind, "a": start, "b": end, "o": offset + max_results}
             )
         return Response.json(body)
@@ -339,12 +239,13 @@ class Service:
     def _op_GetMediaForFragmentList(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
         numbers = params.get("Fragments")
-        if not isinstance(numbers, list) or not 1 <= len(numbers) <= 1000:
-            raise _invalid("Fragments must list 1 to 1000 fragment numbers")
+        most = service.MEDIA_MAX_FRAGMENTS
+        if not isinstance(numbers, list) or not 1 <= len(numbers) <= most:
+            raise invalid(f"Fragments must list 1 to {most} fragment numbers")
         fragments: list[FragmentRecord] = []
         for number in numbers:
             if not isinstance(number, str) or not number.isdigit() or len(number) > 128:
-                raise _invalid(f"Fragment number is invalid: {number!r}")
+                raise invalid(f"Fragment number is invalid: {number!r}")
             fragment = stream.fragment(number)
             if fragment is None:
                 raise ApiError(
@@ -355,7 +256,7 @@ class Service:
 
         def chunks() -> Iterator[bytes]:
             for fragment in fragments:
-                yield from fragment.iter_chunks()
+                yield from self._media.chunks(fragment)
 
         return Response(chunks(), sum(f.size for f in fragments), "video/webm", streamed=True)
 
@@ -367,18 +268,18 @@ class Service:
         stream = self.resolve(params)
         self._check_retention(stream)
         if "ClipFragmentSelector" not in params:
-            raise _invalid("ClipFragmentSelector is required")
-        selector = _dict(params, "ClipFragmentSelector")
-        kind = _enum(selector, "FragmentSelectorType", _SELECTOR_TYPES, "")
-        start, end = _range(selector, "ClipFragmentSelector")
+            raise invalid("ClipFragmentSelector is required")
+        selector = struct_param(params, "ClipFragmentSelector")
+        kind = enum_param(selector, "FragmentSelectorType", service.TIMESTAMP_TYPES, "")
+        start, end = time_range(selector, "ClipFragmentSelector")
         assert start is not None and end is not None
-        if end - start > _DAY_US:
-            raise _invalid("The clip's time range must be within 24 hours")
+        if end - start > _MAX_SPAN_US:
+            raise invalid("The clip's time range must be within 24 hours")
         chosen: list[FragmentRecord] = []
         total = 0
         # The service silently stops at 200 fragments or 100 MB.
         for fragment in stream.starting_within(kind, start, end):
-            if len(chosen) == _CLIP_MAX_FRAGMENTS or (
+            if len(chosen) == service.CLIP_MAX_FRAGMENTS or (
                 chosen and total + fragment.size > _CLIP_MAX_BYTES
             ):
                 break
@@ -409,40 +310,45 @@ class Service:
         self._check_retention(stream)
         for required in ("ImageSelectorType", "StartTimestamp", "EndTimestamp", "Format"):
             if required not in params:
-                raise _invalid(f"{required} is required")
-        kind = _enum(params, "ImageSelectorType", _SELECTOR_TYPES, "")
-        fmt = _enum(params, "Format", ("JPEG", "PNG"), "")
-        start = _time_us(params["StartTimestamp"], "StartTimestamp")
-        end = _time_us(params["EndTimestamp"], "EndTimestamp")
+                raise invalid(f"{required} is required")
+        kind = enum_param(params, "ImageSelectorType", service.TIMESTAMP_TYPES, "")
+        fmt = enum_param(params, "Format", service.IMAGE_FORMATS, "")
+        start = time_us(params["StartTimestamp"], "StartTimestamp")
+        end = time_us(params["EndTimestamp"], "EndTimestamp")
         if end <= start:
-            raise _invalid("EndTimestamp must be after StartTimestamp")
-        if end - start > 300 * 10**6:
-            raise _invalid("The time range of GetImages must be at most 300 seconds")
-        interval_ms = _int(params, "SamplingInterval", 200, None) or 3000
+            raise invalid("EndTimestamp must be after StartTimestamp")
+        if end - start > service.IMAGES_MAX_SPAN_MS * 1000:
+            raise invalid("The time range of GetImages must be at most 300 seconds")
+        interval_ms = (
+            int_param(params, "SamplingInterval", service.IMAGES_MIN_INTERVAL_MS, None) or 3000
+        )
         quality = 80
-        config = _dict(params, "FormatConfig")
+        config = struct_param(params, "FormatConfig")
         for key, value in config.items():
             if key != "JPEGQuality":
-                raise _invalid(f"FormatConfig key {key!r} is not supported")
+                raise invalid(f"FormatConfig key {key!r} is not supported")
             if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 100:
-                raise _invalid("JPEGQuality must be 1..100")
+                raise invalid("JPEGQuality must be 1..100")
             quality = int(value)
-        width = _int(params, "WidthPixels", 1, 3840)
-        height = _int(params, "HeightPixels", 1, 2160)
-        size = _image_size(stream.image_size, width, height)
-        page_size = min(_int(params, "MaxResults", 1, 100) or _IMAGES_PAGE, _IMAGES_PAGE)
+        width = int_param(params, "WidthPixels", 1, service.IMAGE_MAX_WIDTH)
+        height = int_param(params, "HeightPixels", 1, service.IMAGE_MAX_HEIGHT)
+        size = image_size(stream.image_size, width, height)
+        page_size = min(
+            int_param(params, "MaxResults", 1, service.IMAGES_MAX_RESULTS) or _IMAGES_PAGE,
+            _IMAGES_PAGE,
+        )
         offset = 0
         if params.get("NextToken") is not None:
-            state = _decode_token(params["NextToken"])
+            state = decode_token(params["NextToken"])
             if (state.get("s"), state.get("a"), state.get("b")) != (stream.name, start, end):
-                raise _invalid("NextToken does not match this request")
+                raise invalid("NextToken does not match this request")
             offset = int(state.get("o", 0))
         interval_us = interval_ms * 1000
         total = (end - start) // interval_us + 1
         images = []
         for index in range(offset, min(total, offset + page_size)):
             at = start + index * interval_us
-            image: dict[str, Any] = {"TimeStamp": _epoch(at // 1000)}
+            image: dict[str, Any] = {"TimeStamp": _epoch_seconds(at // 1000)}
             fragment = stream.covering(kind, at)
             if fragment is None or fragment.timestamp_ms(kind) * 1000 < start:
                 image["Error"] = "NO_MEDIA"
@@ -452,109 +358,38 @@ class Service:
             images.append(image)
         body: dict[str, Any] = {"Images": images}
         if offset + page_size < total:
-            body["NextToken"] = _encode_token(
+            body["NextToken"] = encode_token(
                 {"s": stream.name, "a": start, "b": end, "o": offset + page_size}
             )
         return Response.json(body)
 
-    def _session_checks(
-        self,
-        params: dict[str, Any],
-        selector_name: str,
-        limit_name: str,
-        enums: Mapping[str, tuple[str, ...]],
-    ) -> SessionRequest:
+    def _session_url(self, protocol: str, params: dict[str, Any], path: str) -> str:
+        """Open a session (HLS or DASH) as ``params`` ask: its URL on the data endpoint."""
         stream = self.resolve(params)
         self._check_retention(stream)
-        chosen = {name: _enum(params, name, allowed, allowed[0]) for name, allowed in enums.items()}
-        mode = _enum(params, "PlaybackMode", _PLAYBACK_MODES, "LIVE")
-        timestamps = _enum(params, "DisplayFragmentTimestamp", _ALWAYS_NEVER, "NEVER")
-        expires = _int(params, "Expires", 300, 43200) or 300
-        limit = _int(params, limit_name, 1, 5000)
-        selector = _dict(params, selector_name)
-        kind = _enum(selector, "FragmentSelectorType", _SELECTOR_TYPES, "SERVER_TIMESTAMP")
-        start, end = _range(selector, selector_name, required=False)
-        request = SessionRequest(
-            "HLS" if selector_name.startswith("HLS") else "DASH",
-            stream,
-            mode,
-            kind,
-            start,
-            end,
-            expires,
-            limit,
-            chosen.get("ContainerFormat", "FRAGMENTED_MP4"),
-            # Without DiscontinuityMode: ALWAYS for server timestamps, NEVER for producer ones.
-            params.get("DiscontinuityMode", "NEVER" if kind == "PRODUCER_TIMESTAMP" else "ALWAYS"),
-            timestamps == "ALWAYS",
-            chosen.get("DisplayFragmentNumber") == "ALWAYS",
-        )
-        if mode == "LIVE":
-            if start is not None or end is not None:
-                raise _invalid("TimestampRange must not be set in LIVE mode")
-            now_ms = int(self._clock() * 1000)
-            recent = stream.overlapping(kind, (now_ms - _LIVE_WINDOW_MS) * 1000, now_ms * 1000)
-            if not recent:
-                raise ApiError(
-                    "ResourceNotFoundException",
-                    "No fragments found in the stream in the last 30 seconds",
-                )
-            return request
-        if start is None:
-            raise _invalid(f"StartTimestamp is required in {mode} mode")
-        if mode == "ON_DEMAND":
-            if end is None:
-                raise _invalid("EndTimestamp is required in ON_DEMAND mode")
-            if end - start > _DAY_US:
-                raise _invalid("The time range must be within 24 hours")
-        found = stream.starting_within(kind, start, end if end is not None else 2**62)
-        if not found:
-            raise ApiError(
-                "ResourceNotFoundException", "No fragments found in the requested time range"
-            )
-        return request
+        request = SessionRequest.from_params(protocol, stream, params, self._clock)
+        token = self.sessions.open(request).token
+        return f"{self._data_endpoint()}{path}?SessionToken={token}"
 
     def _op_GetHLSStreamingSessionURL(self, params: dict[str, Any]) -> Response:
-        enums = {
-            "ContainerFormat": ("FRAGMENTED_MP4", "MPEG_TS"),
-            "DiscontinuityMode": ("ALWAYS", "NEVER", "ON_DISCONTINUITY"),
-        }
-        request = self._session_checks(
-            params, "HLSFragmentSelector", "MaxMediaPlaylistFragmentResults", enums
-        )
-        token = self.sessions.open(request).token
-        url = f"{self._data_endpoint()}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken={token}"
+        url = self._session_url("HLS", params, "/hls/v1/getHLSMasterPlaylist.m3u8")
         return Response.json({"HLSStreamingSessionURL": url})
 
     def _op_GetDASHStreamingSessionURL(self, params: dict[str, Any]) -> Response:
-        enums = {"DisplayFragmentNumber": _ALWAYS_NEVER}
-        request = self._session_checks(
-            params, "DASHFragmentSelector", "MaxManifestFragmentResults", enums
-        )
-        token = self.sessions.open(request).token
-        url = f"{self._data_endpoint()}/dash/v1/getDASHManifest.mpd?SessionToken={token}"
+        url = self._session_url("DASH", params, "/dash/v1/getDASHManifest.mpd")
         return Response.json({"DASHStreamingSessionURL": url})
+
+
+def _epoch_seconds(ms: int) -> float:
+    """Epoch seconds with milliseconds, as the service writes timestamps."""
+    return round(ms / 1000, 3)
 
 
 def _fragment_json(fragment: FragmentRecord) -> dict[str, Any]:
     return {
         "FragmentNumber": fragment.number,
         "FragmentSizeInBytes": fragment.size,
-        "ProducerTimestamp": _epoch(fragment.producer_ms),
-        "ServerTimestamp": _epoch(fragment.server_ms),
+        "ProducerTimestamp": _epoch_seconds(fragment.producer_ms),
+        "ServerTimestamp": _epoch_seconds(fragment.server_ms),
         "FragmentLengthInMilliseconds": fragment.duration_ms,
     }
-
-
-def _image_size(
-    native: tuple[int, int], width: Optional[int], height: Optional[int]
-) -> Optional[tuple[int, int]]:
-    """The size asked for; one side alone keeps the stream's aspect ratio."""
-    if width is None and height is None:
-        return None
-    if width is None:
-        assert height is not None
-        width = max(1, round(height * native[0] / native[1]))
-    if height is None:
-        height = max(1, round(width * native[1] / native[0]))
-    return width, height

@@ -20,15 +20,9 @@ import attrs
 from kvarchive._matroska import ids as ebml
 from kvarchive._matroska import vint
 from kvarchive._matroska.elements import children, read_uint
-from kvarchive.testing._fragments import (
-    DocumentSource,
-    StoredFrame,
-    _Piece,
-    _seed,
-    document_pieces,
-    rng,
-)
-from kvarchive.testing._mp4 import Track
+from kvarchive.testing._fragments import DocumentSource, StoredFrame
+from kvarchive.testing._mkv_writer import Piece, Track, document_pieces
+from kvarchive.testing._seeded import mixed_seed, rng
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
@@ -188,7 +182,7 @@ class SampleFragmentSource(DocumentSource):
     cluster_size_known: bool = False
     trailing_tags: bool = False
 
-    def _pieces(self) -> list[_Piece]:
+    def _pieces(self) -> list[Piece]:
         return document_pieces(
             self.number,
             self.server_ms,
@@ -233,7 +227,7 @@ def sample_stream(
             producer_ms,
             sample.tracks,
             piece.frames,
-            _seed(seed, index),
+            mixed_seed(seed, index),
             cluster_size_known,
             trailing_tags,
         )

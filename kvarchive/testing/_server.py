@@ -26,11 +26,11 @@ from urllib.parse import parse_qsl
 import attrs
 
 from kvarchive._redact import Redactor
+from kvarchive.testing._checks import ApiError
 from kvarchive.testing._faults import FRAMINGS, Faults
 from kvarchive.testing._operations import (
     CONTROL_OPERATIONS,
     DATA_OPERATIONS,
-    ApiError,
     Response,
     Service,
 )

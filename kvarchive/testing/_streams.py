@@ -4,47 +4,42 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Callable, Optional, Protocol
 
 import attrs
 
+from kvarchive._times import from_epoch_ms, to_epoch_ms
 from kvarchive.testing._fragments import (
     VIDEO_HEIGHT,
     VIDEO_WIDTH,
-    MediaFrame,
     SyntheticFragment,
-    _seed,
-    rng,
     synthetic_tracks,
 )
 from kvarchive.testing._images import jpeg, png
-from kvarchive.testing._mp4 import Track
+from kvarchive.testing._mkv_writer import MediaFrame, Track
+from kvarchive.testing._seeded import mixed_seed, rng
 
 __all__ = [
     "EmulatedStream",
     "FragmentRecord",
     "FragmentSource",
+    "MediaCache",
+    "first_fragment_ms",
     "fragment_numbers",
-    "from_epoch_ms",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NUMBER_PREFIX = 91343852333181432392682062
+_KEPT_LISTINGS = 4
 
 
-def from_epoch_ms(ms: int) -> datetime:
-    """An aware UTC datetime from epoch milliseconds."""
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def to_epoch_ms(value: datetime) -> int:
-    """Epoch milliseconds of a datetime (naive means UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+def first_fragment_ms(start: Optional[datetime], length_ms: int) -> int:
+    """Epoch ms of a stream's first fragment: ``start``, or so that the stream ends now."""
+    if start is None:
+        return int(time.time() * 1000) - length_ms
+    return to_epoch_ms(start)
 
 
 def fragment_numbers(count: int, seed: int = 0, *, mixed_lengths: bool = False) -> list[str]:
@@ -136,6 +131,10 @@ class EmulatedStream:
     _order: dict[str, tuple[list[int], list[FragmentRecord]]] = attrs.field(
         init=False, repr=False, factory=dict
     )
+    # The last few ListFragments orders, each with the fragment list it was made from.
+    _listings: dict[
+        tuple[str, int, int, int], tuple[list[FragmentRecord], list[FragmentRecord]]
+    ] = attrs.field(init=False, repr=False, factory=dict)
     _lock: threading.Lock = attrs.field(init=False, repr=False, factory=threading.Lock)
 
     def __attrs_post_init__(self) -> None:
@@ -196,6 +195,28 @@ class EmulatedStream:
         lo = bisect.bisect_left(starts, -(-start_us // 1000))
         hi = bisect.bisect_right(starts, end_us // 1000)
         return ordered[lo:hi]
+
+    def listed(self, selector: str, start_us: int, end_us: int, seed: int) -> list[FragmentRecord]:
+        """The fragments of :meth:`starting_within`, in ListFragments' order: a seeded shuffle.
+
+        The service lists fragments in no particular order, even across pages;
+        here the same query of the same fragments gets the same order. The
+        last few orders are kept, so that paging through a large range does
+        not shuffle it again for each page (the same answers, sooner).
+        """
+        key = (selector, start_us, end_us, seed)
+        fragments = self.fragments
+        with self._lock:
+            kept = self._listings.get(key)
+        if kept is not None and kept[0] is fragments:
+            return kept[1]
+        listed = list(self.starting_within(selector, start_us, end_us))
+        rng(seed, self.name, selector, start_us, end_us).shuffle(listed)
+        with self._lock:
+            if len(self._listings) >= _KEPT_LISTINGS:
+                del self._listings[next(iter(self._listings))]
+            self._listings[key] = (fragments, listed)
+        return listed
 
     def overlapping(self, selector: str, start_us: int, end_us: int) -> list[FragmentRecord]:
         """Fragments whose [start, start + duration) meets [start, end] (microseconds)."""
@@ -277,7 +298,7 @@ def synthetic_stream(
             duration_ms=fragment_duration_ms,
             frame_count=frame_count,
             payload_size=payload_size,
-            seed=_seed(seed, 30, index),
+            seed=mixed_seed(seed, 30, index),
             audio=audio,
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
@@ -302,3 +323,39 @@ def synthetic_stream(
 def next_number(last: FragmentRecord, seed: int) -> str:
     """The number of the fragment after ``last``: larger by a step like the service's."""
     return str(int(last.number) + rng(seed, 11, last.index).randrange(10**15, 2 * 10**15))
+
+
+class MediaCache:
+    """Fragments' Matroska bytes kept once made, up to ``limit`` bytes in all (0: none kept).
+
+    The emulator makes a fragment's bytes on demand, piece by piece, at about a
+    millisecond a fragment whatever its size: a benchmark that reads the same
+    fragments again and again keeps them, so that the emulator's own work does
+    not set the rate it measures.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("media_cache_bytes must not be negative")
+        self._limit = limit
+        self._kept: dict[int, tuple[FragmentRecord, bytes]] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def chunks(self, fragment: FragmentRecord) -> Iterator[bytes]:
+        """The fragment's bytes: whole if kept (or now kept, when there is room), else in pieces."""
+        if not self._limit:
+            return fragment.iter_chunks()
+        with self._lock:
+            kept = self._kept.get(id(fragment))
+            room = self._size + fragment.size <= self._limit
+        if kept is not None and kept[0] is fragment:
+            return iter((kept[1],))
+        if not room:
+            return fragment.iter_chunks()
+        data = fragment.data()
+        with self._lock:
+            if self._size + len(data) <= self._limit:
+                self._kept[id(fragment)] = (fragment, data)
+                self._size += len(data)
+        return iter((data,))

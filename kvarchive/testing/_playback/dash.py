@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
-from kvarchive.testing._mp4 import Track, codecs
+from kvarchive.testing._mkv_writer import Track
+from kvarchive.testing._mp4 import codecs
 from kvarchive.testing._playback.hls import bandwidth, frame_rate, program_date_time
 from kvarchive.testing._playback.sessions import Session, Window
 from kvarchive.testing._playback.timeline import timescale

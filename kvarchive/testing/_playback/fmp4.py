@@ -13,7 +13,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from kvarchive.testing._mp4 import Track, box, full_box, sample_entry, track_box
+from kvarchive.testing._mkv_writer import Track
+from kvarchive.testing._mp4 import box, full_box, sample_entry, track_box
 from kvarchive.testing._playback.timeline import TimedFrame, timescale
 
 __all__ = ["init_segment", "media_segment"]

@@ -24,9 +24,11 @@ import math
 from collections.abc import Sequence
 from typing import Optional
 
-from kvarchive.testing._mp4 import Track, codecs
+from kvarchive._times import from_epoch_ms
+from kvarchive.testing._mkv_writer import Track
+from kvarchive.testing._mp4 import codecs
 from kvarchive.testing._playback.sessions import Session, Window
-from kvarchive.testing._streams import FragmentRecord, from_epoch_ms
+from kvarchive.testing._streams import FragmentRecord
 
 __all__ = ["master_playlist", "media_playlist", "program_date_time"]
 

@@ -19,7 +19,7 @@ from typing import Optional
 
 import attrs
 
-from kvarchive.testing._mp4 import Track
+from kvarchive.testing._mkv_writer import Track
 from kvarchive.testing._playback.timeline import TimedFrame
 
 __all__ = ["AvcConfig", "adts_header", "annex_b", "ts_segment"]

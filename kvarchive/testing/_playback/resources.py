@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Callable, Optional
 
-from kvarchive.testing._mp4 import Track
-from kvarchive.testing._operations import ApiError, Response
+from kvarchive.testing._checks import ApiError
+from kvarchive.testing._mkv_writer import Track
+from kvarchive.testing._operations import Response
 from kvarchive.testing._playback.dash import manifest
 from kvarchive.testing._playback.fmp4 import init_segment, media_segment
 from kvarchive.testing._playback.hls import master_playlist, media_playlist

@@ -25,16 +25,29 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Sequence
-from typing import Callable, Optional
+from datetime import timedelta
+from typing import Any, Callable, Optional
 
 import attrs
 
+from kvarchive import _service as service
+from kvarchive.testing._checks import (
+    ApiError,
+    enum_param,
+    int_param,
+    invalid,
+    struct_param,
+    time_range,
+)
 from kvarchive.testing._streams import EmulatedStream, FragmentRecord
 
 __all__ = ["Session", "SessionRequest", "SessionStore", "Window"]
 
 MAX_ACTIVE_SESSIONS = 10
 _DEFAULT_RESULTS = {"ON_DEMAND": 1000, "LIVE": 5, "LIVE_REPLAY": 5}
+# LIVE needs fragments in the last 30 s; ON_DEMAND ranges are at most 24 h.
+_LIVE_WINDOW_MS = 30_000
+_MAX_SPAN_US = service.MAX_SPAN // timedelta(microseconds=1)
 # ON_DISCONTINUITY marks "a gap or overlap of more than 50 milliseconds".
 _DISCONTINUITY_MS = 50
 _FAR_FUTURE_US = 2**62
@@ -56,6 +69,78 @@ class SessionRequest:
     discontinuity: str = "ALWAYS"
     display_timestamp: bool = False
     display_number: bool = False
+
+    @classmethod
+    def from_params(
+        cls,
+        protocol: str,
+        stream: EmulatedStream,
+        params: dict[str, Any],
+        clock: Callable[[], float],
+    ) -> SessionRequest:
+        """Read a GetHLSStreamingSessionURL (``protocol`` "HLS") or GetDASHStreamingSessionURL
+        request, checked as the service checks it; ``clock`` is the emulator's now (LIVE)."""
+        selector_name = f"{protocol}FragmentSelector"
+        if protocol == "HLS":
+            limit_name = "MaxMediaPlaylistFragmentResults"
+            enums = {
+                "ContainerFormat": service.CONTAINER_FORMATS,
+                "DiscontinuityMode": service.DISCONTINUITY_MODES,
+            }
+        else:
+            limit_name = "MaxManifestFragmentResults"
+            enums = {"DisplayFragmentNumber": service.ALWAYS_NEVER}
+        chosen = {
+            name: enum_param(params, name, allowed, allowed[0]) for name, allowed in enums.items()
+        }
+        mode = enum_param(params, "PlaybackMode", service.PLAYBACK_MODES, "LIVE")
+        timestamps = enum_param(params, "DisplayFragmentTimestamp", service.ALWAYS_NEVER, "NEVER")
+        expires = int_param(params, "Expires", *service.EXPIRES_RANGE) or 300
+        limit = int_param(params, limit_name, 1, service.SESSION_MAX_RESULTS)
+        selector = struct_param(params, selector_name)
+        kind = enum_param(
+            selector, "FragmentSelectorType", service.TIMESTAMP_TYPES, "SERVER_TIMESTAMP"
+        )
+        start, end = time_range(selector, selector_name, required=False)
+        request = cls(
+            protocol,
+            stream,
+            mode,
+            kind,
+            start,
+            end,
+            expires,
+            limit,
+            chosen.get("ContainerFormat", "FRAGMENTED_MP4"),
+            # Without DiscontinuityMode: ALWAYS for server timestamps, NEVER for producer ones.
+            params.get("DiscontinuityMode", "NEVER" if kind == "PRODUCER_TIMESTAMP" else "ALWAYS"),
+            timestamps == "ALWAYS",
+            chosen.get("DisplayFragmentNumber") == "ALWAYS",
+        )
+        if mode == "LIVE":
+            if start is not None or end is not None:
+                raise invalid("TimestampRange must not be set in LIVE mode")
+            now_ms = int(clock() * 1000)
+            recent = stream.overlapping(kind, (now_ms - _LIVE_WINDOW_MS) * 1000, now_ms * 1000)
+            if not recent:
+                raise ApiError(
+                    "ResourceNotFoundException",
+                    "No fragments found in the stream in the last 30 seconds",
+                )
+            return request
+        if start is None:
+            raise invalid(f"StartTimestamp is required in {mode} mode")
+        if mode == "ON_DEMAND":
+            if end is None:
+                raise invalid("EndTimestamp is required in ON_DEMAND mode")
+            if end - start > _MAX_SPAN_US:
+                raise invalid("The time range must be within 24 hours")
+        found = stream.starting_within(kind, start, end if end is not None else 2**62)
+        if not found:
+            raise ApiError(
+                "ResourceNotFoundException", "No fragments found in the requested time range"
+            )
+        return request
 
 
 @attrs.frozen

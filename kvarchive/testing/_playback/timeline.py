@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from kvarchive.testing._fragments import MediaFrame
-from kvarchive.testing._mp4 import Track
+from kvarchive.testing._mkv_writer import MediaFrame, Track
 
 __all__ = ["AAC_FRAME_SAMPLES", "VIDEO_TIMESCALE", "TimedFrame", "timed_frames", "timescale"]
 
