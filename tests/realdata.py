@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-REALDATA = Path(__file__).parent / "data" / "realdata"
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's root folder."""
+REALDATA = ROOT / "tests" / "data" / "realdata"
+SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
+"""The real sample bundled with the emulator (made by tests/make_sample.py)."""
 GET_MEDIA = REALDATA / "output_get_media.mkv"
 PRODUCER_SDK = REALDATA / "test-stream-1_0.mkv"
 CLUSTERS = REALDATA / "clusters.mkv"

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from realdata import REALDATA, SAMPLE
 
 from kvarchive import (
     ArchivedMediaClient,
@@ -32,9 +33,6 @@ from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks
 from kvarchive.testing import Emulator, synthetic_fragment
 
-ROOT = Path(__file__).resolve().parents[1]
-REALDATA = ROOT / "tests" / "data" / "realdata"
-SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
 RECORDINGS = [*sorted(REALDATA.glob("*.mkv")), SAMPLE]
 
 needs_ffmpeg = pytest.mark.skipif(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from realdata import CLUSTERS, GET_MEDIA, PRODUCER_SDK, ffprobe_packets
+from realdata import CLUSTERS, GET_MEDIA, PRODUCER_SDK, SAMPLE, ffprobe_packets
 
 from kvarchive import (
     ArchivedMediaClient,
@@ -29,7 +29,6 @@ from kvarchive.testing import Emulator, synthetic_fragment
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
-SAMPLE = Path(__file__).parent.parent / "kvarchive" / "testing" / "data" / "sample.mkv"
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
     reason="ffmpeg not installed",

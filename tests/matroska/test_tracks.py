@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from realdata import REALDATA, SAMPLE
 
 from kvarchive._errors import MediaParseError
 from kvarchive._matroska import ids as E
@@ -18,8 +19,6 @@ from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks
 from kvarchive._matroska.vint import encode_element, encode_uint
 
-REALDATA = Path(__file__).resolve().parent / "data" / "realdata"
-SAMPLE = Path(__file__).resolve().parents[1] / "kvarchive" / "testing" / "data" / "sample.mkv"
 RECORDINGS = [*sorted(REALDATA.glob("*.mkv")), SAMPLE]
 CONTENT_ENCODINGS = 0x6D80
 FFPROBE_CODECS = {"V_MPEG4/ISO/AVC": "h264", "A_AAC": "aac"}

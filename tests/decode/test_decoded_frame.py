@@ -13,12 +13,10 @@ import numpy as np
 import pytest
 from IPython.core.formatters import DisplayFormatter
 from PIL import Image
+from realdata import ROOT, SAMPLE
 
 from kvarchive import DecodedFrame
 from kvarchive._decode.decoder import decode_fragments
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "kvarchive" / "testing" / "data" / "sample.mkv"
 
 needs_ffprobe = pytest.mark.skipif(
     shutil.which("ffprobe") is None,
