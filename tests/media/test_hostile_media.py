@@ -3,7 +3,6 @@ in bounded time and memory."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import time
 import tracemalloc
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mkvbuild import checked_scan
 
 from kvarchive import MediaIncompleteError, MediaParseError, MediaStream
 from kvarchive._matroska.ids import (
@@ -117,9 +117,10 @@ def test_many_tiny_elements_take_linear_time() -> None:
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(min_size=0, max_size=400), chunk=st.integers(1, 64))
 def test_arbitrary_bytes_after_an_ebml_header(data: bytes, chunk: int) -> None:
-    """Random bytes after a valid EBML header give MediaParseError or fragments, never else."""
-    with contextlib.suppress(MediaParseError):
-        scan(HEADER + data, chunk)
+    """Random bytes after a valid EBML header give MediaParseError at an offset in the body, or
+    fragments that are the whole body, never anything else."""
+    body = HEADER + data
+    checked_scan(body, range(chunk, len(body), chunk))
 
 
 @settings(max_examples=200, deadline=2000)
@@ -128,12 +129,12 @@ def test_arbitrary_bytes_after_an_ebml_header(data: bytes, chunk: int) -> None:
     ids=st.lists(st.sampled_from([CLUSTER, TAGS, VOID, SEGMENT, EBML]), min_size=1, max_size=6),
 )
 def test_hostile_sizes_and_ids(sizes: list[int], ids: list[int]) -> None:
-    """Elements with any declared sizes and misplaced IDs never raise anything but MediaParseError."""
+    """Elements with any declared sizes and misplaced IDs raise only MediaParseError, at an offset
+    in the body after the fragments before it (or parse into fragments that are the whole body)."""
     body = (
         HEADER + SEGMENT_START + b"".join(encode_id(i) + encode_size(s) for i, s in zip(ids, sizes))
     )
-    with contextlib.suppress(MediaParseError):
-        scan(body, 13)
+    checked_scan(body, range(13, len(body), 13))
 
 
 # -- through MediaStream: every malformed body ends in MediaParseError or MediaIncompleteError --

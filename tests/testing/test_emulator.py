@@ -28,6 +28,10 @@ from botocore.exceptions import (
 from kvarchive._matroska import ids as ebml
 from kvarchive._matroska import vint
 from kvarchive._matroska.elements import parse_header
+from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frames import iter_frames
+from kvarchive._matroska.parts import split_fragment
+from kvarchive._matroska.scanner import FragmentScanner
 from kvarchive.testing import (
     EBML_MAGIC,
     EmulatedStream,
@@ -443,6 +447,50 @@ def test_audio_option_adds_an_aac_track() -> None:
     cluster = next(c for c in elements(blob, segment) if c[0] == ebml.CLUSTER)
     tracks = {blob[o] for i, o, _ in elements(blob, cluster[1]) if i == ebml.SIMPLE_BLOCK}
     assert tracks == {0x81, 0x82}
+
+
+def test_round_trip_against_the_synthetic_generator() -> None:
+    """Fragments made by kvarchive.testing scan, split and decode back to their recipe."""
+    recipes = [
+        SyntheticFragment(
+            number=str(91343852333181432392682062591174131839009706440 + n),
+            server_ms=1511852109126 + 2000 * n,
+            producer_ms=1511852108000 + 2000 * n,
+            frame_count=5 + n,
+            payload_size=20_000,
+            seed=n,
+            audio=n % 2 == 1,
+            cluster_size_known=n % 3 == 2,
+            trailing_tags=n % 2 == 0,
+            magic="always",
+        )
+        for n in range(6)
+    ]
+    scanner = FragmentScanner()
+    found: list[FragmentInfo] = []
+    for recipe in recipes:
+        for piece in recipe.iter_chunks():
+            found += scanner.feed(piece)
+    found += scanner.finish()
+    assert [f.number for f in found] == [r.number for r in recipes]
+    assert [f.size for f in found] == [r.size for r in recipes]
+    assert [f.server_timestamp for f in found] == [
+        datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=r.server_ms)
+        for r in recipes
+    ]
+    assert [("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW" in f.tags) for f in found] == [
+        r.trailing_tags for r in recipes
+    ]
+    for recipe in recipes:
+        data = recipe.data()
+        assert split_fragment(data).to_bytes() == data
+        frames = list(iter_frames(data))
+        assert [(f.track, f.keyframe, f.data) for f in frames] == [
+            (g.track, g.keyframe, g.data()) for g in recipe.frames()
+        ]
+        assert [f.time_ns // 1_000_000 for f in frames] == [
+            recipe.producer_ms + g.offset_ms for g in recipe.frames()
+        ]
 
 
 # -- GetClip -------------------------------------------------------------------
