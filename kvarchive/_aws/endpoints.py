@@ -170,8 +170,3 @@ class EndpointCache:
             entry = self._entries.get(key)
             if entry is not None and entry.url == url:
                 del self._entries[key]
-
-    def clear(self) -> None:
-        """Forget every endpoint."""
-        with self._lock:
-            self._entries.clear()
