@@ -3,32 +3,12 @@
 ``ArchivedMediaClient`` is the entry point; see the README for a tour.
 """
 
-from . import errors
+from . import _errors, errors
 from ._aws.throttle import Backoff
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
-from ._errors import (
-    ClientLimitExceededError,
-    CredentialsError,
-    EndpointUnreachableError,
-    InvalidArgumentError,
-    InvalidCodecPrivateDataError,
-    InvalidMediaFrameError,
-    KVArchiveError,
-    MediaIncompleteError,
-    MediaParseError,
-    MissingCodecPrivateDataError,
-    NoDataRetentionError,
-    NotAuthorizedError,
-    ResourceNotFoundError,
-    ServiceError,
-    TrackListChangedError,
-    UnsupportedStreamMediaTypeError,
-    UsageError,
-    ValidationError,
-    WrongEndpointError,
-)
+from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -40,12 +20,9 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ArchivedMediaClient",
     "Backoff",
-    "ClientLimitExceededError",
     "ClipTruncationWarning",
-    "CredentialsError",
     "DecodedFrame",
     "DownloadResult",
-    "EndpointUnreachableError",
     "Fragment",
     "FragmentList",
     "FragmentPager",
@@ -53,27 +30,12 @@ __all__ = [
     "HLSPlayer",
     "Image",
     "ImagePager",
-    "InvalidArgumentError",
-    "InvalidCodecPrivateDataError",
-    "InvalidMediaFrameError",
-    "KVArchiveError",
     "MediaFragment",
-    "MediaIncompleteError",
-    "MediaParseError",
     "MediaStream",
-    "MissingCodecPrivateDataError",
-    "NoDataRetentionError",
-    "NotAuthorizedError",
-    "ResourceNotFoundError",
-    "ServiceError",
-    "TrackListChangedError",
-    "UnsupportedStreamMediaTypeError",
-    "UsageError",
-    "ValidationError",
-    "WrongEndpointError",
     "__version__",
     "errors",
 ]
+__all__ += _errors.__all__
 
 # Public names print as public (kvarchive.Fragment, not kvarchive._models.Fragment); the
 # errors print as kvarchive.errors.X, set there.

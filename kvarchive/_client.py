@@ -27,12 +27,11 @@ from ._models import DownloadResult, Fragment
 from ._paginate import FragmentPager, ImagePager
 from ._params import (
     check_timestamp_type,
-    dash_params,
     fragment_numbers,
     fragment_selector,
-    hls_params,
     image_grid,
     image_params,
+    session_params,
 )
 from ._service import API_NAMES, CLIP_MAX_FRAGMENTS, LIST_MAX_RESULTS, MAX_SPAN, MEDIA_MAX_FRAGMENTS
 from ._types import StreamRef, TimeLike
@@ -255,16 +254,17 @@ class ArchivedMediaClient:
         The URL carries a session token: treat it as a secret.
         """
         stream = self._stream(stream_name, stream_arn)
-        params = hls_params(
+        params = session_params(
+            "HLS",
             playback_mode=playback_mode,
             start=start,
             end=end,
             timestamp_type=timestamp_type,
-            container_format=container_format,
-            discontinuity_mode=discontinuity_mode,
             display_fragment_timestamp=display_fragment_timestamp,
             expires=expires,
-            max_media_playlist_fragment_results=max_media_playlist_fragment_results,
+            max_results=max_media_playlist_fragment_results,
+            container_format=container_format,
+            discontinuity_mode=discontinuity_mode,
         )
         return self._ops.session_url("HLS", stream, params)
 
@@ -287,15 +287,16 @@ class ArchivedMediaClient:
         The URL carries a session token: treat it as a secret.
         """
         stream = self._stream(stream_name, stream_arn)
-        params = dash_params(
+        params = session_params(
+            "DASH",
             playback_mode=playback_mode,
             start=start,
             end=end,
             timestamp_type=timestamp_type,
             display_fragment_timestamp=display_fragment_timestamp,
-            display_fragment_number=display_fragment_number,
             expires=expires,
-            max_manifest_fragment_results=max_manifest_fragment_results,
+            max_results=max_manifest_fragment_results,
+            display_fragment_number=display_fragment_number,
         )
         return self._ops.session_url("DASH", stream, params)
 

@@ -36,12 +36,11 @@ from ._validate import check_choice, check_fragment_number, check_int, check_ran
 
 __all__ = [
     "check_timestamp_type",
-    "dash_params",
     "fragment_numbers",
     "fragment_selector",
-    "hls_params",
     "image_grid",
     "image_params",
+    "session_params",
 ]
 
 
@@ -113,21 +112,34 @@ def _whole_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def hls_params(
+_RESULT_LIMITS = {
+    "HLS": ("MaxMediaPlaylistFragmentResults", "max_media_playlist_fragment_results"),
+    "DASH": ("MaxManifestFragmentResults", "max_manifest_fragment_results"),
+}
+
+
+def session_params(
+    kind: str,
     *,
     playback_mode: str,
     start: Optional[TimeLike],
     end: Optional[TimeLike],
     timestamp_type: str,
-    container_format: str,
-    discontinuity_mode: str,
     display_fragment_timestamp: str,
     expires: int,
-    max_media_playlist_fragment_results: Optional[int],
+    max_results: Optional[int],
+    container_format: str = "",
+    discontinuity_mode: str = "",
+    display_fragment_number: str = "",
 ) -> dict[str, Any]:
-    """GetHLSStreamingSessionURL's parameters (without the stream)."""
-    params = _session_params(
-        "HLS",
+    """Get{kind}StreamingSessionURL's parameters (without the stream), ``kind`` HLS or DASH.
+
+    ``container_format`` and ``discontinuity_mode`` are HLS's own,
+    ``display_fragment_number`` DASH's; ``max_results`` is the fragment limit
+    of the playlist (HLS) or manifest (DASH).
+    """
+    params = _shared_session_params(
+        kind,
         playback_mode=playback_mode,
         start=start,
         end=end,
@@ -135,54 +147,24 @@ def hls_params(
         expires=expires,
         display_fragment_timestamp=display_fragment_timestamp,
     )
-    params["ContainerFormat"] = check_choice(
-        container_format, "container_format", CONTAINER_FORMATS
-    )
-    params["DiscontinuityMode"] = check_choice(
-        discontinuity_mode, "discontinuity_mode", DISCONTINUITY_MODES
-    )
-    if max_media_playlist_fragment_results is not None:
-        params["MaxMediaPlaylistFragmentResults"] = check_int(
-            max_media_playlist_fragment_results,
-            "max_media_playlist_fragment_results",
-            1,
-            SESSION_MAX_RESULTS,
+    if kind == "HLS":
+        params["ContainerFormat"] = check_choice(
+            container_format, "container_format", CONTAINER_FORMATS
         )
+        params["DiscontinuityMode"] = check_choice(
+            discontinuity_mode, "discontinuity_mode", DISCONTINUITY_MODES
+        )
+    else:
+        params["DisplayFragmentNumber"] = check_choice(
+            display_fragment_number, "display_fragment_number", ALWAYS_NEVER
+        )
+    if max_results is not None:
+        key, name = _RESULT_LIMITS[kind]
+        params[key] = check_int(max_results, name, 1, SESSION_MAX_RESULTS)
     return params
 
 
-def dash_params(
-    *,
-    playback_mode: str,
-    start: Optional[TimeLike],
-    end: Optional[TimeLike],
-    timestamp_type: str,
-    display_fragment_timestamp: str,
-    display_fragment_number: str,
-    expires: int,
-    max_manifest_fragment_results: Optional[int],
-) -> dict[str, Any]:
-    """GetDASHStreamingSessionURL's parameters (without the stream)."""
-    params = _session_params(
-        "DASH",
-        playback_mode=playback_mode,
-        start=start,
-        end=end,
-        timestamp_type=timestamp_type,
-        expires=expires,
-        display_fragment_timestamp=display_fragment_timestamp,
-    )
-    params["DisplayFragmentNumber"] = check_choice(
-        display_fragment_number, "display_fragment_number", ALWAYS_NEVER
-    )
-    if max_manifest_fragment_results is not None:
-        params["MaxManifestFragmentResults"] = check_int(
-            max_manifest_fragment_results, "max_manifest_fragment_results", 1, SESSION_MAX_RESULTS
-        )
-    return params
-
-
-def _session_params(
+def _shared_session_params(
     kind: str,
     *,
     playback_mode: str,

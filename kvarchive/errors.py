@@ -1,48 +1,10 @@
 """The exceptions kvarchive raises (the tree is drawn in ``kvarchive._errors``)."""
 
-from ._errors import (
-    ClientLimitExceededError,
-    CredentialsError,
-    EndpointUnreachableError,
-    InvalidArgumentError,
-    InvalidCodecPrivateDataError,
-    InvalidMediaFrameError,
-    KVArchiveError,
-    MediaIncompleteError,
-    MediaParseError,
-    MissingCodecPrivateDataError,
-    NoDataRetentionError,
-    NotAuthorizedError,
-    ResourceNotFoundError,
-    ServiceError,
-    TrackListChangedError,
-    UnsupportedStreamMediaTypeError,
-    UsageError,
-    ValidationError,
-    WrongEndpointError,
-)
+from . import _errors
+from ._errors import *  # noqa: F403 - this module is the error tree's public face
 
-__all__ = [
-    "ClientLimitExceededError",
-    "CredentialsError",
-    "EndpointUnreachableError",
-    "InvalidArgumentError",
-    "InvalidCodecPrivateDataError",
-    "InvalidMediaFrameError",
-    "KVArchiveError",
-    "MediaIncompleteError",
-    "MediaParseError",
-    "MissingCodecPrivateDataError",
-    "NoDataRetentionError",
-    "NotAuthorizedError",
-    "ResourceNotFoundError",
-    "ServiceError",
-    "TrackListChangedError",
-    "UnsupportedStreamMediaTypeError",
-    "UsageError",
-    "ValidationError",
-    "WrongEndpointError",
-]
+__all__: list[str] = []
+__all__ += _errors.__all__
 
 # Tracebacks and reprs name the module users import them from.
 for _name in __all__:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
+from kvarchive._service import TIMESTAMP_TYPES
 from kvarchive.testing._faults import ERROR_STATUS
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "decode_token",
     "encode_token",
     "enum_param",
+    "fragment_selector",
     "int_param",
     "invalid",
     "struct_param",
@@ -109,6 +111,15 @@ def time_range(
     if start is not None and end is not None and end < start:
         raise invalid("EndTimestamp must not be before StartTimestamp")
     return start, end
+
+
+def fragment_selector(params: dict[str, Any], name: str) -> tuple[str, int, int]:
+    """The selector type and ``[start, end]`` (microseconds) of a required ``name`` selector."""
+    selector = struct_param(params, name)
+    kind = enum_param(selector, "FragmentSelectorType", TIMESTAMP_TYPES, "")
+    start, end = time_range(selector, name)
+    assert start is not None and end is not None  # required=True
+    return kind, start, end
 
 
 def encode_token(value: dict[str, Any]) -> str:

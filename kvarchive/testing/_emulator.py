@@ -21,6 +21,7 @@ from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedReques
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
+    MediaCache,
     first_fragment_ms,
     synthetic_stream,
 )
@@ -87,7 +88,7 @@ class Emulator:
             sessions=self._sessions,
             data_endpoint=lambda: self.data_endpoint_url,
             clock=clock,
-            media_cache_bytes=media_cache_bytes,
+            media=MediaCache(media_cache_bytes),
         )
         self._dispatcher = Dispatcher(
             self._service,

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import attrs
 
@@ -43,10 +43,10 @@ from kvarchive.testing._checks import (
     decode_token,
     encode_token,
     enum_param,
+    fragment_selector,
     int_param,
     invalid,
     struct_param,
-    time_range,
     time_us,
 )
 from kvarchive.testing._images import image_size
@@ -111,7 +111,7 @@ class Service:
         sessions: SessionStore,
         data_endpoint: Callable[[], str],
         clock: Callable[[], float] = time.time,
-        media_cache_bytes: int = 0,
+        media: Optional[MediaCache] = None,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -119,7 +119,7 @@ class Service:
         self.sessions = sessions
         self._data_endpoint = data_endpoint
         self._clock = clock
-        self._media = MediaCache(media_cache_bytes)
+        self._media = media or MediaCache(0)
         self._lock = threading.Lock()
         self._streams: dict[str, EmulatedStream] = {}
 
@@ -222,11 +222,8 @@ class Service:
             if "FragmentSelector" not in params:
                 # The service answers InternalFailure here; an explicit error helps more.
                 raise invalid("FragmentSelector is required on the first ListFragments call")
-            selector = struct_param(params, "FragmentSelector")
-            kind = enum_param(selector, "FragmentSelectorType", service.TIMESTAMP_TYPES, "")
-            start_opt, end_opt = time_range(selector, "FragmentSelector")
-            assert start_opt is not None and end_opt is not None
-            start, end, offset = start_opt, end_opt, 0
+            kind, start, end = fragment_selector(params, "FragmentSelector")
+            offset = 0
         selected = stream.listed(kind, start, end, self.seed)
         page = selected[offset : offset + max_results]
         body: dict[str, Any] = {"Fragments": [_fragment_json(f) for f in page]}
@@ -269,10 +266,7 @@ class Service:
         self._check_retention(stream)
         if "ClipFragmentSelector" not in params:
             raise invalid("ClipFragmentSelector is required")
-        selector = struct_param(params, "ClipFragmentSelector")
-        kind = enum_param(selector, "FragmentSelectorType", service.TIMESTAMP_TYPES, "")
-        start, end = time_range(selector, "ClipFragmentSelector")
-        assert start is not None and end is not None
+        kind, start, end = fragment_selector(params, "ClipFragmentSelector")
         if end - start > _MAX_SPAN_US:
             raise invalid("The clip's time range must be within 24 hours")
         chosen: list[FragmentRecord] = []
