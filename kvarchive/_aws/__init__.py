@@ -1,8 +1,11 @@
-"""The AWS edge: where kvarchive meets boto3 and botocore.
+"""The AWS edge: where kvarchive meets boto3 and botocore, and the only place that imports them.
 
-``calls`` sends every request (pacing, throttling retries, endpoint
-recovery); ``endpoints`` makes the boto3 clients and caches data endpoints;
-``throttle`` holds the pacing and backoff; ``fastpages`` reads ListFragments
-pages without botocore's slow timestamp parsing; ``hints`` says what to do
-when no region or credentials are found.
+``operations`` is each archived-media operation on the wire (parameters in,
+checked answers out); ``calls`` sends every request (pacing, throttling
+retries, a data endpoint resolved again when it stops answering);
+``translate`` is the one seam where botocore's exceptions and answers become
+kvarchive's; ``endpoints`` makes the boto3 clients and caches data endpoints;
+``throttle`` holds the pacing and the backoff; ``fastpages`` reads
+ListFragments pages without botocore's slow timestamp parsing; ``hints`` says
+what to do when no region or credentials are found.
 """

@@ -42,22 +42,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Optional
 
 import attrs
 
 from kvarchive._matroska.frames import Frame
+from kvarchive._times import EPOCH
 
 __all__ = ["FramePlanner", "Run"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros(frame: Frame) -> int:
     """The frame's ``utc_time`` in microseconds since the epoch (the windows' clock)."""
-    return (frame.utc_time - _EPOCH) // _MICROSECOND
+    return (frame.utc_time - EPOCH) // _MICROSECOND
 
 
 def _later_key(

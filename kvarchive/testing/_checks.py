@@ -11,14 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-from kvarchive._service import TIMESTAMP_TYPES
+from kvarchive._service import MAX_SPAN, TIMESTAMP_TYPES
 from kvarchive.testing._faults import ERROR_STATUS
 
 __all__ = [
+    "MAX_SPAN_US",
     "ApiError",
     "decode_token",
     "encode_token",
@@ -30,6 +31,9 @@ __all__ = [
     "time_range",
     "time_us",
 ]
+
+MAX_SPAN_US = MAX_SPAN // timedelta(microseconds=1)
+"""The longest range of GetClip and of an ON_DEMAND session, in microseconds."""
 
 
 class ApiError(Exception):

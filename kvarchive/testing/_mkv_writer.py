@@ -25,6 +25,7 @@ import attrs
 
 from kvarchive._matroska import ids as ebml
 from kvarchive._matroska import vint
+from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE
 from kvarchive.testing._seeded import rng
 
 __all__ = [
@@ -142,7 +143,7 @@ def _info(seed: int) -> bytes:
     return vint.encode_element(
         ebml.INFO,
         vint.encode_element(ebml.SEGMENT_UID, uid)
-        + vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(1_000_000))
+        + vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(DEFAULT_TIMECODE_SCALE))
         + vint.encode_element(ebml.TITLE, b"kinesis_video")
         + vint.encode_element(ebml.MUXING_APP, b"kvarchive.testing")
         + vint.encode_element(ebml.WRITING_APP, b"kvarchive.testing"),

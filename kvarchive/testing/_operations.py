@@ -32,13 +32,13 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
 from typing import Any, Callable, Optional
 
 import attrs
 
 from kvarchive import _service as service
 from kvarchive.testing._checks import (
+    MAX_SPAN_US,
     ApiError,
     decode_token,
     encode_token,
@@ -76,7 +76,6 @@ DATA_OPERATIONS = {
 }
 # GetDataEndpoint's APIName also names the live-media APIs.
 API_NAMES = ("PUT_MEDIA", "GET_MEDIA", *service.API_NAMES)
-_MAX_SPAN_US = service.MAX_SPAN // timedelta(microseconds=1)
 # The emulator stops a clip at 100 MiB; the service documents "100 MB".
 _CLIP_MAX_BYTES = 100 * 2**20
 _IMAGES_PAGE = 25
@@ -267,7 +266,7 @@ class Service:
         if "ClipFragmentSelector" not in params:
             raise invalid("ClipFragmentSelector is required")
         kind, start, end = fragment_selector(params, "ClipFragmentSelector")
-        if end - start > _MAX_SPAN_US:
+        if end - start > MAX_SPAN_US:
             raise invalid("The clip's time range must be within 24 hours")
         chosen: list[FragmentRecord] = []
         total = 0

@@ -19,7 +19,7 @@ import attrs
 
 from kvarchive._matroska import ids as ebml
 from kvarchive._matroska import vint
-from kvarchive._matroska.elements import children, read_uint
+from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE, children, read_uint
 from kvarchive.testing._fragments import DocumentSource, StoredFrame
 from kvarchive.testing._mkv_writer import Piece, Track, document_pieces
 from kvarchive.testing._seeded import mixed_seed, rng
@@ -90,7 +90,7 @@ def _track(data: bytes, start: int, end: int) -> tuple[int, Track]:
 def _parse(data: bytes) -> tuple[list[Track], list[tuple[int, int, bool, bytes]]]:
     """Tracks, and blocks as (track, time in ms, keyframe, frame data) in file order."""
     segment = next(c for c in children(data, 0, len(data), 0) if c[0] == ebml.SEGMENT)
-    scale = 1_000_000
+    scale = DEFAULT_TIMECODE_SCALE
     numbering: dict[int, Track] = {}
     blocks: list[tuple[int, int, bool, bytes]] = []
     for element_id, start, end in children(data, segment[1], segment[2], 0):

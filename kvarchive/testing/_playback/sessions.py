@@ -25,13 +25,13 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, Callable, Optional
 
 import attrs
 
 from kvarchive import _service as service
 from kvarchive.testing._checks import (
+    MAX_SPAN_US,
     ApiError,
     enum_param,
     int_param,
@@ -47,7 +47,6 @@ MAX_ACTIVE_SESSIONS = 10
 _DEFAULT_RESULTS = {"ON_DEMAND": 1000, "LIVE": 5, "LIVE_REPLAY": 5}
 # LIVE needs fragments in the last 30 s; ON_DEMAND ranges are at most 24 h.
 _LIVE_WINDOW_MS = 30_000
-_MAX_SPAN_US = service.MAX_SPAN // timedelta(microseconds=1)
 # ON_DISCONTINUITY marks "a gap or overlap of more than 50 milliseconds".
 _DISCONTINUITY_MS = 50
 _FAR_FUTURE_US = 2**62
@@ -133,7 +132,7 @@ class SessionRequest:
         if mode == "ON_DEMAND":
             if end is None:
                 raise invalid("EndTimestamp is required in ON_DEMAND mode")
-            if end - start > _MAX_SPAN_US:
+            if end - start > MAX_SPAN_US:
                 raise invalid("The time range must be within 24 hours")
         found = stream.starting_within(kind, start, end if end is not None else 2**62)
         if not found:
