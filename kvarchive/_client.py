@@ -1,8 +1,8 @@
 """``ArchivedMediaClient``: the archived-media operations, with endpoints handled.
 
 Each method is one operation: it checks its arguments into request
-parameters (``_params``), sends them through the caller (``_aws.calls``) and
-wraps the answer (``_models``, ``_paginate``, ``_media``).
+parameters (``_params``), sends them to the AWS edge (``_aws.operations``)
+and wraps the answer (``_models``, ``_paginate``, ``_media``).
 """
 
 from __future__ import annotations
