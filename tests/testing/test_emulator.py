@@ -266,6 +266,45 @@ def test_list_fragments_order_is_deterministic(cam: Any, data: Any) -> None:
     assert list_all(data, **query) == list_all(data, **query)
 
 
+def test_list_fragments_order_follows_the_stream_as_it_changes(
+    emu: Emulator, cam: EmulatedStream, data: Any
+) -> None:
+    """A range listed again after the stream grew or lost fragments shows exactly its fragments
+    now: the orders kept for paging are never those of an older stream."""
+    query = {"MaxResults": 7, "FragmentSelector": selector(START, START + timedelta(1))}
+    listed = {f["FragmentNumber"] for page in list_all(data, **query) for f in page}
+    assert listed == {f.number for f in cam.fragments}
+    added = emu.append_fragments("cam", 2)
+    grown = {f["FragmentNumber"] for page in list_all(data, **query) for f in page}
+    assert grown == listed | {f.number for f in added}
+    dropped = emu.drop_fragments("cam", before=cam.fragments[5].server_timestamp)
+    shrunk = {f["FragmentNumber"] for page in list_all(data, **query) for f in page}
+    assert shrunk == grown - {f.number for f in dropped}
+
+
+def test_media_cache_serves_the_same_bytes(cam: EmulatedStream, make_client: Any) -> None:
+    """With media_cache_bytes, media answers are the very bytes of an emulator without it, the
+    first time and again, for fragments kept in the cache and those past its limit."""
+    numbers = [f.number for f in cam.fragments[:6]]
+    limit = sum(f.size for f in cam.fragments[:3])
+    with Emulator(media_cache_bytes=limit) as cached:
+        stream = cached.add_stream("cam", fragment_count=30, start=START, payload_size=8 * 1024)
+        assert [f.number for f in stream.fragments] == [f.number for f in cam.fragments]
+        url = make_client("kinesisvideo", cached.endpoint_url).get_data_endpoint(
+            StreamName="cam", APIName="GET_MEDIA_FOR_FRAGMENT_LIST"
+        )["DataEndpoint"]
+        data = make_client("kinesis-video-archived-media", url)
+        first, _ = read_media(data, numbers)
+        again, _ = read_media(data, numbers)
+    assert first == again == b"".join(f.data() for f in cam.fragments[:6])
+
+
+def test_media_cache_size_must_not_be_negative() -> None:
+    """A negative media_cache_bytes is refused before any server starts."""
+    with pytest.raises(ValueError, match="media_cache_bytes"):
+        Emulator(media_cache_bytes=-1)
+
+
 @pytest.fixture
 def ms_data(emu: Emulator, cam: EmulatedStream, make_client: Callable[..., Any]) -> Any:
     """A data-plane client that sends timestamps with their milliseconds.
