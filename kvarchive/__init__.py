@@ -51,6 +51,7 @@ from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
 from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
+from ._public import publish
 
 __version__ = "0.1.0.dev0"
 
@@ -74,10 +75,5 @@ __all__ = [
 ]
 __all__ += _errors.__all__
 
-# Public names print as public (kvarchive.Fragment, not kvarchive._models.Fragment); the
-# errors print as kvarchive.errors.X, set there.
-for _name in __all__:
-    _value = globals()[_name]
-    if getattr(_value, "__module__", "").startswith("kvarchive._"):
-        _value.__module__ = __name__
-del _name, _value
+# kvarchive.Fragment, not kvarchive._models.Fragment (the errors are kvarchive.errors.X).
+publish(globals(), __all__, __name__, "kvarchive._")

@@ -2,11 +2,9 @@
 
 from . import _errors
 from ._errors import *  # noqa: F403 - this module is the error tree's public face
+from ._public import publish
 
 __all__: list[str] = []
 __all__ += _errors.__all__
 
-# Tracebacks and reprs name the module users import them from.
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+publish(globals(), __all__, __name__, "kvarchive._")  # kvarchive.errors.X in tracebacks

@@ -2,6 +2,9 @@
 
 import importlib
 import pickle
+import typing
+
+import attrs
 
 import kvarchive
 import kvarchive.testing
@@ -96,3 +99,18 @@ def test_public_models_pickle_by_their_public_path() -> None:
     data = pickle.dumps(fragment)
     assert b"kvarchive" in data and b"_matroska" not in data
     assert pickle.loads(data) == fragment
+
+
+def test_type_hints_of_public_classes_still_resolve() -> None:
+    """Introspection that reads annotations (typing.get_type_hints, attrs.resolve_types, cattrs)
+    works on the public classes although they name a public module now."""
+    for package in (kvarchive, kvarchive.testing):
+        for name in package.__all__:
+            value = getattr(package, name)
+            # DecodedFrame's numpy types are imported for type checkers only (numpy is optional).
+            if not isinstance(value, type) or value is kvarchive.DecodedFrame:
+                continue
+            typing.get_type_hints(value)
+            if attrs.has(value):
+                attrs.resolve_types(value)
+    assert typing.get_type_hints(kvarchive.Fragment)["producer_timestamp"].__name__ == "datetime"

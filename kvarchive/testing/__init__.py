@@ -17,6 +17,7 @@ bandwidth and a retired data endpoint.
 
 from __future__ import annotations
 
+from kvarchive._public import publish
 from kvarchive.testing._emulator import Emulator
 from kvarchive.testing._fragments import EBML_MAGIC, SyntheticFragment, synthetic_fragment
 from kvarchive.testing._server import RecordedRequest
@@ -33,9 +34,5 @@ __all__ = [
     "synthetic_fragment",
 ]
 
-# Public names print as public: kvarchive.testing.Emulator, not ..._emulator.Emulator.
-for _name in __all__:
-    _value = globals()[_name]
-    if getattr(_value, "__module__", "").startswith("kvarchive.testing._"):
-        _value.__module__ = __name__
-del _name, _value
+# kvarchive.testing.Emulator, not kvarchive.testing._emulator.Emulator.
+publish(globals(), __all__, __name__, "kvarchive.testing._")
