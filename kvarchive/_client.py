@@ -2,13 +2,13 @@
 
 Each method is one operation: it checks its arguments into request
 parameters (``_params``), sends them to the AWS edge (``_aws.operations``)
-and wraps the answer (``_models``, ``_paginate``, ``_media``).
+and wraps the answer (``_models``, ``_paginate``, ``_media``). The jobs made
+of many calls (``download``, ``download_clips``, ...) come from ``_jobs.Jobs``.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -17,13 +17,12 @@ from typing import Any, Optional, Union
 from ._aws.endpoints import Clients
 from ._aws.operations import Operations
 from ._aws.throttle import Backoff
-from ._clips import CLIP_GROUP_BYTES, warn_if_truncated
-from ._download import download_fragments, save_clips
-from ._errors import KVArchiveError, UsageError
-from ._files import output_file, output_folder
+from ._clips import warn_if_truncated
+from ._errors import UsageError
 from ._image_plan import from_ms
+from ._jobs import Jobs
 from ._media.stream import MediaStream
-from ._models import DownloadResult, Fragment
+from ._models import Fragment
 from ._paginate import FragmentPager, ImagePager
 from ._params import (
     check_timestamp_type,
@@ -33,7 +32,7 @@ from ._params import (
     image_params,
     session_params,
 )
-from ._service import API_NAMES, CLIP_MAX_FRAGMENTS, LIST_MAX_RESULTS, MAX_SPAN, MEDIA_MAX_FRAGMENTS
+from ._service import API_NAMES, LIST_MAX_RESULTS, MAX_SPAN, MEDIA_MAX_FRAGMENTS
 from ._types import StreamRef, TimeLike
 from ._validate import check_choice, check_int, check_range, check_seconds, check_stream
 
@@ -44,7 +43,7 @@ __all__ = ["ArchivedMediaClient"]
 _CLIP_CHECK_SPAN = timedelta(seconds=60)
 
 
-class ArchivedMediaClient:
+class ArchivedMediaClient(Jobs):
     """A client for the archive of Kinesis Video Streams.
 
     Resolves each operation's data endpoint with GetDataEndpoint, caches it
@@ -299,84 +298,6 @@ class ArchivedMediaClient:
             display_fragment_number=display_fragment_number,
         )
         return self._ops.session_url("DASH", stream, params)
-
-    # -- download --------------------------------------------------------------------
-
-    def download(
-        self,
-        *,
-        stream_name: Optional[str] = None,
-        stream_arn: Optional[str] = None,
-        start: TimeLike,
-        end: TimeLike,
-        path: Union[str, os.PathLike[str]],
-        timestamp_type: str = "SERVER_TIMESTAMP",
-        progress: bool = False,
-        concurrency: int = 1,
-    ) -> DownloadResult:
-        """Save the fragments of ``[start, end]`` as one MKV recording at ``path``.
-
-        Lists the range, fetches the fragments (over ``concurrency``
-        connections at once, within the per-stream rate) and writes them in
-        order as one file players read whole, through a temporary file renamed
-        on success: a failure, Ctrl-C included, never leaves a file at ``path``
-        and stops every connection at once. Missing folders of ``path`` are
-        made first; a ``path`` that is a folder is a ValidationError.
-        """
-        stream = self._stream(stream_name, stream_arn)
-        first, last = check_range(start, end)
-        workers = check_int(concurrency, "concurrency", 1, 32)
-        output_file(path)
-        fragments = self._listed(stream, first, last, check_timestamp_type(timestamp_type))
-        if not fragments:
-            raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
-
-        open_batch = functools.partial(self._ops.media, stream)
-        return download_fragments(
-            fragments, open_batch, path, progress=progress, concurrency=workers
-        )
-
-    def download_clips(
-        self,
-        *,
-        stream_name: Optional[str] = None,
-        stream_arn: Optional[str] = None,
-        start: TimeLike,
-        end: TimeLike,
-        directory: Union[str, os.PathLike[str]],
-        timestamp_type: str = "SERVER_TIMESTAMP",
-        max_fragments: int = CLIP_MAX_FRAGMENTS,
-        max_bytes: int = CLIP_GROUP_BYTES,
-    ) -> list[DownloadResult]:
-        """Save ``[start, end]`` as consecutive MP4 files ``clip-0001.mp4``... in ``directory``.
-
-        Lists the range and asks GetClip for groups of at most ``max_fragments``
-        fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
-        clips neither overlap nor leave gaps. Each file appears only when whole.
-        ``directory`` is made, with its parents, if missing.
-        """
-        stream = self._stream(stream_name, stream_arn)
-        first, last = check_range(start, end)
-        selector_type = check_timestamp_type(timestamp_type)
-        limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
-        byte_limit = check_int(max_bytes, "max_bytes", 1)
-        output_folder(directory)
-        fragments = self._listed(stream, first, last, selector_type)
-
-        def clip(start: datetime, end: datetime) -> MediaStream:
-            ref = {"stream_name": stream_name, "stream_arn": stream_arn}
-            return self.get_clip(
-                **ref, start=start, end=end, timestamp_type=selector_type, check_truncation=False
-            )
-
-        return save_clips(
-            fragments,
-            clip,
-            directory,
-            timestamp_type=selector_type,
-            max_fragments=limit,
-            max_bytes=byte_limit,
-        )
 
     # -- internals -------------------------------------------------------------------
 

@@ -1,0 +1,132 @@
+"""The client's jobs of many calls: each lists a range, then fetches and writes what it holds.
+
+:class:`Jobs` is a base of ``ArchivedMediaClient``, kept apart so that the
+facade in ``_client`` reads as the list of the service's operations, and the
+jobs built on them (downloads, clips, following, exports) have a room of
+their own. Each job's work lives in its own module; these methods check the
+arguments and hand over.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional, Union
+
+from ._clips import CLIP_GROUP_BYTES
+from ._download import download_fragments, save_clips
+from ._errors import KVArchiveError
+from ._files import output_file, output_folder
+from ._media.stream import MediaStream
+from ._models import DownloadResult
+from ._params import check_timestamp_type
+from ._service import CLIP_MAX_FRAGMENTS
+from ._types import StreamRef, TimeLike
+from ._validate import check_int, check_range
+
+if TYPE_CHECKING:
+    from ._aws.operations import Operations
+    from ._models import Fragment
+
+__all__ = ["Jobs"]
+
+
+class Jobs:
+    """Downloads and clips of a time range (mixed into ``ArchivedMediaClient``)."""
+
+    if TYPE_CHECKING:  # provided by ArchivedMediaClient
+        _ops: Operations
+
+        def _stream(self, stream_name: Optional[str], stream_arn: Optional[str]) -> StreamRef: ...
+
+        def _listed(
+            self, stream: StreamRef, first: datetime, last: datetime, selector_type: str
+        ) -> list[Fragment]: ...
+
+        def get_clip(
+            self,
+            *,
+            stream_name: Optional[str] = None,
+            stream_arn: Optional[str] = None,
+            start: TimeLike,
+            end: TimeLike,
+            timestamp_type: str = "SERVER_TIMESTAMP",
+            check_truncation: bool = True,
+        ) -> MediaStream: ...
+
+    def download(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: TimeLike,
+        end: TimeLike,
+        path: Union[str, os.PathLike[str]],
+        timestamp_type: str = "SERVER_TIMESTAMP",
+        progress: bool = False,
+        concurrency: int = 1,
+    ) -> DownloadResult:
+        """Save the fragments of ``[start, end]`` as one MKV recording at ``path``.
+
+        Lists the range, fetches the fragments (over ``concurrency``
+        connections at once, within the per-stream rate) and writes them in
+        order as one file players read whole, through a temporary file renamed
+        on success: a failure, Ctrl-C included, never leaves a file at ``path``
+        and stops every connection at once. Missing folders of ``path`` are
+        made first; a ``path`` that is a folder is a ValidationError.
+        """
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
+        workers = check_int(concurrency, "concurrency", 1, 32)
+        output_file(path)
+        fragments = self._listed(stream, first, last, check_timestamp_type(timestamp_type))
+        if not fragments:
+            raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
+
+        open_batch = functools.partial(self._ops.media, stream)
+        return download_fragments(
+            fragments, open_batch, path, progress=progress, concurrency=workers
+        )
+
+    def download_clips(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: TimeLike,
+        end: TimeLike,
+        directory: Union[str, os.PathLike[str]],
+        timestamp_type: str = "SERVER_TIMESTAMP",
+        max_fragments: int = CLIP_MAX_FRAGMENTS,
+        max_bytes: int = CLIP_GROUP_BYTES,
+    ) -> list[DownloadResult]:
+        """Save ``[start, end]`` as consecutive MP4 files ``clip-0001.mp4``... in ``directory``.
+
+        Lists the range and asks GetClip for groups of at most ``max_fragments``
+        fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
+        clips neither overlap nor leave gaps. Each file appears only when whole.
+        ``directory`` is made, with its parents, if missing.
+        """
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
+        selector_type = check_timestamp_type(timestamp_type)
+        limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
+        byte_limit = check_int(max_bytes, "max_bytes", 1)
+        output_folder(directory)
+        fragments = self._listed(stream, first, last, selector_type)
+
+        def clip(start: datetime, end: datetime) -> MediaStream:
+            ref = {"stream_name": stream_name, "stream_arn": stream_arn}
+            return self.get_clip(
+                **ref, start=start, end=end, timestamp_type=selector_type, check_truncation=False
+            )
+
+        return save_clips(
+            fragments,
+            clip,
+            directory,
+            timestamp_type=selector_type,
+            max_fragments=limit,
+            max_bytes=byte_limit,
+        )
