@@ -14,6 +14,7 @@ from kvarchive.testing._faults import ERROR_STATUS, FRAMINGS, Cut, Failure, Faul
 from kvarchive.testing._fragments import MAGIC_MODES, _seed
 from kvarchive.testing._operations import Service
 from kvarchive.testing._playback import Playback
+from kvarchive.testing._producer import Producer, VisibilityDelay
 from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
 from kvarchive.testing._sessions import SessionStore
@@ -97,6 +98,8 @@ class Emulator:
         self._data = EndpointServer("data", self._dispatcher, host)
         self._control.start()
         self._data.start()
+        self._clock = clock
+        self._producers: dict[str, Producer] = {}
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------
@@ -106,6 +109,8 @@ class Emulator:
         if self._closed:
             return
         self._closed = True
+        for producer in self._producers.values():
+            producer.stop()
         self._closing.set()
         self._control.stop()
         self._data.stop()
@@ -310,6 +315,33 @@ class Emulator:
         working. Returns the dropped fragments.
         """
         return self.stream(name).drop_before(to_epoch_ms(before))
+
+    def start_producing(
+        self,
+        name: str,
+        *,
+        visibility_delay: VisibilityDelay = 0.0,
+        seed: Optional[int] = None,
+    ) -> Producer:
+        """Grow stream ``name`` in real time, as its producer would, until stopped or closed.
+
+        Each new fragment is listed ``visibility_delay`` seconds after it is
+        complete on the emulator's clock: a number, or ``(low, high)`` for a
+        delay drawn per fragment, so that some are listed after later ones (see
+        :class:`~kvarchive.testing.Producer`). Returns the running Producer.
+        """
+        with self._lock:
+            running = self._producers.get(name)
+            if running is not None and running.running:
+                raise ValueError(f"stream {name!r} is already producing")
+            producer = Producer(
+                self.stream(name),
+                clock=self._clock,
+                visibility_delay=visibility_delay,
+                seed=_seed(self.seed, name) if seed is None else seed,
+            )
+            self._producers[name] = producer
+        return producer
 
     @property
     def session_tokens(self) -> list[str]:
