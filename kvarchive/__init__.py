@@ -4,9 +4,12 @@
 """
 
 from . import errors
+from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._errors import (
+    CheckpointConflictError,
+    CheckpointError,
     ClientLimitExceededError,
     CredentialsError,
     EndpointUnreachableError,
@@ -37,11 +40,15 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ArchivedMediaClient",
     "Backoff",
+    "Checkpoint",
+    "CheckpointConflictError",
+    "CheckpointError",
     "ClientLimitExceededError",
     "ClipTruncationWarning",
     "CredentialsError",
     "DownloadResult",
     "EndpointUnreachableError",
+    "FileCheckpoint",
     "Fragment",
     "FragmentList",
     "FragmentPager",
@@ -60,6 +67,7 @@ __all__ = [
     "NoDataRetentionError",
     "NotAuthorizedError",
     "ResourceNotFoundError",
+    "S3Checkpoint",
     "ServiceError",
     "TrackListChangedError",
     "UnsupportedStreamMediaTypeError",

@@ -1,6 +1,8 @@
 """The exceptions kvarchive raises (see the tree in ``kvarchive._errors``)."""
 
 from ._errors import (
+    CheckpointConflictError,
+    CheckpointError,
     ClientLimitExceededError,
     CredentialsError,
     EndpointUnreachableError,
@@ -22,6 +24,8 @@ from ._errors import (
 from ._join import TrackListChangedError
 
 __all__ = [
+    "CheckpointConflictError",
+    "CheckpointError",
     "ClientLimitExceededError",
     "CredentialsError",
     "EndpointUnreachableError",
