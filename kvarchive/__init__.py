@@ -28,6 +28,8 @@ from ._errors import (
     ValidationError,
     WrongEndpointError,
 )
+from ._follow import Follower
+from ._follow_engine import LateFragmentWarning
 from ._join import TrackListChangedError
 from ._media import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -49,6 +51,7 @@ __all__ = [
     "DownloadResult",
     "EndpointUnreachableError",
     "FileCheckpoint",
+    "Follower",
     "Fragment",
     "FragmentList",
     "FragmentPager",
@@ -59,6 +62,7 @@ __all__ = [
     "InvalidCodecPrivateDataError",
     "InvalidMediaFrameError",
     "KVArchiveError",
+    "LateFragmentWarning",
     "MediaFragment",
     "MediaIncompleteError",
     "MediaParseError",

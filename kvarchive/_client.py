@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from ._calls import Caller
@@ -18,8 +18,9 @@ from ._clips import (
 from ._download import download_fragments, save_stream
 from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
+from ._follow import Checkpoint, Follower, open_follower
 from ._media import Body, MediaStream
-from ._models import DownloadResult, Fragment, Image
+from ._models import DownloadResult, Fragment, Image, MediaFragment
 from ._paginate import FragmentPager, ImagePager
 from ._throttle import SERVICE_RATES, Backoff, RateLimiter
 from ._times import TimeLike, parse_time
@@ -462,6 +463,78 @@ class ArchivedMediaClient:
             path = os.path.join(directory, f"clip-{index:04d}.mp4")
             results.append(save_stream(clip, path, len(group)))
         return results
+
+    # -- following -------------------------------------------------------------------
+
+    def follow(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: Optional[TimeLike] = None,
+        checkpoint: Optional[Checkpoint] = None,
+        poll: float = 2.0,
+        settle: float = 5.0,
+        until: Optional[Union[TimeLike, timedelta]] = None,
+        timestamp_type: str = "SERVER_TIMESTAMP",
+    ) -> Follower[Fragment]:
+        """Each fragment from ``start`` (default: now, or the checkpoint's position) once, in order.
+
+        Polls ListFragments every ``poll`` seconds and holds each new fragment
+        ``settle`` seconds so that late ones are still yielded in order; ends
+        after ``until`` (a time, or a timedelta from now), or when closed. See
+        :class:`Follower` for checkpoints and what counts as consumed.
+        """
+        options = dict(start=start, checkpoint=checkpoint, poll=poll, settle=settle, until=until)
+        return self._follow(None, stream_name, stream_arn, timestamp_type, **options)
+
+    def follow_media(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: Optional[TimeLike] = None,
+        checkpoint: Optional[Checkpoint] = None,
+        poll: float = 2.0,
+        settle: float = 5.0,
+        until: Optional[Union[TimeLike, timedelta]] = None,
+        timestamp_type: str = "SERVER_TIMESTAMP",
+    ) -> Follower[MediaFragment]:
+        """As :meth:`follow`, with each fragment's media, one fragment in memory at a time.
+
+        Calls GetMediaForFragmentList for the fragments released together (up to 100 a call).
+        """
+        options = dict(start=start, checkpoint=checkpoint, poll=poll, settle=settle, until=until)
+        media = self.get_media_for_fragment_list
+        return self._follow(media, stream_name, stream_arn, timestamp_type, **options)
+
+    def _follow(
+        self,
+        media: Any,
+        stream_name: Optional[str],
+        stream_arn: Optional[str],
+        timestamp_type: str,
+        **options: Any,
+    ) -> Follower[Any]:
+        """Check the stream, then build a Follower that lists (and fetches) through this client."""
+        self._check_open()
+        stream = check_stream(stream_name, stream_arn)
+        selector_type = check_choice(timestamp_type, "timestamp_type", TIMESTAMP_TYPES)
+        ref: dict[str, Any] = {"stream_name": stream_name, "stream_arn": stream_arn}
+
+        def pages(first: datetime, last: datetime) -> Iterator[list[Fragment]]:
+            listed = self.list_fragments(
+                **ref, start=first, end=last, timestamp_type=selector_type, sort=False
+            )
+            return listed.pages()
+
+        return open_follower(
+            stream=stream,
+            pages=pages,
+            open_media=None if media is None else lambda batch: media(**ref, fragments=batch),
+            timestamp_type=selector_type,
+            **options,
+        )
 
     # -- internals -------------------------------------------------------------------
 
