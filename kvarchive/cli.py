@@ -31,6 +31,7 @@ from kvarchive import (
     ValidationError,
     __version__,
 )
+from kvarchive._cli_follow import add_follow_options, run_follow
 from kvarchive._cli_times import HELP as TIME_HELP
 from kvarchive._cli_times import TimeParser, join_time_options
 from kvarchive._hints import no_credentials_message, no_region_message
@@ -147,6 +148,9 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     sub.add_argument(
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
     )
+
+    sub = command("follow", run_follow, "Print (or save) each new fragment once, as it arrives.")
+    add_follow_options(sub, when)
 
     sub = command("demo", None, "Run every command against a local emulator: no AWS needed.")
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
