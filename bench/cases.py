@@ -39,6 +39,7 @@ from common import (
     paired_calls,
     target_row,
 )
+from follow_case import figure8_follow
 
 # -- sizes -------------------------------------------------------------------------------
 
@@ -64,6 +65,8 @@ class Sizes:
     download_payload: int
     download_bandwidth: int
     download_reps: int
+    follow_seconds: float = 20.0  # figure 8: how long every follower runs, all at once
+    follow_polls: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 FULL = Sizes(
@@ -104,6 +107,8 @@ QUICK = Sizes(
     download_payload=256 * 1024,
     download_bandwidth=8 * MB,
     download_reps=1,
+    follow_seconds=6.0,
+    follow_polls=(1.0,),
 )
 
 
@@ -916,6 +921,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "5": figure5_listing,
     "6": figure6_import,
     "7": figure7_download,
+    "8": figure8_follow,
 }
 
 
