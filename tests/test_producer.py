@@ -27,7 +27,10 @@ def listed(emu: Emulator, name: str = "cam") -> list[str]:
         StreamName=name,
         FragmentSelector={
             "FragmentSelectorType": "SERVER_TIMESTAMP",
-            "TimestampRange": {"StartTimestamp": now - timedelta(hours=1), "EndTimestamp": now},
+            "TimestampRange": {
+                "StartTimestamp": now - timedelta(hours=1),
+                "EndTimestamp": now + timedelta(hours=1),
+            },
         },
     )
     return [f["FragmentNumber"] for f in answer["Fragments"]]
