@@ -20,12 +20,15 @@ window again and the engine decides what each listed fragment is:
 Polls fall on a grid every ``poll`` seconds; a hold that ends between grid
 points gets a poll of its own, so a fragment is released about ``settle`` +
 ``poll / 2`` after it shows up. An idle stream costs one call per poll. Each
-poll lists ``[since, now + 1 min]`` in one query (more pages only when one is
-full), paced by the client's per-stream rate limiter. Far behind (a start or
-a checkpoint far back), it lists windows one after the other without
-waiting, narrowing a window that fills more than four pages, so memory stays
-bounded. With ``until``, windows end there, and the first poll at or after
-``until + settle`` (this machine's clock) releases whatever is held and ends.
+poll lists ``[since, now]`` in one query (more pages only when one is full),
+paced by the client's per-stream rate limiter. ``now`` is this machine's
+clock, never later: other Kinesis Video APIs refuse server timestamps in the
+future, and a fragment is listable only once whole, after its (start)
+timestamp. Far behind (a start or a checkpoint far back), it lists windows
+one after the other without waiting, narrowing a window that fills more than
+four pages, so memory stays bounded. With ``until``, windows end there, and
+the first poll at or after ``until + settle`` (this machine's clock)
+releases whatever is held and ends.
 """
 
 from __future__ import annotations
@@ -53,7 +56,6 @@ PageLister = Callable[[datetime, datetime], Iterator[list[Fragment]]]
 
 LOOKBACK_EXTRA = timedelta(seconds=30)
 SETTLED_AFTER = timedelta(seconds=60)
-FUTURE = timedelta(seconds=60)  # live queries end this far ahead: room for clock skew
 FIRST_WINDOW = timedelta(minutes=10)
 MIN_WINDOW = timedelta(seconds=1)
 MAX_WINDOW = timedelta(days=7)
@@ -189,13 +191,12 @@ class FollowEngine:
         self._last_poll = at
         now = datetime.now(timezone.utc)
         since = self.state.since
-        live_end = now + FUTURE
         base = max(self._scanned or since, since)
-        end = self._limit(min(live_end, base + self._window), since)
-        listed, end = self._list(since, end, base, live_end, now)
+        end = self._limit(min(now, base + self._window), since)
+        listed, end = self._list(since, end, base, now)
         self._scanned = end
         reached_until = self._until is not None and end >= self._until
-        self._behind = end < live_end and not reached_until
+        self._behind = end < now and not reached_until
         settled_before = now - timedelta(seconds=self._settle) - SETTLED_AFTER
         late = []
         for fragment in listed:
@@ -228,7 +229,7 @@ class FollowEngine:
         return max(end, since)
 
     def _list(
-        self, since: datetime, end: datetime, base: datetime, live_end: datetime, now: datetime
+        self, since: datetime, end: datetime, base: datetime, now: datetime
     ) -> tuple[list[Fragment], datetime]:
         """Every fragment stamped in ``[since, end]`` and the end actually listed.
 
@@ -237,7 +238,7 @@ class FollowEngine:
         skipped with a warning.
         """
         while True:
-            narrowable = end < live_end and self._window > MIN_WINDOW
+            narrowable = end < now and self._window > MIN_WINDOW
             listed: list[Fragment] = []
             try:
                 for count, page in enumerate(self._pages(since, end), 1):
