@@ -34,7 +34,7 @@ def main() -> None:
         until=args.until,
         checkpoint=checkpoint,
         poll=0.2,
-        settle=0.5,
+        settle=0.8,
     )
     for fragment in follower:
         with open(args.log, "a") as log:

@@ -111,26 +111,26 @@ def test_three_runs_handle_every_fragment_exactly_once(
     moto_server_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Runs of 2.2 s with pauses between, on a stream listed late and out of order: none lost or twice."""
+    """Runs of 2.3 s with pauses between, on a stream listed late and out of order: none lost or twice."""
     s3, bucket = s3_bucket
     for name, value in {
         "KVARCHIVE_ENDPOINT_URL": emulator.endpoint_url,
         "AWS_ENDPOINT_URL_S3": moto_server_url,
         "STREAM_NAME": "cam",
         "CHECKPOINT_BUCKET": bucket,
-        "SETTLE": "0.6",
+        "SETTLE": "0.7",
         "POLL": "0.2",
         "MARGIN": "0.4",
     }.items():
         monkeypatch.setenv(name, value)
     emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=200, payload_size=256)
-    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.4))
+    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3))
     handler = load("lambda_follow")
     summaries = []
     began = time.time()
     try:
         for _ in range(3):
-            context = LambdaContext(2.2)
+            context = LambdaContext(2.3)
             summaries.append(handler.handler({}, context))
             assert context.get_remaining_time_in_millis() > 0  # returned before the deadline
             time.sleep(0.3)  # between scheduled runs the stream grows unwatched

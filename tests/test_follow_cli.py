@@ -144,7 +144,7 @@ def test_ctrl_c_stops_cleanly_with_the_checkpoint_saved(emulator: Emulator, tmp_
     start = datetime.now(timezone.utc).replace(microsecond=0)  # exactly as --start passes it
     command = [sys.executable, "-m", "kvarchive", *follow_args(emulator, "--stream-name", "cam")]
     command += ["--start", iso(start), "--checkpoint", str(checkpoint), "--poll", "0.2"]
-    command += ["--settle", "0.4"]
+    command += ["--settle", "0.6"]
     pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     with subprocess.Popen(command, **pipes) as child:
         lines, pump = _lines(child.stdout)
