@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional, Union
 
 from ._calls import Caller
+from ._checkpoint import Checkpoint
 from ._clips import (
     CLIP_MAX_FRAGMENTS,
     clip_ranges,
@@ -18,7 +19,7 @@ from ._clips import (
 from ._download import download_fragments, save_stream
 from ._endpoints import Clients, EndpointCache
 from ._errors import KVArchiveError, ValidationError
-from ._follow import Checkpoint, Follower, open_follower
+from ._follow import Follower, open_follower
 from ._media import Body, MediaStream
 from ._models import DownloadResult, Fragment, Image, MediaFragment
 from ._paginate import FragmentPager, ImagePager

@@ -28,7 +28,7 @@ from ._models import Fragment, MediaFragment
 from ._times import TimeLike, parse_time
 from ._validate import StreamRef
 
-__all__ = ["Checkpoint", "Follower", "open_follower"]
+__all__ = ["Follower", "open_follower"]
 
 T = TypeVar("T")
 

@@ -265,7 +265,7 @@ class FollowEngine:
         elif count < PAGE_SIZE // 4:
             self._window = min(MAX_WINDOW, self._window * 2)
 
-    # -- warnings ------------------------------------------------------------------------
+    # -- warnings (stacklevel: the consumer's loop, through next_ready and Follower.__next__) --
 
     def _warn_late(self, fragment: Fragment) -> None:
         stamp = self.state.timestamp(fragment).isoformat()
@@ -273,7 +273,7 @@ class FollowEngine:
             f"fragment {fragment.number} ({stamp}) was listed more than settle={self._settle}s "
             "after later fragments had been yielded: it is yielded now, out of order",
             LateFragmentWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
 
     def _warn_expired(self, since: datetime, end: datetime, message: str) -> None:
@@ -281,5 +281,5 @@ class FollowEngine:
             f"fragments stamped from {since.isoformat()} to {end.isoformat()} are past the "
             f"stream's retention and cannot be followed (ListFragments: {message})",
             LateFragmentWarning,
-            stacklevel=5,
+            stacklevel=7,
         )
