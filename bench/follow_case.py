@@ -168,13 +168,13 @@ def _latency_row(run: Run, until: datetime, calls: list[float], *, shuffled: boo
 
 def _idle_row(run: Run, calls: list[float]) -> Row:
     name = f"idle ListFragments calls per poll, poll={run.poll:g} s"
-    if run.error is not None or len(calls) < 3:
+    if run.error is not None or len(calls) < 4:
         return Row("8", name, None, 1.0, "", None, "", "ERROR", 0, note=repr(run.error))
-    # The first call starts the grid, the last is the until deadline's own (rarely on the grid):
-    # each call between should fill one poll interval.
+    # The first call starts the grid (late by the endpoint's resolution), the last is the until
+    # deadline's own (rarely on the grid): each call between should fill one poll interval.
     calls = sorted(calls)
-    intervals = max(1, round((calls[-2] - calls[0]) / run.poll))
-    per_poll = (len(calls) - 2) / intervals
+    intervals = max(1, round((calls[-2] - calls[1]) / run.poll))
+    per_poll = (len(calls) - 3) / intervals
     return Row(
         "8",
         name,
