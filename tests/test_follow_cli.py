@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from follow_checks import assert_followed
 
 from kvarchive.cli import main
 from kvarchive.testing import Emulator
@@ -144,7 +145,7 @@ def test_ctrl_c_stops_cleanly_with_the_checkpoint_saved(emulator: Emulator, tmp_
     start = datetime.now(timezone.utc).replace(microsecond=0)  # exactly as --start passes it
     command = [sys.executable, "-m", "kvarchive", *follow_args(emulator, "--stream-name", "cam")]
     command += ["--start", iso(start), "--checkpoint", str(checkpoint), "--poll", "0.2"]
-    command += ["--settle", "0.6"]
+    command += ["--settle", "0.8"]
     pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     with subprocess.Popen(command, **pipes) as child:
         lines, pump = _lines(child.stdout)
@@ -164,8 +165,8 @@ def test_ctrl_c_stops_cleanly_with_the_checkpoint_saved(emulator: Emulator, tmp_
     )
     producer.stop()
     both = printed_numbers("".join(first)) + printed_numbers(again.stdout)
-    expected = sorted(
-        (r for r in emulator.stream("cam").fragments if start <= r.server_timestamp < until),
-        key=lambda r: (r.server_ms, int(r.number)),
+    fragments = emulator.stream("cam").fragments
+    last_poll = until.timestamp() + 0.8 - 0.05
+    assert_followed(
+        both, fragments, start=start, until=until, producer=producer, listed_by=last_poll
     )
-    assert both == [r.number for r in expected]
