@@ -39,7 +39,7 @@ from common import (
     paired_calls,
     target_row,
 )
-from follow_case import figure8_follow
+from follow_case import figure9_follow
 
 # -- sizes -------------------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ class Sizes:
     download_payload: int
     download_bandwidth: int
     download_reps: int
-    follow_seconds: float = 20.0  # figure 8: how long every follower runs, all at once
+    follow_seconds: float = 20.0  # figure 9: how long every follower runs, all at once
     follow_polls: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
@@ -921,7 +921,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "5": figure5_listing,
     "6": figure6_import,
     "7": figure7_download,
-    "8": figure8_follow,
+    "9": figure9_follow,
 }
 
 

@@ -1,4 +1,4 @@
-"""Figure 8: how soon follow() yields a fragment once ListFragments lists it, and what idling costs.
+"""Figure 9: how soon follow() yields a fragment once ListFragments lists it, and what idling costs.
 
 Latency is measured from the moment the emulator's producer makes a fragment
 listable to the moment ``follow`` yields it. The hold-back that keeps the
@@ -64,7 +64,7 @@ class Run:
             self.error = exc
 
 
-def figure8_follow(ctx: Any) -> list[Row]:
+def figure9_follow(ctx: Any) -> list[Row]:
     """Follow latency against the ideal, and ListFragments calls per poll while idle."""
     from kvarchive.testing import Emulator
 
@@ -94,7 +94,7 @@ def figure8_follow(ctx: Any) -> list[Row]:
             run.producer.stop()
         requests = emu.requests
     ctx.note(
-        "8",
+        "9",
         f"{len(threads)} followers at once for {seconds:.0f} s, one stream each, in this process; "
         f"{FRAGMENT_MS} ms fragments listed {VISIBILITY} s after their end; latency counts the "
         "fragments listed before until - poll (later ones are released early by the end)",
@@ -134,7 +134,7 @@ def _latency_row(run: Run, until: datetime, calls: list[float], *, shuffled: boo
         name += f" (listed {SPREAD[0]:g}-{SPREAD[1]:g} s late)"
     if run.error is not None or not latencies:
         error = repr(run.error) if run.error else "no fragment yielded"
-        return Row("8", name, None, ideal, "s", None, "", "ERROR", 0, note=error)
+        return Row("9", name, None, ideal, "s", None, "", "ERROR", 0, note=error)
     mean = statistics.mean(latencies)
     spread = (
         statistics.quantiles(latencies, n=20, method="inclusive")
@@ -151,7 +151,7 @@ def _latency_row(run: Run, until: datetime, calls: list[float], *, shuffled: boo
     status = "info" if shuffled else judge(excess, "<=", OVERHEAD_LIMIT)
     target = "(info)" if shuffled else f"mean - ideal <= {OVERHEAD_LIMIT:g} s"
     return Row(
-        "8",
+        "9",
         name,
         mean,
         ideal,
@@ -169,14 +169,14 @@ def _latency_row(run: Run, until: datetime, calls: list[float], *, shuffled: boo
 def _idle_row(run: Run, calls: list[float]) -> Row:
     name = f"idle ListFragments calls per poll, poll={run.poll:g} s"
     if run.error is not None or len(calls) < 4:
-        return Row("8", name, None, 1.0, "", None, "", "ERROR", 0, note=repr(run.error))
+        return Row("9", name, None, 1.0, "", None, "", "ERROR", 0, note=repr(run.error))
     # The first call starts the grid (late by the endpoint's resolution), the last is the until
     # deadline's own (rarely on the grid): each call between should fill one poll interval.
     calls = sorted(calls)
     intervals = max(1, round((calls[-2] - calls[1]) / run.poll))
     per_poll = (len(calls) - 3) / intervals
     return Row(
-        "8",
+        "9",
         name,
         per_poll,
         1.0,
