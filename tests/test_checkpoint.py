@@ -52,11 +52,11 @@ def test_file_checkpoint_honours_the_umask(tmp_path: Path) -> None:
 
 
 def test_a_failed_save_says_why_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    """A save that cannot replace the file raises CheckpointError and removes its temporary file."""
-    (tmp_path / "cam.json").mkdir()
+    """A save whose folder cannot be made (a file is in the way) raises CheckpointError."""
+    (tmp_path / "state").write_text("a file, not a folder")
     with pytest.raises(CheckpointError, match="cannot save"):
-        FileCheckpoint(tmp_path / "cam.json").save("state")
-    assert os.listdir(tmp_path) == ["cam.json"]
+        FileCheckpoint(tmp_path / "state" / "cam.json").save("state")
+    assert os.listdir(tmp_path) == ["state"]
 
 
 def test_an_unreadable_file_checkpoint_is_a_checkpoint_error(tmp_path: Path) -> None:
