@@ -2,13 +2,14 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8), each kvarchive against the best alternative in the same
-run. Every figure function takes a :class:`Context` and returns table rows. The
+``decoding``: 8, ``following``: 9), each kvarchive against the best
+alternative in the same run. Every figure function takes a :class:`Context`
+and returns table rows. The
 kvarchive clients of figures 1-5 are made with ``rate_limit=False``: the
 client-side limiter spaces calls to each stream's documented rate (5/s for
 ListFragments), which would measure the pacing, not the overhead. Figure 7
 uses the default (paced) client, as a user would, and shows the unpaced one
-for information.
+for information; so does figure 9, whose followers are paced as users' are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from common import (
 )
 from decoding import figure8_decode
 from download import figure7_download
+from following import figure9_follow
 from import_time import figure6_import
 from listing import figure5_listing
 from media import figures3_4_media
@@ -58,6 +60,8 @@ class Sizes:
     download_reps: int
     decode_seconds: int  # figure 8: length of the recording decoded
     decode_reps: int
+    follow_seconds: float  # figure 9: how long every follower runs, all at once
+    follow_polls: tuple[float, ...]
 
 
 FULL = Sizes(
@@ -80,6 +84,8 @@ FULL = Sizes(
     download_reps=3,
     decode_seconds=60,
     decode_reps=3,
+    follow_seconds=20.0,
+    follow_polls=(0.5, 1.0, 2.0),
 )
 
 
@@ -103,6 +109,8 @@ QUICK = Sizes(
     download_reps=1,
     decode_seconds=20,
     decode_reps=1,
+    follow_seconds=6.0,
+    follow_polls=(1.0,),
 )
 
 
@@ -152,6 +160,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "6": figure6_import,
     "7": figure7_download,
     "8": figure8_decode,
+    "9": figure9_follow,
 }
 
 

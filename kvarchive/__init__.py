@@ -42,10 +42,13 @@ timestamp, time
 
 from . import _errors, errors
 from ._aws.throttle import Backoff
+from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
+from ._follow import Follower
+from ._follow_engine import LateFragmentWarning
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -58,9 +61,12 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ArchivedMediaClient",
     "Backoff",
+    "Checkpoint",
     "ClipTruncationWarning",
     "DecodedFrame",
     "DownloadResult",
+    "FileCheckpoint",
+    "Follower",
     "Fragment",
     "FragmentList",
     "FragmentPager",
@@ -68,8 +74,10 @@ __all__ = [
     "HLSPlayer",
     "Image",
     "ImagePager",
+    "LateFragmentWarning",
     "MediaFragment",
     "MediaStream",
+    "S3Checkpoint",
     "__version__",
     "errors",
 ]

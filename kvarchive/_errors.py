@@ -10,6 +10,8 @@
      ├── TrackListChangedError                 the track list changes inside a recording
      ├── EndpointUnreachableError              no answer: refused, reset or timed out
      ├── CredentialsError                      no AWS credentials to sign the request with
+     ├── CheckpointError                       a follower's checkpoint cannot be read or written
+     │    └── CheckpointConflictError          another follower advanced the checkpoint first
      └── ServiceError                          the service said no
           ├── ResourceNotFoundError
           ├── InvalidArgumentError
@@ -40,6 +42,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 __all__ = [
+    "CheckpointConflictError",
+    "CheckpointError",
     "ClientLimitExceededError",
     "CredentialsError",
     "EndpointUnreachableError",
@@ -129,6 +133,18 @@ class EndpointUnreachableError(KVArchiveError):
 
 class CredentialsError(KVArchiveError):
     """No AWS credentials were found (or only part of them), so no request could be signed."""
+
+
+class CheckpointError(KVArchiveError):
+    """A follower's checkpoint holds no state kvarchive can use, or could not be saved."""
+
+
+class CheckpointConflictError(CheckpointError):
+    """The checkpoint changed since this follower last read or wrote it.
+
+    Another follower of the stream (or a hand edit) advanced it first; going
+    on would deliver fragments twice, so this follower stops instead.
+    """
 
 
 class ServiceError(KVArchiveError):

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import functools
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional, Union
 
+from ._checkpoint import Checkpoint
 from ._clips import CLIP_GROUP_BYTES
 from ._download import download_fragments, save_clips
 from ._errors import KVArchiveError
 from ._files import output_file, output_folder
+from ._follow import Follower, open_follower
 from ._media.stream import MediaStream
-from ._models import DownloadResult
+from ._models import DownloadResult, Fragment, MediaFragment
 from ._params import check_timestamp_type
 from ._service import CLIP_MAX_FRAGMENTS
 from ._types import StreamRef, TimeLike
@@ -27,13 +29,13 @@ from ._validate import check_int, check_range
 
 if TYPE_CHECKING:
     from ._aws.operations import Operations
-    from ._models import Fragment
 
 __all__ = ["Jobs"]
 
 
 class Jobs:
-    """Downloads and clips of a time range (mixed into ``ArchivedMediaClient``)."""
+    """Downloads and clips of a time range, and following a stream (mixed into
+    ``ArchivedMediaClient``)."""
 
     if TYPE_CHECKING:  # provided by ArchivedMediaClient
         _ops: Operations
@@ -129,4 +131,65 @@ class Jobs:
             timestamp_type=selector_type,
             max_fragments=limit,
             max_bytes=byte_limit,
+        )
+
+    def follow(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: Optional[TimeLike] = None,
+        checkpoint: Optional[Checkpoint] = None,
+        poll: float = 2.0,
+        settle: float = 5.0,
+        until: Optional[Union[TimeLike, timedelta]] = None,
+        timestamp_type: str = "SERVER_TIMESTAMP",
+    ) -> Follower[Fragment]:
+        """Each fragment from ``start`` (default: now, or the checkpoint's position) once, in order.
+
+        Polls ListFragments every ``poll`` seconds and holds each new fragment
+        ``settle`` seconds so that late ones are still yielded in order; ends
+        after ``until`` (a time, or a timedelta from now), or when closed. See
+        :class:`Follower` for checkpoints and what counts as consumed.
+        """
+        stream = self._stream(stream_name, stream_arn)
+        return open_follower(
+            self._ops,
+            stream,
+            media=False,
+            start=start,
+            checkpoint=checkpoint,
+            poll=poll,
+            settle=settle,
+            until=until,
+            timestamp_type=timestamp_type,
+        )
+
+    def follow_media(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: Optional[TimeLike] = None,
+        checkpoint: Optional[Checkpoint] = None,
+        poll: float = 2.0,
+        settle: float = 5.0,
+        until: Optional[Union[TimeLike, timedelta]] = None,
+        timestamp_type: str = "SERVER_TIMESTAMP",
+    ) -> Follower[MediaFragment]:
+        """As :meth:`follow`, with each fragment's media, one fragment in memory at a time.
+
+        Calls GetMediaForFragmentList for the fragments released together (up to 100 a call).
+        """
+        stream = self._stream(stream_name, stream_arn)
+        return open_follower(
+            self._ops,
+            stream,
+            media=True,
+            start=start,
+            checkpoint=checkpoint,
+            poll=poll,
+            settle=settle,
+            until=until,
+            timestamp_type=timestamp_type,
         )

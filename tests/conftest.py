@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -32,6 +34,30 @@ def moto_stream() -> Iterator[str]:
     with mock_aws():
         boto3.client("kinesisvideo").create_stream(StreamName="cam", DataRetentionInHours=24)
         yield "cam"
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """moto in server mode on 127.0.0.1, spoken to over real HTTP, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+_buckets = itertools.count(1)
+
+
+@pytest.fixture
+def s3_bucket(moto_server_url: str) -> tuple[Any, str]:
+    """An S3 client on moto's server and a new, empty bucket of its own."""
+    client = boto3.client("s3", endpoint_url=moto_server_url, region_name="us-east-1")
+    bucket = f"kvarchive-test-{next(_buckets)}"
+    client.create_bucket(Bucket=bucket)
+    return client, bucket
 
 
 @pytest.fixture

@@ -53,6 +53,15 @@ def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) 
     assert "snippet done" in result.stdout
 
 
+def test_readme_follower_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's snippet that follows a growing emulated stream runs as written, under env -i."""
+    code = readme_snippet("To test a follower") + "\nprint('snippet done')\n"
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "followed" in result.stdout
+    assert "snippet done" in result.stdout
+
+
 def test_emulator_session_serves_raw_boto3_with_no_aws_configuration(tmp_path: Path) -> None:
     """emu.session() makes raw boto3 clients that reach the emulator with no AWS configuration."""
     code = (

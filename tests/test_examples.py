@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from follow_checks import assert_followed
 
 from kvarchive.testing import Emulator
 
@@ -83,3 +86,72 @@ def test_lambda_handler_errors_are_http_answers(
     assert json.loads(missing["body"])["request_id"]
     assert bad["statusCode"] == 400
     assert "expires" in json.loads(bad["body"])["error"]
+
+
+# -- lambda_follow: a scheduled follower with an S3 checkpoint ---------------------------
+
+
+class LambdaContext:
+    """What the Lambda runtime passes as ``context``: here only the time left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def at_most_five_a_second(times: list[float]) -> bool:
+    times = sorted(times)
+    return all(b - a >= 0.95 for a, b in zip(times, times[5:]))
+
+
+def test_three_runs_handle_every_fragment_exactly_once(
+    emulator: Emulator,
+    s3_bucket: tuple[Any, str],
+    moto_server_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Runs of 2.8 s with pauses between, on a stream listed late and out of order: none lost or twice."""
+    s3, bucket = s3_bucket
+    for name, value in {
+        "KVARCHIVE_ENDPOINT_URL": emulator.endpoint_url,
+        "AWS_ENDPOINT_URL_S3": moto_server_url,
+        "STREAM_NAME": "cam",
+        "CHECKPOINT_BUCKET": bucket,
+        "SETTLE": "0.9",
+        "POLL": "0.25",
+        "MARGIN": "0.8",
+    }.items():
+        monkeypatch.setenv(name, value)
+    emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=250, payload_size=256)
+    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3))
+    handler = load("lambda_follow")
+    summaries = []
+    began = time.time()
+    try:
+        for _ in range(3):
+            context = LambdaContext(2.8)
+            summaries.append(handler.handler({}, context))
+            assert context.get_remaining_time_in_millis() > 0  # returned before the deadline
+            time.sleep(0.3)  # between scheduled runs the stream grows unwatched
+    finally:
+        producer.stop()
+        handler.KV.close()
+
+    handled = [number for summary in summaries for number in summary["numbers"]]
+    assert all(summary["fragments"] >= 2 for summary in summaries)
+    assert len(handled) >= 12
+    fragments = emulator.stream("cam").fragments
+    first = next(f.server_timestamp for f in fragments if f.number == handled[0])
+    assert first.timestamp() - began < 0.4  # the first run started at its "now"
+    until = datetime.fromisoformat(summaries[-1]["until"])
+    last_poll = until.timestamp() + 0.9 - 0.05
+    assert_followed(
+        handled, fragments, start=first, until=until, producer=producer, listed_by=last_poll
+    )
+    state = json.loads(s3.get_object(Bucket=bucket, Key="follow/cam.json")["Body"].read())
+    assert state["last"]["number"] == handled[-1]
+    for operation in ("ListFragments", "GetMediaForFragmentList"):
+        times = [r.time for r in emulator.requests if r.operation == operation]
+        assert at_most_five_a_second(times), operation

@@ -7,5 +7,6 @@ retries, a data endpoint resolved again when it stops answering);
 kvarchive's; ``endpoints`` makes the boto3 clients and caches data endpoints;
 ``throttle`` holds the pacing and the backoff; ``fastpages`` reads
 ListFragments pages without botocore's slow timestamp parsing; ``hints`` says
-what to do when no region or credentials are found.
+what to do when no region or credentials are found; ``s3`` reads and
+conditionally writes the one S3 object an ``S3Checkpoint`` keeps.
 """

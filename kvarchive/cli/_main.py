@@ -65,8 +65,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 sys.stderr.write(redactor(traceback.format_exc()))
             error(redactor(_describe(exc)))
             return status
-        except KeyboardInterrupt:
-            error("interrupted")
+        except KeyboardInterrupt as exc:  # its text, if any, says what was kept (follow)
+            error(str(exc) or "interrupted")
             return 130
 
 

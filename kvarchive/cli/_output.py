@@ -24,10 +24,12 @@ __all__ = [
     "download_line",
     "download_record",
     "error",
+    "fragment_line",
     "fragment_record",
     "iso",
     "print_fragments",
     "print_result",
+    "save_fragment",
     "save_image",
     "save_media",
     "warn",
@@ -79,6 +81,11 @@ def fragment_record(fragment: Fragment) -> dict[str, Any]:
         "duration_ms": fragment.duration // timedelta(milliseconds=1),
         "size": fragment.size,
     }
+
+
+def fragment_line(number: str, server: datetime, producer: datetime, *more: str) -> str:
+    """A fragment as one tab-separated line: its number, server and producer times, ``more``."""
+    return "\t".join([number, iso(server), iso(producer), *more])
 
 
 def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
@@ -166,6 +173,15 @@ def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str)
     """Write an image into ``folder``, named by its timestamp; return the path."""
     stamp = iso(timestamp).replace("-", "").replace(":", "")
     path = os.path.join(folder, stamp + (".png" if image_format == "PNG" else ".jpg"))
+    with atomic_file(path) as out:
+        out.write(data)
+    return path
+
+
+def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str) -> str:
+    """Write one fragment's MKV document into ``folder``, named by its time and number."""
+    stamp = iso(timestamp).replace("-", "").replace(":", "")
+    path = os.path.join(folder, f"{stamp}-{number}.mkv")
     with atomic_file(path) as out:
         out.write(data)
     return path

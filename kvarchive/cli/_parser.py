@@ -33,9 +33,10 @@ from kvarchive.cli._commands import (
     images,
 )
 from kvarchive.cli._demo import DEMO_FOLDER
+from kvarchive.cli._follow import follow
 from kvarchive.cli._output import FRAGMENT_FORMATS, PROG, RESULT_FORMATS
+from kvarchive.cli._times import DEADLINE_HELP, DeadlineParser, TimeParser, join_time_options
 from kvarchive.cli._times import HELP as TIME_HELP
-from kvarchive.cli._times import TimeParser, join_time_options
 
 __all__ = ["build_parser", "parse_args"]
 
@@ -144,6 +145,15 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     )
 
     sub = command(
+        "follow",
+        follow,
+        "Print (or save) each new fragment once, as it is archived, until told to stop.",
+        times=False,
+        formats=(),
+    )
+    _follow_options(sub, when)
+
+    sub = command(
         "demo",
         None,
         "Run every command against a local emulator: no AWS needed.",
@@ -186,6 +196,33 @@ def _session_options(parser: argparse.ArgumentParser, time_range: Callable[..., 
     )
     _choice(parser, "--display-fragment-timestamp", ALWAYS_NEVER, "NEVER")
     parser.add_argument("--expires", type=int, default=300, metavar="SECONDS", help="300-43200")
+
+
+def _follow_options(parser: argparse.ArgumentParser, when: TimeParser) -> None:
+    parser.add_argument(
+        "--start", type=when, help=f"first time to follow (default: now); {TIME_HELP}"
+    )
+    parser.add_argument(
+        "--until", type=DeadlineParser(when.now), help=f"stop after this; {DEADLINE_HELP}"
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="FILE", help="keep the position here and go on from it next time"
+    )
+    parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="(default: 2)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for fragments listed late (default: 5)",
+    )
+    _choice(parser, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP")
+    parser.add_argument(
+        "-o",
+        "--outfile",
+        metavar="DIR",
+        help="write each fragment as an MKV file into DIR (made if missing)",
+    )
 
 
 def parse_args(argv: Sequence[str], now: datetime) -> argparse.Namespace:

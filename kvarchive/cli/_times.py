@@ -14,18 +14,20 @@ from decimal import Decimal, InvalidOperation
 
 from kvarchive._times import EPOCH, from_iso
 
-__all__ = ["TIME_OPTIONS", "TimeParser", "join_time_options"]
+__all__ = ["TIME_OPTIONS", "DeadlineParser", "TimeParser", "join_time_options"]
 
 TIME_OPTIONS = ("--start", "--end")
 """The options whose value may be a relative time such as ``-1h``."""
 
 _RELATIVE = re.compile(r"-(\d+(?:\.\d*)?|\.\d+)([smhd])")
+_AHEAD = re.compile(r"\+?(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _EPOCH_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 # Looks like a value rather than an option: "-1h", "-90s", "-.5d".
 _DASH_VALUE = re.compile(r"-\.?\d")
 
 HELP = "ISO 8601 (no zone means UTC), epoch seconds, 'now', or relative: -30s, -15m, -2h, -1d"
+DEADLINE_HELP = "a duration from now (10m, 90s, 2h, 1d) or a time: " + HELP
 
 
 class TimeParser:
@@ -49,6 +51,17 @@ class TimeParser:
             return from_iso(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a time: {text!r} ({HELP})") from None
+
+
+class DeadlineParser(TimeParser):
+    """An argparse ``type=`` for a time to stop at: ``10m`` is ten minutes after ``now``."""
+
+    def __call__(self, text: str) -> datetime:
+        ahead = _AHEAD.fullmatch(text.strip())
+        if ahead:
+            amount, unit = ahead.groups()
+            return self.now + timedelta(**{_UNITS[unit]: float(amount)})
+        return super().__call__(text)
 
 
 def _from_epoch(text: str) -> datetime:

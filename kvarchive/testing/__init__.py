@@ -12,7 +12,9 @@ It serves the control plane (GetDataEndpoint, DescribeStream) and, on a
 separate data endpoint, ListFragments, GetMediaForFragmentList, GetClip,
 GetImages and the HLS/DASH session URLs, in the wire format botocore speaks,
 and can inject faults: errors, throttling, cut connections, stalls, limited
-bandwidth and a retired data endpoint.
+bandwidth and a retired data endpoint. ``emu.start_producing(name, ...)`` grows a
+stream in real time, with fragments listed late and out of order, as the
+service's eventually consistent ListFragments does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from kvarchive._public import publish
 from kvarchive.testing._emulator import Emulator
 from kvarchive.testing._fragments import EBML_MAGIC, SyntheticFragment, synthetic_fragment
+from kvarchive.testing._producer import Producer
 from kvarchive.testing._server import RecordedRequest
 from kvarchive.testing._streams import EmulatedStream, FragmentRecord, fragment_numbers
 
@@ -28,6 +31,7 @@ __all__ = [
     "EmulatedStream",
     "Emulator",
     "FragmentRecord",
+    "Producer",
     "RecordedRequest",
     "SyntheticFragment",
     "fragment_numbers",

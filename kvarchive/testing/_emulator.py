@@ -15,6 +15,7 @@ from kvarchive.testing._fragments import MAGIC_MODES
 from kvarchive.testing._operations import Service
 from kvarchive.testing._playback.resources import Playback
 from kvarchive.testing._playback.sessions import SessionStore
+from kvarchive.testing._producer import Producer, Producers, VisibilityDelay
 from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._seeded import mixed_seed
 from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
@@ -102,6 +103,7 @@ class Emulator:
         self._data = EndpointServer("data", self._dispatcher, host)
         self._control.start()
         self._data.start()
+        self._producers = Producers(clock, seed)
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------
@@ -111,6 +113,7 @@ class Emulator:
         if self._closed:
             return
         self._closed = True
+        self._producers.stop()
         self._closing.set()
         self._control.stop()
         self._data.stop()
@@ -311,6 +314,13 @@ class Emulator:
         """
         return self.stream(name).drop_before(to_epoch_ms(before))
 
+    def start_producing(
+        self, name: str, *, visibility_delay: VisibilityDelay = 0.0, seed: Optional[int] = None
+    ) -> Producer:
+        """Grow stream ``name`` in real time until stopped or closed (see :class:`Producer`);
+        each fragment is listed ``visibility_delay`` s (or ``(low, high)``, drawn) after its end."""
+        return self._producers.start(self.stream(name), visibility_delay, seed)
+
     @property
     def session_tokens(self) -> list[str]:
         """Every streaming-session token handed out so far, oldest first."""
@@ -330,8 +340,7 @@ class Emulator:
 
     def count(self, operation: Optional[str] = None) -> int:
         """How many requests of ``operation`` (all when None) were received."""
-        with self._lock:
-            return sum(1 for r in self._requests if operation in (None, r.operation))
+        return sum(1 for r in self.requests if operation in (None, r.operation))
 
     def clear_requests(self) -> None:
         """Forget the recorded requests."""

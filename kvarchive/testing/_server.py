@@ -63,12 +63,16 @@ _DISCONNECTS = (
 
 @attrs.frozen
 class RecordedRequest:
-    """A request the emulator received: which server, which operation, which parameters."""
+    """A request the emulator received: which server, which operation, which parameters, when.
+
+    ``time`` is when it arrived, in epoch seconds of the real clock (for request rates).
+    """
 
     endpoint: str
     url: str
     operation: str
     params: dict[str, Any] = attrs.field(hash=False)
+    time: float = attrs.field(factory=time.time, eq=False)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -48,6 +48,8 @@ def fragment_numbers(count: int, seed: int = 0, *, mixed_lengths: bool = False) 
     With ``mixed_lengths`` the first half has 46 digits and the rest 47, so a
     string sort differs from an integer sort.
     """
+    if count == 0:
+        return []
     generator = rng(seed, 10)
     steps = [generator.randrange(10**15, 2 * 10**15) for _ in range(count)]
     cumulative = [0]
@@ -152,6 +154,10 @@ class EmulatedStream:
             added.append(self.next_fragment(added[-1]))
         self._replace([*self.fragments, *added])
         return added
+
+    def reveal(self, fragments: Sequence[FragmentRecord]) -> None:
+        """Add fragments made by ``next_fragment`` that were held back, wherever they fall."""
+        self._replace(sorted([*self.fragments, *fragments], key=lambda f: f.index))
 
     def drop_before(self, server_ms: int) -> list[FragmentRecord]:
         """Delete the fragments whose server timestamp is before ``server_ms``; returns them."""
