@@ -60,8 +60,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         os.environ.get("CHECKPOINT_KEY", f"follow/{stream}.json"),
         client=S3,
     )
-    # follow() ends within settle and a poll after until: keep those, and the margin, in hand.
-    left = context.get_remaining_time_in_millis() / 1000 - settle - poll - margin
+    # follow() ends within settle and two polls after until: keep those, and the margin, in hand.
+    left = context.get_remaining_time_in_millis() / 1000 - settle - 2 * poll - margin
     until = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))
     # What was handled, for the summary (never the media itself). A fragment from the
     # service always has its number and timestamps; MediaFragment allows None for local files.

@@ -27,8 +27,12 @@ future, and a fragment is listable only once whole, after its (start)
 timestamp. Far behind (a start or a checkpoint far back), it lists windows
 one after the other without waiting, narrowing a window that fills more than
 four pages, so memory stays bounded. With ``until``, windows end there, and
-the first poll at or after ``until + settle`` (this machine's clock)
-releases whatever is held and ends.
+from the first poll at or after ``until + settle`` (this machine's clock) the
+iteration ends as soon as nothing is held, at the latest two polls later (for
+an ``until`` already past: ``settle`` and two polls after the first poll). A
+fragment still held then is not released before its time, which could put it
+before a fragment listed a moment later: it is left for the next run, as on
+``close()``.
 """
 
 from __future__ import annotations
@@ -171,14 +175,14 @@ class FollowEngine:
         return None if self._stop.wait(due - now) else due
 
     def _next_due(self) -> float:
-        """The next grid point, or an earlier end of a hold or the ``until`` deadline."""
+        """The next grid point, or an earlier end of a hold or of the ``until`` deadlines."""
         last = self._last_poll
         assert last is not None
         steps = math.floor((last - self._origin) / self._poll + 1e-6) + 1
         due = self._origin + steps * self._poll
         ends = [held.ready for held in self._held.values()]
         if self._deadline is not None:
-            ends.append(self._deadline)
+            ends += [self._deadline, self._latest_end()]
         for end in ends:
             if last + _EPSILON < end < due - _EPSILON:
                 due = end
@@ -213,14 +217,19 @@ class FollowEngine:
         for fragment in sorted(late, key=self.state.key):
             self._warn_late(fragment)
             self._ready.append(fragment)
-        deadline_passed = self._deadline is not None and at + _EPSILON >= self._deadline
-        finishing = reached_until and deadline_passed
         for held in sorted(self._held.values(), key=lambda h: h.key):
-            if held.ready > at + _EPSILON and not finishing:
+            if held.ready > at + _EPSILON:
                 break
             del self._held[held.fragment.number]
             self._ready.append(held.fragment)
-        self._finished = finishing
+        if reached_until and self._deadline is not None and at + _EPSILON >= self._deadline:
+            # What is still held at the latest end is left for the next run (never delivered).
+            self._finished = not self._held or at + _EPSILON >= self._latest_end()
+
+    def _latest_end(self) -> float:
+        """When an iteration with ``until`` ends at the latest (monotonic seconds)."""
+        assert self._deadline is not None
+        return max(self._deadline, self._origin + self._settle) + 2 * self._poll
 
     def _limit(self, end: datetime, since: datetime) -> datetime:
         """``end`` kept within ``until`` and not before ``since``."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from follow_checks import assert_followed
+from follow_checks import assert_followed, listing_deadline
 
 from kvarchive.cli import main
 from kvarchive.testing import Emulator
@@ -166,7 +166,7 @@ def test_ctrl_c_stops_cleanly_with_the_checkpoint_saved(emulator: Emulator, tmp_
     producer.stop()
     both = printed_numbers("".join(first)) + printed_numbers(again.stdout)
     fragments = emulator.stream("cam").fragments
-    last_poll = until.timestamp() + 0.8 - 0.05
+    last_poll = listing_deadline(until, settle=0.8, poll=0.2)
     assert_followed(
         both, fragments, start=start, until=until, producer=producer, listed_by=last_poll
     )
