@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, NamedTuple, Optional, TypeVar, Union
 
 from ._checkpoint import Checkpoint
 from ._errors import KVArchiveError, ValidationError
@@ -36,7 +36,7 @@ from ._validate import check_seconds, stream_key
 if TYPE_CHECKING:
     from ._aws.operations import Operations
 
-__all__ = ["Follower", "open_follower"]
+__all__ = ["FollowOptions", "Follower", "open_follower"]
 
 T = TypeVar("T")
 
@@ -220,24 +220,27 @@ class Follower(Generic[T]):
             self._source.close()
 
 
+class FollowOptions(NamedTuple):
+    """The arguments follow() and follow_media() share, as given (open_follower checks them)."""
+
+    start: Optional[TimeLike]
+    checkpoint: Optional[Checkpoint]
+    poll: Any
+    settle: Any
+    until: Optional[Union[TimeLike, timedelta]]
+    timestamp_type: str
+
+
 def open_follower(
-    ops: Operations,
-    stream: StreamRef,
-    *,
-    media: bool,
-    start: Optional[TimeLike],
-    checkpoint: Optional[Checkpoint],
-    poll: Any,
-    settle: Any,
-    until: Optional[Union[TimeLike, timedelta]],
-    timestamp_type: str,
+    ops: Operations, stream: StreamRef, options: FollowOptions, *, media: bool
 ) -> Follower[Any]:
-    """Check the arguments, read the checkpoint and build the iterator (no request to KVS yet).
+    """Check the options, read the checkpoint and build the iterator (no request to KVS yet).
 
     Its calls go through the client's operations (``ops``), paced with every
     other call of the client; ``media`` makes it yield MediaFragments
     (follow_media), else Fragments.
     """
+    start, checkpoint, poll, settle, until, timestamp_type = options
     now = datetime.now(timezone.utc)
     selector_type = check_timestamp_type(timestamp_type)
     poll_seconds = _seconds(poll, "poll", positive=True)

@@ -19,7 +19,7 @@ from ._clips import CLIP_GROUP_BYTES
 from ._download import download_fragments, save_clips
 from ._errors import KVArchiveError
 from ._files import output_file, output_folder
-from ._follow import Follower, open_follower
+from ._follow import Follower, FollowOptions, open_follower
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, MediaFragment
 from ._params import check_timestamp_type
@@ -153,17 +153,8 @@ class Jobs:
         :class:`Follower` for checkpoints and what counts as consumed.
         """
         stream = self._stream(stream_name, stream_arn)
-        return open_follower(
-            self._ops,
-            stream,
-            media=False,
-            start=start,
-            checkpoint=checkpoint,
-            poll=poll,
-            settle=settle,
-            until=until,
-            timestamp_type=timestamp_type,
-        )
+        options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
+        return open_follower(self._ops, stream, options, media=False)
 
     def follow_media(
         self,
@@ -182,14 +173,5 @@ class Jobs:
         Calls GetMediaForFragmentList for the fragments released together (up to 100 a call).
         """
         stream = self._stream(stream_name, stream_arn)
-        return open_follower(
-            self._ops,
-            stream,
-            media=True,
-            start=start,
-            checkpoint=checkpoint,
-            poll=poll,
-            settle=settle,
-            until=until,
-            timestamp_type=timestamp_type,
-        )
+        options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
+        return open_follower(self._ops, stream, options, media=True)

@@ -62,27 +62,51 @@ def list_times(emu: Emulator, operation: str = "ListFragments") -> list[float]:
     return [r.time for r in emu.requests if r.operation == operation]
 
 
+def checkpointed(
+    emulator: Emulator, tmp_path: Path, count: int
+) -> tuple[list[FragmentRecord], dict[str, Any]]:
+    """A stream "cam" of ``count`` fragments, and follow() options that read it from its first
+    fragment with a FileCheckpoint, polling every 0.2 s without holding fragments back."""
+    fragments = emulator.add_stream("cam", fragment_count=count, payload_size=64).fragments
+    checkpoint = FileCheckpoint(tmp_path / "cam.json")
+    options: dict[str, Any] = {"checkpoint": checkpoint, "poll": 0.2, "settle": 0}
+    options.update(start=fragments[0].server_timestamp)
+    return fragments, options
+
+
 # -- order, once, start and until ------------------------------------------------------
+
+
+def follow_while_growing(
+    emulator: Emulator, follow: Any, *, seconds: float, seed: int, payload_size: int = 64
+) -> list[Any]:
+    """What ``follow`` (kv.follow or kv.follow_media) yields from now for ``seconds``, with
+    settle 0.8 s, while "cam" grows by 100 ms fragments listed 0-0.3 s late, out of order:
+    checked to be each fragment of the range once, in order."""
+    emulator.add_stream(
+        "cam", fragment_count=1, fragment_duration_ms=100, payload_size=payload_size
+    )
+    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3), seed=seed)
+    start = now()
+    until = start + timedelta(seconds=seconds)
+    got = list(follow(stream_name="cam", start=start, poll=0.2, settle=0.8, until=until))
+    producer.stop()
+    fragments = emulator.stream("cam").fragments
+    last_listed = listing_deadline(until, settle=0.8, poll=0.2)
+    assert_followed(
+        numbers(got), fragments, start=start, until=until, producer=producer, listed_by=last_listed
+    )
+    listed = [r for r, _ in producer.visible if start <= r.server_timestamp < until]
+    assert numbers(listed) != in_order(listed)  # the listing really was out of order
+    return got
 
 
 def test_every_fragment_once_in_order_while_listed_late_and_unordered(
     emulator: Emulator, kv: ArchivedMediaClient
 ) -> None:
     """Fragments listed up to 0.3 s late, out of order, come out once each, in order (settle 0.8)."""
-    emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=100, payload_size=64)
-    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3), seed=1)
-    start = now()
-    until = start + timedelta(seconds=2.5)
-    got = list(kv.follow(stream_name="cam", start=start, poll=0.2, settle=0.8, until=until))
-    producer.stop()
-    fragments = emulator.stream("cam").fragments
-    last_poll = listing_deadline(until, settle=0.8, poll=0.2)
-    assert_followed(
-        numbers(got), fragments, start=start, until=until, producer=producer, listed_by=last_poll
-    )
+    got = follow_while_growing(emulator, kv.follow, seconds=2.5, seed=1)
     assert len(got) >= 20
-    listed = [r for r, _ in producer.visible if start <= r.server_timestamp < until]
-    assert numbers(listed) != in_order(listed)  # the listing really was out of order
 
 
 def test_start_is_inclusive_and_until_exclusive(
@@ -231,18 +255,14 @@ def test_break_counts_the_fragment_in_hand_and_the_next_run_goes_on(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
     """Leaving the loop saves the fragment in hand; a new follower starts after it, whatever start says."""
-    stream = emulator.add_stream("cam", fragment_count=6, payload_size=64)
-    f = stream.fragments
-    checkpoint = FileCheckpoint(tmp_path / "cam.json")
-    options: dict[str, Any] = {"stream_name": "cam", "checkpoint": checkpoint, "settle": 0}
-    options.update(poll=0.2, start=f[0].server_timestamp)
+    f, options = checkpointed(emulator, tmp_path, 6)
     first = []
-    for fragment in kv.follow(**options):
+    for fragment in kv.follow(stream_name="cam", **options):
         first.append(fragment)
         if len(first) == 3:
             break
-    assert json.loads(checkpoint.load() or "")["last"]["number"] == f[2].number
-    rest = list(kv.follow(**options, until=f[-1].server_timestamp + MS))
+    assert json.loads(options["checkpoint"].load())["last"]["number"] == f[2].number
+    rest = list(kv.follow(stream_name="cam", **options, until=f[-1].server_timestamp + MS))
     assert numbers(first + rest) == numbers(f)
 
 
@@ -250,11 +270,8 @@ def test_an_exception_in_a_with_block_does_not_count_the_fragment_in_hand(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
     """A step that fails inside ``with`` is not consumed: the next run yields that fragment again."""
-    stream = emulator.add_stream("cam", fragment_count=5, payload_size=64)
-    f = stream.fragments
-    checkpoint = FileCheckpoint(tmp_path / "cam.json")
-    options: dict[str, Any] = {"stream_name": "cam", "checkpoint": checkpoint, "settle": 0}
-    options.update(poll=0.2, start=f[0].server_timestamp, until=f[-1].server_timestamp + MS)
+    f, options = checkpointed(emulator, tmp_path, 5)
+    options.update(stream_name="cam", until=f[-1].server_timestamp + MS)
     seen = []
     with pytest.raises(RuntimeError), kv.follow(**options) as fragments:
         for fragment in fragments:
@@ -348,25 +365,11 @@ def test_follow_media_yields_each_fragment_whole_within_the_rates(
     emulator: Emulator, kv: ArchivedMediaClient
 ) -> None:
     """follow_media yields every new fragment's own Matroska document, in order, at <= 5 calls/s."""
-    emulator.add_stream("cam", fragment_count=1, fragment_duration_ms=100, payload_size=2048)
-    producer = emulator.start_producing("cam", visibility_delay=(0.0, 0.3), seed=2)
-    start = now()
-    until = start + timedelta(seconds=2)
-    got = list(kv.follow_media(stream_name="cam", start=start, poll=0.2, settle=0.8, until=until))
-    producer.stop()
-    stream = emulator.stream("cam")
-    last_poll = listing_deadline(until, settle=0.8, poll=0.2)
-    assert_followed(
-        numbers(got),
-        stream.fragments,
-        start=start,
-        until=until,
-        producer=producer,
-        listed_by=last_poll,
-    )
+    got = follow_while_growing(emulator, kv.follow_media, seconds=2, seed=2, payload_size=2048)
+    stored = {record.number: record for record in emulator.stream("cam").fragments}
     for media in got:
         assert media.tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == media.number
-        assert media.data == stream.fragment(media.number).data()  # type: ignore[union-attr]
+        assert media.data == stored[media.number].data()
     assert within_rate(list_times(emulator, "GetMediaForFragmentList"))
     assert within_rate(list_times(emulator))
     assert emulator.count("GetMediaForFragmentList") <= len(got)
@@ -437,13 +440,10 @@ def test_a_stream_named_by_arn_shares_the_checkpoint_of_its_name(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
     """A follower by stream_arn= goes on from the checkpoint a follower by stream_name= left."""
-    stream = emulator.add_stream("cam", fragment_count=6, payload_size=64)
-    f = stream.fragments
-    checkpoint = FileCheckpoint(tmp_path / "cam.json")
-    options: dict[str, Any] = {"checkpoint": checkpoint, "poll": 0.2, "settle": 0}
-    options.update(start=f[0].server_timestamp)
+    f, options = checkpointed(emulator, tmp_path, 6)
+    arn = emulator.stream("cam").arn
     first = list(kv.follow(stream_name="cam", until=f[3].server_timestamp, **options))
-    rest = list(kv.follow(stream_arn=stream.arn, until=f[-1].server_timestamp + MS, **options))
+    rest = list(kv.follow(stream_arn=arn, until=f[-1].server_timestamp + MS, **options))
     assert numbers(first + rest) == numbers(f)
 
 
