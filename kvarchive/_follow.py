@@ -18,7 +18,19 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Generic, NamedTuple, Optional, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Generic,
+    Literal,
+    NamedTuple,
+    Optional,
+    Protocol,
+    TypeVar,
+    Union,
+    overload,
+)
 
 from ._checkpoint import Checkpoint
 from ._errors import KVArchiveError, ValidationError
@@ -39,11 +51,20 @@ if TYPE_CHECKING:
 __all__ = ["FollowOptions", "Follower", "open_follower"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 MEDIA_BATCH = 100
 """Fragments per GetMediaForFragmentList call of follow_media(): released ones, up to this."""
 
 MediaOpener = Callable[[list[Fragment]], MediaStream]
+
+
+class _Source(Protocol[T_co]):
+    """Where a Follower takes its items from: each with the listed fragment it stands for."""
+
+    def next_item(self) -> Optional[tuple[T_co, Fragment]]: ...
+
+    def close(self) -> None: ...
 
 
 class _FragmentSource:
@@ -112,7 +133,7 @@ class Follower(Generic[T]):
     def __init__(
         self,
         engine: FollowEngine,
-        source: Union[_FragmentSource, _MediaSource],
+        source: _Source[T],
         *,
         fresh: bool,
         description: str,
@@ -148,7 +169,7 @@ class Follower(Generic[T]):
                     self._finish(count_in_hand=False)
                     raise StopIteration
                 value, self._in_hand = item
-                return value  # type: ignore[return-value]
+                return value
         finally:
             self._running = None
 
@@ -231,9 +252,21 @@ class FollowOptions(NamedTuple):
     timestamp_type: str
 
 
+@overload
+def open_follower(
+    ops: Operations, stream: StreamRef, options: FollowOptions, *, media: Literal[False]
+) -> Follower[Fragment]: ...
+
+
+@overload
+def open_follower(
+    ops: Operations, stream: StreamRef, options: FollowOptions, *, media: Literal[True]
+) -> Follower[MediaFragment]: ...
+
+
 def open_follower(
     ops: Operations, stream: StreamRef, options: FollowOptions, *, media: bool
-) -> Follower[Any]:
+) -> Union[Follower[Fragment], Follower[MediaFragment]]:
     """Check the options, read the checkpoint and build the iterator (no request to KVS yet).
 
     Its calls go through the client's operations (``ops``), paced with every
@@ -282,11 +315,13 @@ def open_follower(
         settle=settle_seconds,
         until=last,
     )
-    source: Union[_FragmentSource, _MediaSource] = (
-        _MediaSource(engine, open_media) if media else _FragmentSource(engine)
-    )
     fresh = checkpoint is not None and text is None
-    return Follower(engine, source, fresh=fresh, description=f"of {name!r}")
+    description = f"of {name!r}"
+    if media:
+        return Follower(
+            engine, _MediaSource(engine, open_media), fresh=fresh, description=description
+        )
+    return Follower(engine, _FragmentSource(engine), fresh=fresh, description=description)
 
 
 def _seconds(value: Any, name: str, *, positive: bool) -> float:
