@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._redact import mask_session_token
+from ._times import compact_seconds, compact_time
 
 __all__ = [
     "FRAGMENT_COLUMNS",
@@ -43,13 +44,13 @@ IMAGE_COLUMNS = ("timestamp", "error", "bytes")
 
 
 def fragment_rows(fragments: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Table rows for fragments, the first hundred."""
+    """Table rows for fragments, the first hundred, times and durations compact."""
     return [
         (
             f.number,
-            f.server_timestamp.isoformat(),
-            f.producer_timestamp.isoformat(),
-            f.duration,
+            compact_time(f.server_timestamp),
+            compact_time(f.producer_timestamp),
+            compact_seconds(f.duration),
             f.size,
         )
         for f in fragments[:_MAX_ROWS]
@@ -57,9 +58,9 @@ def fragment_rows(fragments: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def image_rows(images: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Table rows for images, the first hundred."""
+    """Table rows for images, the first hundred, times compact."""
     return [
-        (i.timestamp.isoformat(), i.error or "", len(i.data or b"")) for i in images[:_MAX_ROWS]
+        (compact_time(i.timestamp), i.error or "", len(i.data or b"")) for i in images[:_MAX_ROWS]
     ]
 
 
