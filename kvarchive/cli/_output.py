@@ -36,7 +36,7 @@ __all__ = [
 
 PROG = "kvarchive"
 """The command's name, in its usage and at the start of its error and warning lines."""
-FRAGMENT_FORMATS = ("table", "json", "csv")
+FRAGMENT_FORMATS = ("table", "json", "csv", "timeline")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
