@@ -49,8 +49,8 @@ from ._errors import *  # noqa: F403 - every error is a top-level name too (kvar
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
-from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
+from ._players import DASHPlayer, HLSPlayer
 from ._public import publish
 
 __version__ = "0.1.0.dev0"
@@ -59,6 +59,7 @@ __all__ = [
     "ArchivedMediaClient",
     "Backoff",
     "ClipTruncationWarning",
+    "DASHPlayer",
     "DecodedFrame",
     "DownloadResult",
     "Fragment",

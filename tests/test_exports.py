@@ -19,6 +19,7 @@ def test_all_is_pinned() -> None:
             "Backoff",
             "ClientLimitExceededError",
             "ClipTruncationWarning",
+            "DASHPlayer",
             "DecodedFrame",
             "DownloadResult",
             "CredentialsError",
