@@ -28,31 +28,29 @@ _BAR_COLUMNS = 64
 
 
 @attrs.frozen
-class Span:
-    """Stored media without a gap: from the first fragment's start to the last one's end."""
+class _Part:
+    """A stretch of the range, from ``start`` to ``end``."""
 
     start: datetime
     end: datetime
-    fragment_count: int
-    size: int
 
     @property
     def duration(self) -> timedelta:
-        """How long the span lasts."""
+        """How long it lasts."""
         return self.end - self.start
 
 
 @attrs.frozen
-class Gap:
+class Gap(_Part):
     """More than a fragment's duration without a fragment."""
 
-    start: datetime
-    end: datetime
 
-    @property
-    def duration(self) -> timedelta:
-        """How long the gap lasts."""
-        return self.end - self.start
+@attrs.frozen
+class Span(_Part):
+    """Stored media without a gap: from the first fragment's start to the last one's end."""
+
+    fragment_count: int
+    size: int
 
 
 @attrs.define
