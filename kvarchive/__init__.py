@@ -52,8 +52,8 @@ from ._follow_engine import LateFragmentWarning
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
-from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
+from ._players import DASHPlayer, HLSPlayer
 from ._public import publish
 
 __version__ = "0.1.0.dev0"
@@ -63,6 +63,7 @@ __all__ = [
     "Backoff",
     "Checkpoint",
     "ClipTruncationWarning",
+    "DASHPlayer",
     "DecodedFrame",
     "DownloadResult",
     "FileCheckpoint",

@@ -129,7 +129,9 @@ class ArchivedMediaClient(Jobs):
         max_results = check_int(page_size, "page_size", 1, LIST_MAX_RESULTS)
         selector = fragment_selector(selector_type, first, last)
         fetch = functools.partial(self._ops.fragment_page, stream, selector, max_results)
-        return FragmentPager(fetch, sort=bool(sort), timestamp_type=selector_type)
+        return FragmentPager(
+            fetch, sort=bool(sort), timestamp_type=selector_type, start=first, end=last
+        )
 
     # -- media -----------------------------------------------------------------------
 

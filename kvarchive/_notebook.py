@@ -1,4 +1,4 @@
-"""Jupyter niceties: HTML tables, inline images, data frames and an HLS player.
+"""Jupyter niceties: HTML tables and data frames (players: ``_players``; timelines: ``_timeline``).
 
 Nothing here imports IPython: Jupyter looks for the ``_repr_*_`` methods by
 name. pandas is imported only by ``to_pandas`` (``pip install kvarchive[pandas]``).
@@ -7,16 +7,14 @@ name. pandas is imported only by ``to_pandas`` (``pip install kvarchive[pandas]`
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._redact import mask_session_token
+from ._times import compact_seconds, compact_time
 
 __all__ = [
     "FRAGMENT_COLUMNS",
     "IMAGE_COLUMNS",
-    "HLSPlayer",
     "fragment_rows",
     "fragments_frame",
     "html_table",
@@ -43,13 +41,13 @@ IMAGE_COLUMNS = ("timestamp", "error", "bytes")
 
 
 def fragment_rows(fragments: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Table rows for fragments, the first hundred."""
+    """Table rows for fragments, the first hundred, times and durations compact."""
     return [
         (
             f.number,
-            f.server_timestamp.isoformat(),
-            f.producer_timestamp.isoformat(),
-            f.duration,
+            compact_time(f.server_timestamp),
+            compact_time(f.producer_timestamp),
+            compact_seconds(f.duration),
             f.size,
         )
         for f in fragments[:_MAX_ROWS]
@@ -57,9 +55,9 @@ def fragment_rows(fragments: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def image_rows(images: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Table rows for images, the first hundred."""
+    """Table rows for images, the first hundred, times compact."""
     return [
-        (i.timestamp.isoformat(), i.error or "", len(i.data or b"")) for i in images[:_MAX_ROWS]
+        (compact_time(i.timestamp), i.error or "", len(i.data or b"")) for i in images[:_MAX_ROWS]
     ]
 
 
@@ -90,30 +88,3 @@ def images_frame(images: Iterable[Any]) -> Any:
         [{"timestamp": i.timestamp, "error": i.error, "data": i.data} for i in images],
         columns=["timestamp", "error", "data"],
     )
-
-
-class HLSPlayer:
-    """An HTML5 player for an HLS URL in a notebook (hls.js, or native HLS in Safari).
-
-    Its repr hides the URL's session token; the HTML it renders must carry it.
-    """
-
-    def __init__(self, url: str, *, width: int = 640) -> None:
-        self.url = url
-        self.width = width
-
-    def __repr__(self) -> str:
-        masked = mask_session_token(self.url)
-        return f"HLSPlayer({masked!r})"
-
-    def _repr_html_(self) -> str:
-        source = json.dumps(self.url)
-        element = f"kvarchive-hls-{id(self):x}"
-        return (
-            f'<video id="{element}" controls width="{self.width}"></video>'
-            '<script src="https://cdn.jsdelivr.net/npm/hls.js@1"></script>'
-            f"<script>(function(){{var v=document.getElementById('{element}');"
-            f"var src={source};"
-            "if(window.Hls&&Hls.isSupported()){var h=new Hls();h.loadSource(src);h.attachMedia(v);}"
-            "else{v.src=src;}})();</script>"
-        )

@@ -30,6 +30,7 @@ from ._notebook import (
     image_rows,
     images_frame,
 )
+from ._timeline import Timeline, build_timeline
 
 __all__ = ["FragmentPager", "ImagePager"]
 
@@ -62,12 +63,23 @@ class FragmentPager:
     Iterating yields every :class:`Fragment`; sorted by the selected timestamp
     then fragment number when ``sort`` (the service returns them unordered),
     otherwise lazily in service order. :meth:`pages` yields the service's pages.
+    ``start`` and ``end`` are the range asked for, which :meth:`timeline` draws.
     """
 
-    def __init__(self, fetch: PageFetcher[Fragment], *, sort: bool, timestamp_type: str) -> None:
+    def __init__(
+        self,
+        fetch: PageFetcher[Fragment],
+        *,
+        sort: bool,
+        timestamp_type: str,
+        start: Optional[datetime] = None,
+        end: Optional[datetime] = None,
+    ) -> None:
         self._fetch = fetch
         self._sort = sort
         self._timestamp_type = timestamp_type
+        self._start = start
+        self._end = end
 
     def pages(self) -> Iterator[list[Fragment]]:
         """Each page as a list, lazily, in service order."""
@@ -87,6 +99,18 @@ class FragmentPager:
     def to_pandas(self) -> Any:
         """Every fragment as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
         return fragments_frame(self)
+
+    def timeline(self) -> Timeline:
+        """What the range holds: its stored spans and the gaps between them (ListFragments).
+
+        Fragments are merged into spans page by page, never held all at once.
+        A gap is more than a fragment's duration without a fragment. Jupyter
+        draws the result (HTML with an inline SVG); ``str()`` tells it as text.
+        """
+        fragments = (f for page in self.pages() for f in page)
+        return build_timeline(
+            fragments, timestamp_type=self._timestamp_type, start=self._start, end=self._end
+        )
 
     def _repr_html_(self) -> str:
         return self.to_list()._repr_html_()

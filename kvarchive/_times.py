@@ -13,6 +13,8 @@ from ._types import TimeLike
 
 __all__ = [
     "EPOCH",
+    "compact_seconds",
+    "compact_time",
     "from_epoch",
     "from_epoch_ms",
     "from_iso",
@@ -55,6 +57,22 @@ def from_iso(text: str) -> datetime:
         # datetime.fromisoformat accepts a 'Z' suffix only from Python 3.11.
         text = text[:-1] + "+00:00"
     return to_utc(datetime.fromisoformat(text))
+
+
+def compact_time(value: datetime) -> str:
+    """``value`` as tables print it: UTC to the millisecond, ``2026-11-29 23:23:28.365Z``.
+
+    The one format of times in the notebook's tables, the timeline and the
+    command line's table (JSON and CSV keep ISO 8601 with a ``T``).
+    """
+    return to_utc(value).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
+
+
+def compact_seconds(value: timedelta) -> str:
+    """A duration as tables print it: seconds to the millisecond, ``2.000s``."""
+    ms = value // timedelta(milliseconds=1)
+    sign = "-" if ms < 0 else ""
+    return f"{sign}{abs(ms) // 1000}.{abs(ms) % 1000:03d}s"
 
 
 def parse_time(value: TimeLike, name: str) -> datetime:

@@ -22,6 +22,7 @@ def test_all_is_pinned() -> None:
             "CheckpointError",
             "ClientLimitExceededError",
             "ClipTruncationWarning",
+            "DASHPlayer",
             "DecodedFrame",
             "DownloadResult",
             "CredentialsError",

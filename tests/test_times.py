@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kvarchive import ValidationError
-from kvarchive._times import from_epoch, parse_time, to_utc
+from kvarchive._times import compact_seconds, compact_time, from_epoch, parse_time, to_utc
 
 UTC = timezone.utc
 
@@ -63,3 +63,26 @@ def test_local_zone_response_times_become_utc() -> None:
 def test_from_epoch_is_exact() -> None:
     """Epoch floats convert without floating-point drift in the milliseconds."""
     assert from_epoch(1511852109.126).microsecond == 126000
+
+
+def test_compact_time_is_utc_to_the_millisecond_with_a_space_and_z() -> None:
+    """Tables print times as ``2026-11-29 23:23:28.365Z``, converted to UTC, microseconds cut."""
+    paris = timezone(timedelta(hours=1))
+    value = datetime(2026, 11, 30, 0, 23, 28, 365999, tzinfo=paris)
+    assert compact_time(value) == "2026-11-29 23:23:28.365Z"
+    assert compact_time(datetime(2026, 1, 1)) == "2026-01-01 00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (timedelta(seconds=2), "2.000s"),
+        (timedelta(milliseconds=1), "0.001s"),
+        (timedelta(days=1, milliseconds=5), "86400.005s"),
+        (timedelta(microseconds=999), "0.000s"),
+        (timedelta(milliseconds=-1500), "-1.500s"),
+    ],
+)
+def test_compact_seconds_are_exact_to_the_millisecond(duration: timedelta, text: str) -> None:
+    """Durations print as seconds with three decimals, without float rounding."""
+    assert compact_seconds(duration) == text

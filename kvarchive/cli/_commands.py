@@ -54,7 +54,10 @@ def endpoint(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 
 def fragments(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     pager = kv.list_fragments(**_span(args))
-    print_fragments(pager, args.output)
+    if args.output == "timeline":
+        print(pager.timeline())
+    else:
+        print_fragments(pager, args.output)
 
 
 def hls_url(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:

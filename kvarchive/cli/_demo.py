@@ -1,4 +1,9 @@
-"""``kvarchive demo``: the main job end to end against the bundled emulator, no AWS needed."""
+"""``kvarchive demo``: the main job end to end against the bundled emulator, no AWS needed.
+
+With ``--serve`` the emulator keeps running after the tour, its HLS and DASH
+URLs playable, until Ctrl-C: the one way to stop it, so it ends with status 0
+(the emulator closed, its threads joined and its ports released).
+"""
 
 from __future__ import annotations
 
@@ -6,68 +11,108 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvarchive._redact import Redactor
 from kvarchive.cli._output import iso, print_fragments, print_result, save_image, save_media
+
+if TYPE_CHECKING:
+    from kvarchive.testing import Emulator
 
 __all__ = ["DEMO_FOLDER", "run_demo"]
 
 DEMO_FOLDER = "kvarchive-demo"
 DEMO_STREAM = "kvarchive-demo"
+# The longest session the service grants: the URLs keep playing while --serve runs.
+_SESSION_SECONDS = 43_200
 
 
 def run_demo(args: argparse.Namespace, redactor: Redactor) -> None:
-    """Run the demo into ``args.outfile``; with ``--output json``, the files written on stdout."""
-    if args.output == "json":  # the tour goes to stderr, the files written to stdout
-        with contextlib.redirect_stdout(sys.stderr):
-            written = _demo(args.outfile, redactor)
-        print_result("json", {"folder": args.outfile, "written": written}, [])
-    else:
-        _demo(args.outfile, redactor)
+    """Run the demo into ``args.outfile``, then serve its URLs when ``args.serve``.
 
-
-def _demo(folder: str, redactor: Redactor) -> list[str]:
-    """Run the main job against the bundled emulator, writing into ``folder``; return the paths."""
+    With ``--output json`` the tour goes to stderr and stdout gets one JSON
+    record: the files written (and, when serving, the URLs).
+    """
     from kvarchive.testing import Emulator
 
-    os.makedirs(folder, exist_ok=True)
     with Emulator() as emu:
-        stream = emu.add_sample_stream(DEMO_STREAM)
-        first, last = stream.fragments[0], stream.fragments[-1]
-        start = first.server_timestamp
-        end = last.server_timestamp + timedelta(milliseconds=last.duration_ms)
-        print(f"Local emulator at {emu.endpoint_url}, stream {stream.name!r}:")
-        print(f"{len(stream.fragments)} fragments from {iso(start)} to {iso(end)}\n")
-        with emu.client() as kv:  # dummy credentials: the user may have none
-            ref: dict[str, Any] = {"stream_name": stream.name}
-            print_fragments(kv.list_fragments(**ref, start=start, end=end), "table")
-            for kind, url in (
-                ("HLS", kv.get_hls_streaming_session_url),
-                ("DASH", kv.get_dash_streaming_session_url),
-            ):
-                playback = url(**ref, playback_mode="ON_DEMAND", start=start, end=end)
-                print(f"\n{kind} URL (ON_DEMAND, token hidden): {redactor(playback)}")
-            print()
-            written = []
-            recording = os.path.join(folder, "recording.mkv")
-            result = kv.download(**ref, start=start, end=end, path=recording)
-            print(f"Downloaded {result.fragment_count} fragments ({result.bytes_written} bytes)")
-            written.append(recording)
-            clip = os.path.join(folder, "clip.mp4")
-            size = save_media(kv.get_clip(**ref, start=start, end=end), clip)
-            print(f"Saved an MP4 clip of the range ({size} bytes)")
-            written.append(clip)
-            interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
-            images = kv.get_images(**ref, start=start, end=end, sampling_interval=interval)
-            frames = [
-                save_image(image.timestamp, image.data, folder, "JPEG")
-                for image in images
-                if image.data
-            ]
-            print(f"Saved {len(frames)} JPEG frames, one every {interval} ms\n")
-            written += frames
-        for path in written:
-            print(f"wrote {path}")
-    return written
+        if args.output != "json":
+            _written, urls = _demo(emu, args.outfile, redactor, args.serve)
+        else:
+            with contextlib.redirect_stdout(sys.stderr):
+                written, urls = _demo(emu, args.outfile, redactor, args.serve)
+            record: dict[str, Any] = {"folder": args.outfile, "written": written}
+            if args.serve:
+                record.update({f"{kind.lower()}_url": url for kind, url in urls.items()})
+            print_result("json", record, [])
+        if args.serve:
+            _serve(urls, tell=sys.stderr if args.output == "json" else sys.stdout)
+
+
+def _demo(
+    emu: Emulator, folder: str, redactor: Redactor, serving: bool
+) -> tuple[list[str], dict[str, str]]:
+    """Run the main job against ``emu``, writing into ``folder``; return the paths and the
+    streaming-session URLs (HLS and DASH) of the sample."""
+    os.makedirs(folder, exist_ok=True)
+    stream = emu.add_sample_stream(DEMO_STREAM)
+    first, last = stream.fragments[0], stream.fragments[-1]
+    start = first.server_timestamp
+    end = last.server_timestamp + timedelta(milliseconds=last.duration_ms)
+    print(f"Local emulator at {emu.endpoint_url}, stream {stream.name!r}:")
+    print(f"{len(stream.fragments)} fragments from {iso(start)} to {iso(end)}\n")
+    with emu.client() as kv:  # dummy credentials: the user may have none
+        ref: dict[str, Any] = {"stream_name": stream.name}
+        print_fragments(kv.list_fragments(**ref, start=start, end=end), "table")
+        session: dict[str, Any] = {"playback_mode": "ON_DEMAND", "start": start, "end": end}
+        urls = {
+            "HLS": kv.get_hls_streaming_session_url(**ref, **session, expires=_SESSION_SECONDS),
+            "DASH": kv.get_dash_streaming_session_url(**ref, **session, expires=_SESSION_SECONDS),
+        }
+        for kind, url in urls.items():
+            print(f"\n{kind} URL (ON_DEMAND, token hidden): {redactor(url)}")
+        if not serving:
+            print("(they play while the emulator runs: 'kvarchive demo --serve' keeps it running)")
+        print()
+        written = []
+        recording = os.path.join(folder, "recording.mkv")
+        result = kv.download(**ref, start=start, end=end, path=recording)
+        print(f"Downloaded {result.fragment_count} fragments ({result.bytes_written} bytes)")
+        written.append(recording)
+        clip = os.path.join(folder, "clip.mp4")
+        size = save_media(kv.get_clip(**ref, start=start, end=end), clip)
+        print(f"Saved an MP4 clip of the range ({size} bytes)")
+        written.append(clip)
+        interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
+        images = kv.get_images(**ref, start=start, end=end, sampling_interval=interval)
+        frames = [
+            save_image(image.timestamp, image.data, folder, "JPEG")
+            for image in images
+            if image.data
+        ]
+        print(f"Saved {len(frames)} JPEG frames, one every {interval} ms\n")
+        written += frames
+    for path in written:
+        print(f"wrote {path}")
+    return written, urls
+
+
+def _serve(urls: dict[str, str], tell: Any) -> None:
+    """Keep the emulator serving ``urls`` until Ctrl-C, having said how to play and stop."""
+    print("\nServing the sample until Ctrl-C; while it runs these URLs play:", file=tell)
+    for kind, url in urls.items():
+        print(f"{kind:<5} {url}", file=tell)
+    print(
+        "Open one with ffplay, mpv, VLC or Safari, or in a notebook with "
+        "kvarchive.HLSPlayer(url) / DASHPlayer(url). Press Ctrl-C to stop.",
+        file=tell,
+    )
+    for stream in (sys.stdout, tell):
+        stream.flush()  # a reader of the pipe gets the URLs now, not at exit
+    try:
+        while True:
+            time.sleep(3600)  # woken by Ctrl-C (KeyboardInterrupt)
+    except KeyboardInterrupt:
+        print("Stopped: the emulator is closed and its URLs no longer play.", file=sys.stderr)

@@ -15,6 +15,7 @@ import attrs
 
 from kvarchive import DownloadResult, Fragment, Image, MediaStream
 from kvarchive._files import atomic_file
+from kvarchive._times import compact_seconds, compact_time
 
 __all__ = [
     "FRAGMENT_FORMATS",
@@ -37,7 +38,7 @@ __all__ = [
 
 PROG = "kvarchive"
 """The command's name, in its usage and at the start of its error and warning lines."""
-FRAGMENT_FORMATS = ("table", "json", "csv")
+FRAGMENT_FORMATS = ("table", "json", "csv", "timeline")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
@@ -89,24 +90,23 @@ def fragment_line(number: str, server: datetime, producer: datetime, *more: str)
 
 
 def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
-    """Print fragments as a table, a JSON list or CSV with a header."""
-    records = [fragment_record(f) for f in fragments]
+    """Print fragments as a table (times as :func:`compact_time`), a JSON list or CSV."""
     if output == "json":
-        print(json.dumps(records, indent=2))
+        print(json.dumps([fragment_record(f) for f in fragments], indent=2))
     elif output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=FRAGMENT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(fragment_record(f) for f in fragments)
     else:
         rows = [_TABLE_HEADERS] + [
             (
-                r["number"],
-                r["server_timestamp"],
-                r["producer_timestamp"],
-                f"{r['duration_ms'] / 1000:.3f}s",
-                str(r["size"]),
+                f.number,
+                compact_time(f.server_timestamp),
+                compact_time(f.producer_timestamp),
+                compact_seconds(f.duration),
+                str(f.size),
             )
-            for r in records
+            for f in fragments
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADERS))]
         for row in rows:

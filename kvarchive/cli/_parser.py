@@ -160,6 +160,9 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         times=False,
     )
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
+    sub.add_argument(
+        "--serve", action="store_true", help="then keep its HLS and DASH URLs playing until Ctrl-C"
+    )
     return parser
 
 

@@ -163,3 +163,28 @@ def test_a_pipe_closed_early_ends_quietly(emulator: Emulator, output: str) -> No
     assert first
     assert err == ""
     assert process.returncode == 141
+
+
+def test_fragments_timeline_prints_spans_and_gaps(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fragments --output timeline`` prints the range's summary, a bar, and each span and gap."""
+    emulator.add_stream("cam", fragment_count=3, start=T0, payload_size=64, gap_ms=4000)
+    base = ["--endpoint-url", emulator.endpoint_url, "--region", "us-east-1"]
+    status = main([*base, "fragments", "--stream-name", "cam", *TIMES, "--output", "timeline"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    summary, bar, *lines = out.splitlines()
+    assert summary == (
+        "2026-01-01 12:00:00.000Z to 2026-01-01 12:00:20.000Z (server timestamps): "
+        "3 fragment(s) in 3 span(s) (6.000s stored), 3 gap(s) (14.000s missing)"
+    )
+    assert bar.startswith("|#") and "." in bar
+    assert [" ".join(line.split()) for line in lines] == [
+        "stored 2026-01-01 12:00:00.000Z 2026-01-01 12:00:02.000Z 2.000s 1 fragment(s)",
+        "gap 2026-01-01 12:00:02.000Z 2026-01-01 12:00:06.000Z 4.000s",
+        "stored 2026-01-01 12:00:06.000Z 2026-01-01 12:00:08.000Z 2.000s 1 fragment(s)",
+        "gap 2026-01-01 12:00:08.000Z 2026-01-01 12:00:12.000Z 4.000s",
+        "stored 2026-01-01 12:00:12.000Z 2026-01-01 12:00:14.000Z 2.000s 1 fragment(s)",
+        "gap 2026-01-01 12:00:14.000Z 2026-01-01 12:00:20.000Z 6.000s",
+    ]

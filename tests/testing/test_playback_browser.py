@@ -10,14 +10,8 @@ npm cannot be had.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import shutil
-import subprocess
-import tarfile
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,29 +19,11 @@ from urllib.parse import quote
 
 import boto3
 import pytest
+from browser import SCREENSHOTS, cdn_file, chromium, static_server
 
 from kvarchive import ArchivedMediaClient
+from kvarchive._players import DASH_JS, HLS_JS
 from kvarchive.testing import Emulator
-
-CHROMIUM = "/usr/bin/chromium"
-PLAYERS = {
-    # npm package: (version, file in the package, name served to the page)
-    "hls.js": ("1.7.4", "package/dist/hls.min.js", "hls.min.js"),
-    "dashjs": ("5.2.1", "package/dist/modern/umd/dash.all.min.js", "dash.all.min.js"),
-}
-CACHE = Path(os.environ.get("KVARCHIVE_TEST_CACHE", Path.home() / ".cache" / "kvarchive-tests"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-SCREENSHOTS = Path(os.environ.get("KVARCHIVE_SCREENSHOTS", tempfile.gettempdir()))
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>kvarchive playback</title>
@@ -78,72 +54,22 @@ if (params.get("kind") === "dash") {
 """
 
 
-def _npm_player(name: str, folder: Path) -> Path:
-    """The player script of npm package ``name``, fetched with ``npm pack`` once."""
-    version, member, served = PLAYERS[name]
-    target = folder / f"{name}-{version}" / served
-    if target.exists():
-        return target
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: hls.js and dash.js cannot be fetched")
-    with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(
-            ["npm", "pack", f"{name}@{version}", "--pack-destination", scratch, "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.skip(f"npm pack {name}@{version} failed: {done.stderr.strip()[-300:]}")
-        (archive,) = Path(scratch).glob("*.tgz")
-        with tarfile.open(archive) as package:
-            script = package.extractfile(member)
-            assert script is not None, f"{member} missing from {archive.name}"
-            data = script.read()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
-
-
 @pytest.fixture(scope="module")
 def page_url() -> Iterator[str]:
     """A local page (on its own origin) that plays ``?src=URL&kind=hls|dash``."""
     with tempfile.TemporaryDirectory() as root:
-        for name in PLAYERS:
-            shutil.copy(_npm_player(name, CACHE), root)
+        for script in (HLS_JS, DASH_JS):
+            shutil.copy(cdn_file(script), root)
         Path(root, "index.html").write_text(PAGE)
-        handler = functools.partial(_QuietHandler, directory=root)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        with static_server(Path(root)) as base:
+            yield f"{base}/index.html"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium, driven by Playwright."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

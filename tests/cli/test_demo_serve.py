@@ -1,0 +1,148 @@
+"""``kvarchive demo --serve``: its URLs play while it runs, and Ctrl-C stops it cleanly.
+
+The demo runs in a child process, as a user starts it; Ctrl-C is a SIGINT.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Callable
+from urllib.parse import urljoin, urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+# main() as the console script runs it, then the threads still alive once it has returned.
+CHILD = (
+    "import sys, threading\n"
+    "from kvarchive.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "print('threads left:', [t.name for t in threading.enumerate()], file=sys.stderr)\n"
+    "sys.exit(status)\n"
+)
+
+
+def lines_of(stream: IO[str]) -> queue.Queue[str]:
+    """The lines of ``stream`` as they come, read by a thread ("" at the end, then closed)."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        with stream:
+            for line in stream:
+                found.put(line)
+        found.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    return found
+
+
+def read_until(lines: queue.Queue[str], done: Callable[[str], bool]) -> str:
+    """Text read from ``lines`` up to the first line for which ``done`` holds (60 s at most)."""
+    text = ""
+    while True:
+        line = lines.get(timeout=60)
+        assert line, f"the demo ended before it served:\n{text}"
+        text += line
+        if done(line):
+            return text
+
+
+def get(url: str) -> bytes:
+    """The body of a GET that must answer 200."""
+    with urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        return response.read()  # type: ignore[no-any-return]
+
+
+def uris(playlist: bytes) -> list[str]:
+    """The URI lines of an m3u8 playlist, and those of its #EXT-X-MAP tags."""
+    text = playlist.decode()
+    found = re.findall(r'#EXT-X-MAP:URI="([^"]+)"', text)
+    return found + [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def refused(port: int) -> bool:
+    """Whether nothing listens on ``port`` of 127.0.0.1 any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``kvarchive demo --serve`` with more arguments in a child; kill it if left running."""
+    children: list[subprocess.Popen[str]] = []
+
+    def start(*argv: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-c", CHILD, "demo", "--serve", "-o", str(tmp_path), *argv]
+        child = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        )
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_serve_plays_until_ctrl_c_then_stops_cleanly(
+    demo: Callable[..., subprocess.Popen[str]], output: str
+) -> None:
+    """The printed HLS URL serves its playlists and segments, the DASH URL its manifest, until
+    SIGINT; then the demo exits 0 with no thread left and its ports closed, dropping a
+    connection still open."""
+    child = demo("--output", output)
+    assert child.stdout is not None and child.stderr is not None
+    out, err = lines_of(child.stdout), lines_of(child.stderr)
+    if output == "json":
+        told = read_until(err, lambda line: "Ctrl-C to stop" in line)
+        record = json.loads(read_until(out, lambda line: line == "}\n"))
+        urls = {"HLS": record["hls_url"], "DASH": record["dash_url"]}
+        assert len(record["written"]) >= 3
+    else:
+        told = read_until(out, lambda line: "Ctrl-C to stop" in line)
+        urls = dict(re.findall(r"^(HLS|DASH) +(http://\S+)$", told, re.MULTILINE))
+    control = int(re.search(r"Local emulator at http://127\.0\.0\.1:(\d+)", told).group(1))  # type: ignore[union-attr]
+
+    (media,) = uris(get(urls["HLS"]))
+    media_url = urljoin(urls["HLS"], media)
+    init, first, *rest = uris(get(media_url))
+    assert get(urljoin(media_url, init))[4:8] == b"ftyp"
+    assert get(urljoin(media_url, first))[4:8] in (b"moof", b"styp")
+    assert len(rest) == 9  # the ten fragments of the sample, one segment each
+    manifest = ET.fromstring(get(urls["DASH"]))
+    assert manifest.tag == "{urn:mpeg:dash:schema:mpd:2011}MPD"
+
+    data = urlsplit(urls["HLS"])
+    player = http.client.HTTPConnection(data.hostname or "", data.port, timeout=30)
+    player.request("GET", f"{data.path}?{data.query}")  # a player still connected at Ctrl-C
+    assert player.getresponse().read().startswith(b"#EXTM3U")
+
+    child.send_signal(signal.SIGINT)
+    status = child.wait(timeout=60)
+    rest_of_err = read_until(err, lambda line: line.startswith("threads left:"))
+    assert status == 0, rest_of_err
+    assert "Stopped: the emulator is closed" in rest_of_err
+    assert "threads left: ['MainThread']" in rest_of_err
+    assert refused(data.port or 0) and refused(control)
+    with pytest.raises((http.client.HTTPException, OSError)):
+        player.request("GET", f"{data.path}?{data.query}")
+        player.getresponse()
+    player.close()
