@@ -45,6 +45,7 @@ from ._aws.throttle import Backoff
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
+from ._decode.decoding import DecodedFrames
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
@@ -60,6 +61,7 @@ __all__ = [
     "Backoff",
     "ClipTruncationWarning",
     "DecodedFrame",
+    "DecodedFrames",
     "DownloadResult",
     "Fragment",
     "FragmentList",

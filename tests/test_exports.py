@@ -20,6 +20,7 @@ def test_all_is_pinned() -> None:
             "ClientLimitExceededError",
             "ClipTruncationWarning",
             "DecodedFrame",
+            "DecodedFrames",
             "DownloadResult",
             "CredentialsError",
             "EndpointUnreachableError",

@@ -15,8 +15,7 @@ from IPython.core.formatters import DisplayFormatter
 from PIL import Image
 from realdata import ROOT, SAMPLE
 
-from kvarchive import DecodedFrame
-from kvarchive._decode.decoder import decode_fragments
+from kvarchive import DecodedFrame, MediaStream
 
 needs_ffprobe = pytest.mark.skipif(
     shutil.which("ffprobe") is None,
@@ -27,7 +26,8 @@ needs_ffprobe = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def frame() -> DecodedFrame:
     """The sample's first frame, decoded."""
-    return next(iter(decode_fragments([SAMPLE.read_bytes()])))
+    with MediaStream.from_file(SAMPLE) as media:
+        return next(media.iter_frames(decode=True))
 
 
 def ffprobe(path: Path) -> str:
@@ -121,19 +121,23 @@ def python_with_only(tmp_path: Path, packages: list[str], code: str) -> str:
 
 
 def test_without_pyav_and_numpy_decoding_says_how_to_install(tmp_path: Path) -> None:
-    """With neither av nor numpy importable, asking to decode raises an ImportError naming the extra."""
-    code = """
-import importlib.util, kvarchive
-from kvarchive._decode.decoder import decode_fragments
+    """With neither av nor numpy importable, iter_frames(decode=True) raises an ImportError naming
+    the extra at the call, before any frame is read."""
+    code = f"""
+import importlib.util
+from kvarchive import MediaStream
 print(importlib.util.find_spec("av"), importlib.util.find_spec("numpy"))
-try:
-    decode_fragments([])
-except ImportError as error:
-    print(error)
+with MediaStream.from_file({str(SAMPLE)!r}) as media:
+    try:
+        media.iter_frames(decode=True)
+    except ImportError as error:
+        print(error)
+    print(media.position)
 """
     out = python_with_only(tmp_path, ["attr", "attrs"], code).splitlines()
     assert out[0] == "None None"
     assert "pip install kvarchive[decode]" in out[1]
+    assert out[2] == "0"
 
 
 def test_without_pillow_images_say_how_to_install(tmp_path: Path) -> None:
