@@ -57,6 +57,15 @@ def ffmpeg_pictures(path: Path) -> Iterator[np.ndarray]:
             yield np.frombuffer(picture, np.uint8).reshape(info.height, info.width, 3)
 
 
+def ffprobe_image(path: Path) -> str:
+    """``codec,width,height`` of the picture in an image file, as ffprobe reads it."""
+    return subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "csv=p=0",
+         "-show_entries", "stream=codec_name,width,height", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 def assert_same_pictures(decoded: Iterable[DecodedFrame], reference: Iterable[np.ndarray]) -> int:
     """Each decoded image equals the reference's picture in turn, and the counts agree."""
     count = 0
