@@ -5,12 +5,15 @@ a 2 s GOP (``-g 60``, no scene-cut keyframes), x264's ``veryfast`` preset
 (three B-frames), moving test pictures with grain so that it costs what a
 camera's picture costs. kvarchive decodes it as KVS-like fragments (the file
 cut at each keyframe into Matroska documents by ffmpeg's segment muxer,
-which copies the frames' bytes); ffmpeg reads the file itself:
-``ffmpeg -threads N -i FILE -f rawvideo -pix_fmt rgb24 -`` into /dev/null.
+which copies the frames' bytes), read from memory through the public API,
+``MediaStream.from_file(...).iter_frames(decode=True)``; ffmpeg reads the
+file itself: ``ffmpeg -threads N -i FILE -f rawvideo -pix_fmt rgb24 -`` into
+/dev/null.
 """
 
 from __future__ import annotations
 
+import io
 import resource
 import subprocess
 from datetime import timedelta
@@ -73,10 +76,11 @@ def _children_cpu() -> float:
 
 def figure8_decode(ctx: Context) -> list[Row]:
     """Decoding throughput against ffmpeg, and every=1s against a full decode."""
-    from kvarchive._decode.decoder import StreamDecoder, fragment_tracks_and_frames
+    from kvarchive import MediaStream
 
     path = make_recording(ctx.tmpdir, ctx.sizes.decode_seconds)
     parts = fragments(path)
+    body = b"".join(parts)  # the fragments as GetMediaForFragmentList sends them
     total = frame_count(path)
     counts: dict[str, int] = {}
     ffmpeg_cpu: dict[str, list[float]] = {}
@@ -95,15 +99,12 @@ def figure8_decode(ctx: Context) -> list[Row]:
 
     def kvarchive(name: str, **options: object) -> Callable[[], float]:
         def run() -> float:
-            decoder = StreamDecoder(**options)  # type: ignore[arg-type]
-            kept = 0
-            for data in parts:
-                for tracks, frames in fragment_tracks_and_frames(data):
-                    kept += sum(1 for _ in decoder.decode(tracks, frames))
-            kept += sum(1 for _ in decoder.finish())
-            counts[name] = decoder.frames_decoded
+            with MediaStream.from_file(io.BytesIO(body)) as media:
+                decoded = media.iter_frames(decode=True, **options)  # type: ignore[call-overload]
+                kept = sum(1 for _ in decoded)
+            counts[name] = decoded.frames_decoded
             counts[name + " kept"] = kept
-            return kept
+            return float(kept)
 
         return run
 

@@ -46,6 +46,7 @@ from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
+from ._decode.decoding import DecodedFrames
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
 from ._follow import Follower
 from ._follow_engine import LateFragmentWarning
@@ -65,6 +66,7 @@ __all__ = [
     "ClipTruncationWarning",
     "DASHPlayer",
     "DecodedFrame",
+    "DecodedFrames",
     "DownloadResult",
     "FileCheckpoint",
     "Follower",

@@ -62,6 +62,16 @@ def test_readme_follower_snippet_runs_with_no_aws_configuration(tmp_path: Path) 
     assert "snippet done" in result.stdout
 
 
+def test_readme_decoding_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's 'Decoded frames' snippet runs as written and saves one JPEG a second."""
+    result = run_clean([sys.executable, "-c", readme_snippet("### Decoded frames")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    *frames, last = result.stdout.splitlines()
+    assert re.fullmatch(r"\d+ of 150 frames decoded", last) and len(frames) in (10, 11)
+    written = sorted(tmp_path.glob("*.jpg"))
+    assert len(written) == len(frames) and all(p.read_bytes()[:2] == b"\xff\xd8" for p in written)
+
+
 def test_emulator_session_serves_raw_boto3_with_no_aws_configuration(tmp_path: Path) -> None:
     """emu.session() makes raw boto3 clients that reach the emulator with no AWS configuration."""
     code = (
@@ -103,6 +113,7 @@ def test_quickstart_notebook_runs_with_no_aws_configuration(tmp_path: Path) -> N
     rich = [o for o in outputs if o["output_type"] == "execute_result"]
     assert any("<table>" in "".join(o["data"].get("text/html", "")) for o in rich)
     assert any("image/jpeg" in o["data"] for o in rich)
+    assert any("image/png" in o["data"] for o in rich)  # the grid of decoded frames
 
 
 def test_library_without_credentials_raises_one_clear_error(tmp_path: Path) -> None:

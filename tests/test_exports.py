@@ -24,6 +24,7 @@ def test_all_is_pinned() -> None:
             "ClipTruncationWarning",
             "DASHPlayer",
             "DecodedFrame",
+            "DecodedFrames",
             "DownloadResult",
             "CredentialsError",
             "EndpointUnreachableError",

@@ -19,10 +19,18 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from PIL import Image
 
-__all__ = ["DecodedFrame"]
+__all__ = ["DecodedFrame", "require_images"]
 
 _IMAGES_HINT = "pip install kvarchive[images]"
 _NOTEBOOK_JPEG_QUALITY = 90
+
+
+def require_images() -> None:
+    """Import Pillow, or raise an ImportError that says how to install it."""
+    try:
+        import PIL  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(f"images of decoded frames need Pillow: {_IMAGES_HINT}") from exc
 
 
 def _image_repr(image: NDArray[numpy.uint8]) -> str:
@@ -47,10 +55,9 @@ class DecodedFrame:
 
     def to_image(self) -> Image.Image:
         """The frame as a Pillow image (mode ``RGB``); needs Pillow (the ``images`` extra)."""
-        try:
-            from PIL import Image
-        except ImportError as exc:
-            raise ImportError(f"DecodedFrame images need Pillow: {_IMAGES_HINT}") from exc
+        require_images()
+        from PIL import Image
+
         return Image.fromarray(self.image)
 
     def save(

@@ -10,9 +10,9 @@ presentation timestamp is a serial number, so a picture that comes out of the
 decoder (reordered, for B-frames) is matched with the frame it came from.
 ``kvarchive._decode.sampling`` decides which frames to keep and which to decode.
 
-``decode_fragments`` is the entry point until ``MediaStream.iter_frames``
-takes ``decode=True``. PyAV and numpy are imported only here, and only when
-asked to decode: ``pip install kvarchive[decode]``.
+``kvarchive._decode.decoding`` feeds it a media body's frames. PyAV and numpy
+are imported only here, and only when asked to decode: ``pip install
+kvarchive[decode]``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
 from kvarchive._decode.decoded_frame import DecodedFrame
 from kvarchive._decode.sampling import FramePlanner, Run
-from kvarchive._errors import KVArchiveError, MediaParseError, ValidationError
-from kvarchive._matroska.elements import Buffer
-from kvarchive._matroska.frames import Frame, iter_frames
-from kvarchive._matroska.scanner import scan_elements
-from kvarchive._matroska.tracks import TrackEntry, read_tracks
+from kvarchive._errors import KVArchiveError, MediaParseError
+from kvarchive._matroska.frames import Frame
+from kvarchive._matroska.tracks import TrackEntry
 
 if TYPE_CHECKING:
     import numpy
@@ -37,13 +35,7 @@ if TYPE_CHECKING:
     from av.video.reformatter import VideoReformatter
     from numpy.typing import NDArray
 
-__all__ = [
-    "DECODE_HINT",
-    "StreamDecoder",
-    "decode_fragments",
-    "fragment_tracks_and_frames",
-    "require_decoder",
-]
+__all__ = ["DECODE_HINT", "StreamDecoder", "require_decoder"]
 
 DECODE_HINT = "pip install kvarchive[decode]"
 
@@ -257,41 +249,3 @@ class StreamDecoder:
         yield from decoder.drain()
         del self._decoders[number]
         self._retired_sent += decoder.sent
-
-
-def fragment_tracks_and_frames(data: bytes) -> Iterator[tuple[tuple[TrackEntry, ...], list[Frame]]]:
-    """Each Matroska document of ``data``: its track list and its frames."""
-    _, fragments = scan_elements(data)
-    for info in fragments:
-        tracks = () if info.tracks is None else read_tracks(info.tracks)
-        yield tracks, list(iter_frames(memoryview(data)[info.start : info.end]))
-
-
-def decode_fragments(
-    fragments: Iterable[Buffer],
-    *,
-    every: Optional[timedelta] = None,
-    keyframes_only: bool = False,
-    threads: int = 0,
-) -> Iterator[DecodedFrame]:
-    """Decode the video frames of whole Matroska documents (fragments, or whole files).
-
-    Raises ValidationError for a bad ``every`` and ImportError without PyAV
-    and numpy, at the call; then yields the kept frames, one fragment in
-    memory at a time.
-    """
-    if every is not None and (
-        not isinstance(every, timedelta) or every < timedelta(microseconds=1)
-    ):
-        raise ValidationError(f"every must be a positive timedelta, not {every!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-        raise ValidationError(f"threads must be 0 (automatic) or more, not {threads!r}")
-    decoder = StreamDecoder(every=every, keyframes_only=keyframes_only, threads=threads)
-    return _decode_all(decoder, fragments)
-
-
-def _decode_all(decoder: StreamDecoder, fragments: Iterable[Buffer]) -> Iterator[DecodedFrame]:
-    for fragment in fragments:
-        for tracks, frames in fragment_tracks_and_frames(bytes(fragment)):
-            yield from decoder.decode(tracks, frames)
-    yield from decoder.finish()

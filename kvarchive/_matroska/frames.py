@@ -4,14 +4,15 @@
 so it accepts exactly what the scanner accepts and raises MediaParseError on
 the rest. It holds no more than the element being read (one block or
 BlockGroup) and what the scanner holds, so a one-document recording of
-gigabytes streams in bounded memory.
+gigabytes streams in bounded memory. :func:`read_tracks_and_frames` also
+gives each document's track list before its frames, for a decoder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import attrs
 
@@ -38,12 +39,21 @@ from kvarchive._matroska.ids import (
     SIMPLE_BLOCK,
     TAGS,
     TIMECODE,
+    TRACKS,
 )
 from kvarchive._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
+from kvarchive._matroska.tracks import Tracks, read_tracks
 from kvarchive._matroska.vint import UNKNOWN_SIZE, read_size
 from kvarchive._times import EPOCH
 
-__all__ = ["Frame", "ReadAt", "iter_frames", "read_frames"]
+__all__ = [
+    "Frame",
+    "ReadAt",
+    "iter_frames",
+    "iter_tracks_and_frames",
+    "read_frames",
+    "read_tracks_and_frames",
+]
 
 _MICROSECOND = timedelta(microseconds=1)
 # The microseconds a timedelta holds, and those from the epoch a datetime holds.
@@ -117,6 +127,28 @@ def read_frames(
     reader.finish()
 
 
+def read_tracks_and_frames(
+    chunks: Iterable[Buffer], *, start: int = 0, read_at: Optional[ReadAt] = None
+) -> Iterator[Union[Tracks, Frame]]:
+    """As :func:`read_frames`, with each document's track list before its first frame.
+
+    The list is empty for a document whose Tracks does not come before its
+    first Cluster (a decoder then keeps the last one).
+    """
+    reader = _FrameReader(start, read_at, tracks=True)
+    for chunk in chunks:
+        frames, failure = reader.feed(chunk)
+        done = 0
+        for index, tracks in reader.take_track_lists():
+            yield from frames[done:index]
+            yield tracks
+            done = index
+        yield from frames[done:]
+        if failure is not None:
+            raise failure
+    reader.finish()
+
+
 def iter_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Frame]:
     """Yield the frames of fragments held in memory, in stream order.
 
@@ -124,11 +156,23 @@ def iter_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Frame]:
     truncated input raises MediaParseError at once (at an offset from ``start``).
     """
     data = bytes(fragment)
+    return iter(list(read_frames([data], start=start, read_at=_memory_reader(data, start))))
+
+
+def iter_tracks_and_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Union[Tracks, Frame]]:
+    """As :func:`iter_frames`, with each document's track list before its first frame."""
+    data = bytes(fragment)
+    read_at = _memory_reader(data, start)
+    return iter(list(read_tracks_and_frames([data], start=start, read_at=read_at)))
+
+
+def _memory_reader(data: bytes, start: int) -> ReadAt:
+    """Read ``data`` (whose first byte is at body offset ``start``) as a body that can seek."""
 
     def read_at(offset: int, size: int) -> bytes:
         return data[offset - start : offset - start + size] if offset >= start else b""
 
-    return iter(list(read_frames([data], start=start, read_at=read_at)))
+    return read_at
 
 
 # What the reader noted of an element, in body order: (element ID, start, payload
@@ -145,9 +189,18 @@ def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
 class _FrameReader:
     """Turns the element headers a scanner reports, and the bytes fed to it, into frames."""
 
-    def __init__(self, start: int, read_at: Optional[ReadAt]) -> None:
+    def __init__(self, start: int, read_at: Optional[ReadAt], *, tracks: bool = False) -> None:
         self._scanner = FragmentScanner(listener=self._heard, start=start)
         self._read_at = read_at
+        self._tracks = tracks  # whether to read each document's track list
+        # The Segment's children whose payload is read: a SeekHead when read_at can reach the
+        # Tags it points to, Tracks when asked for.
+        self._segment_payloads = frozenset(
+            [*([SEEK_HEAD] if read_at is not None else []), *([TRACKS] if tracks else [])]
+        )
+        self._document_tracks: Tracks = ()
+        # Where a document's track list goes among the frames of the current feed.
+        self._track_lists: list[tuple[int, Tracks]] = []
         self._events: list[_Event] = []
         self._pending: Optional[_Event] = None  # an element whose payload is still arriving
         self._held = bytearray()  # its payload so far
@@ -173,6 +226,12 @@ class _FrameReader:
             return frames, exc
         return frames, None
 
+    def take_track_lists(self) -> list[tuple[int, Tracks]]:
+        """The track lists of the documents begun by the last feed, each with the index
+        (in that feed's frames) of the document's first frame; with ``tracks`` only."""
+        lists, self._track_lists = self._track_lists, []
+        return lists
+
     def finish(self) -> None:
         """Check that the body ends cleanly (MediaParseError if it does not)."""
         self._scanner.finish()
@@ -191,9 +250,9 @@ class _FrameReader:
                 (CLUSTER, start, start, start, (current.timecode_scale, producer_ns))
             )
             self._scanner.metadata = frozenset({INFO})
-        elif depth == 1 and element_id == SEEK_HEAD and self._read_at is not None:
-            self._events.append((SEEK_HEAD, start, start + header, start + header + size, None))
-        elif depth == 2 and element_id in _WITH_PAYLOAD:
+        elif (depth == 1 and element_id in self._segment_payloads) or (
+            depth == 2 and element_id in _WITH_PAYLOAD
+        ):
             self._events.append((element_id, start, start + header, start + header + size, None))
 
     def _take(self, chunk: Buffer, frames: list[Frame]) -> None:
@@ -228,6 +287,7 @@ class _FrameReader:
         if element_id == EBML:
             self._clusters = 0
             self._tags_at = []
+            self._document_tracks = ()
             self._producer_ns = self._epoch_offset_ns = self._cluster_time = None
         elif element_id == SEGMENT:
             self._segment_data = payload
@@ -237,12 +297,16 @@ class _FrameReader:
             except MediaParseError:
                 seeks = []  # only a hint: the scanner checks every element it meets
             self._tags_at += [self._segment_data + position for position in seeks]
+        elif element_id == TRACKS:
+            self._document_tracks = read_tracks(data[payload - base : end - base], payload)
         elif cluster is not None:
             self._scale, producer_ns = cluster
             if not self._clusters:
                 self._producer_ns = producer_ns
                 if producer_ns is None:
                     self._producer_ns = self._producer_ns_after(start)
+                if self._tracks:
+                    self._track_lists.append((len(frames), self._document_tracks))
             self._clusters += 1
             self._cluster_time = None
         elif element_id == TIMECODE:

@@ -25,7 +25,7 @@ from kvarchive._matroska.ids import (
     VIDEO,
 )
 
-__all__ = ["TrackEntry", "read_tracks"]
+__all__ = ["TrackEntry", "Tracks", "read_tracks"]
 
 _CONTENT_ENCODINGS = 0x6D80  # not in _ebml: only this reader needs it
 
@@ -66,7 +66,11 @@ class TrackEntry:
     content_encoded: bool = False
 
 
-def read_tracks(payload: Buffer, base: int = 0) -> tuple[TrackEntry, ...]:
+Tracks = tuple[TrackEntry, ...]
+"""A document's track list, in file order."""
+
+
+def read_tracks(payload: Buffer, base: int = 0) -> Tracks:
     """The track entries of a Tracks element's payload, in file order.
 
     ``base`` is the body offset of ``payload[0]``, for errors. Elements other

@@ -5,12 +5,20 @@ from __future__ import annotations
 import io
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from datetime import timedelta
+from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
 from kvarchive._aws.translate import read_failure
-from kvarchive._errors import MediaParseError, UsageError
+from kvarchive._decode.decoding import DecodedFrames
+from kvarchive._errors import MediaParseError, UsageError, ValidationError
 from kvarchive._matroska.fragment_info import FragmentInfo
-from kvarchive._matroska.frames import Frame, iter_frames, read_frames
+from kvarchive._matroska.frames import (
+    Frame,
+    iter_frames,
+    iter_tracks_and_frames,
+    read_frames,
+    read_tracks_and_frames,
+)
 from kvarchive._media.file_body import FileBody, FileLike
 from kvarchive._media.resume import FragmentListBody
 from kvarchive._media.scanned import Collected, ScannedBody
@@ -18,6 +26,8 @@ from kvarchive._models import MediaFragment
 from kvarchive._types import Body
 
 __all__ = ["MediaStream"]
+
+_Item = TypeVar("_Item")
 
 
 class MediaStream(io.RawIOBase):
@@ -166,23 +176,74 @@ class MediaStream(io.RawIOBase):
         finally:
             source.collected = None
 
-    def iter_frames(self, chunk_size: int = 1 << 20) -> Iterator[Frame]:
-        """Yield every frame of an MKV body: track, times, keyframe flag and payload.
+    @overload
+    def iter_frames(
+        self, chunk_size: int = ..., *, decode: Literal[False] = ...
+    ) -> Iterator[Frame]: ...
+
+    @overload
+    def iter_frames(
+        self,
+        chunk_size: int = ...,
+        *,
+        decode: Literal[True],
+        every: Optional[timedelta] = ...,
+        keyframes_only: bool = ...,
+        threads: int = ...,
+    ) -> DecodedFrames: ...
+
+    def iter_frames(
+        self,
+        chunk_size: int = 1 << 20,
+        *,
+        decode: bool = False,
+        every: Optional[timedelta] = None,
+        keyframes_only: bool = False,
+        threads: int = 0,
+    ) -> Union[Iterator[Frame], DecodedFrames]:
+        """Every frame of an MKV body: track, times, keyframe flag and payload; or decoded.
 
         The frames are exactly those of each fragment of ``iter_fragments``, in
         order. A body from the service is read a fragment at a time (and
         checked as ``iter_fragments`` checks it); a file streams, holding one
         frame at a time, so a file cut short yields every whole frame before
         its MediaIncompleteError.
+
+        With ``decode=True``: the video frames decoded to RGB pictures
+        (``DecodedFrame``), with PyAV (``pip install kvarchive[decode]``), a GOP
+        in memory at a time. ``every=timedelta(...)`` keeps one frame per
+        interval, ``keyframes_only`` only keyframes, and each decodes only the
+        frames it needs; ``threads`` is FFmpeg's thread count (0: its choice).
+        Bad arguments, a missing extra and misuse raise at the call.
         """
+        if not decode:
+            if every is not None or keyframes_only or threads:
+                raise ValidationError("every, keyframes_only and threads need decode=True")
+            return self._read_frames(chunk_size, read_frames, iter_frames)
+        frames = DecodedFrames(
+            self._read_frames(chunk_size, read_tracks_and_frames, iter_tracks_and_frames),
+            every=every,
+            keyframes_only=keyframes_only,
+            threads=threads,
+        )
+        self._fragment_source()
+        return frames
+
+    def _read_frames(
+        self,
+        chunk_size: int,
+        stream: Callable[..., Iterator[_Item]],
+        memory: Callable[..., Iterator[_Item]],
+    ) -> Iterator[_Item]:
+        """What the frame reader ``stream`` gives of a file, or ``memory`` of each fragment."""
         source = self._fragment_source()
         start = self._position
         if not source.service:
             chunks = self.iter_chunks(chunk_size)
-            yield from read_frames(chunks, start=start, read_at=source.read_at)
+            yield from stream(chunks, start=start, read_at=source.read_at)
             return
         for fragment in self.iter_fragments(chunk_size):
-            yield from iter_frames(fragment.data, start=start)
+            yield from memory(fragment.data, start=start)
             start += len(fragment.data)
 
     def close(self) -> None:

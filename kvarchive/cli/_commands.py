@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
-from kvarchive import ArchivedMediaClient, ClipTruncationWarning
+from kvarchive import ArchivedMediaClient, ClipTruncationWarning, KVArchiveError, MediaStream
+from kvarchive._decode.decoded_frame import require_images
+from kvarchive._decode.decoder import require_decoder
 from kvarchive._files import output_file, output_folder
 from kvarchive._progress import progress_bar
 from kvarchive.cli._output import (
+    FrameWriter,
     ImageTally,
     download_line,
     download_record,
@@ -29,8 +33,11 @@ __all__ = [
     "download",
     "endpoint",
     "fragments",
+    "frames",
+    "frames_of_file",
     "hls_url",
     "images",
+    "require_extras",
 ]
 
 Command = Callable[[ArchivedMediaClient, argparse.Namespace], None]
@@ -157,3 +164,51 @@ def download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         concurrency=args.concurrency,
     )
     print_result(args.output, download_record(result), [download_line(result)])
+
+
+def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    output_folder(args.outfile)
+    listed = list(kv.list_fragments(**_span(args)))
+    media = kv.get_media_for_fragment_list(**_stream(args), fragments=listed) if listed else None
+    _save_frames(media, sum(f.size for f in listed), args)
+
+
+def frames_of_file(args: argparse.Namespace) -> None:
+    """``frames --file``: no client, no AWS."""
+    media = MediaStream.from_file(args.file)
+    output_folder(args.outfile)
+    _save_frames(media, os.path.getsize(args.file), args)
+
+
+def require_extras() -> None:
+    """KVArchiveError (exit status 1) naming what to install if PyAV, numpy or Pillow is missing."""
+    missing = []
+    for require in (require_decoder, require_images):
+        try:
+            require()
+        except ImportError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise KVArchiveError("; ".join(missing))
+
+
+def _save_frames(media: Optional[MediaStream], size: int, args: argparse.Namespace) -> None:
+    """Decode ``media`` (``size`` bytes, about) into images, with a progress bar on a terminal."""
+    writer = FrameWriter(args.outfile, args.format, args.quality, keep_paths=args.output == "json")
+    if media is not None:
+        with media, progress_bar(True, size, "frames") as advance:
+            decoded = media.iter_frames(
+                decode=True, every=args.every, keyframes_only=args.keyframes_only
+            )
+            read = 0
+            for frame in decoded:
+                path = writer.write(frame)
+                if args.output != "json":
+                    print(path)
+                advance(media.position - read)
+                read = media.position
+            advance(media.position - read)
+            writer.frames_decoded = decoded.frames_decoded
+    if args.output == "json":
+        print_result(args.output, writer.record(), [])
+    print(writer.summary(), file=sys.stderr)

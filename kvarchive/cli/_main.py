@@ -26,7 +26,7 @@ from kvarchive import (
 )
 from kvarchive._aws.hints import no_credentials_message, no_region_message
 from kvarchive._redact import Redactor
-from kvarchive.cli._commands import Command
+from kvarchive.cli._commands import Command, frames_of_file, require_extras
 from kvarchive.cli._debug import debug_logging, mask_credentials
 from kvarchive.cli._demo import run_demo
 from kvarchive.cli._output import error
@@ -74,6 +74,11 @@ def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     if args.command_name == "demo":
         run_demo(args, redactor)
         return 0
+    if args.command_name == "frames":
+        require_extras()  # before any request
+        if args.file is not None:
+            frames_of_file(args)  # no AWS
+            return 0
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)

@@ -13,14 +13,16 @@ from typing import Any
 
 import attrs
 
-from kvarchive import DownloadResult, Fragment, Image, MediaStream
+from kvarchive import DecodedFrame, DownloadResult, Fragment, Image, MediaStream
 from kvarchive._files import atomic_file
 from kvarchive._times import compact_seconds, compact_time
 
 __all__ = [
     "FRAGMENT_FORMATS",
+    "FRAME_NAMES",
     "PROG",
     "RESULT_FORMATS",
+    "FrameWriter",
     "ImageTally",
     "download_line",
     "download_record",
@@ -42,6 +44,8 @@ FRAGMENT_FORMATS = ("table", "json", "csv", "timeline")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
+FRAME_NAMES = "YYYYMMDDTHHMMSS.ffffffZ.jpg (or .png) by each frame's UTC time"
+"""How ``frames`` names its files: they sort in time order and hold no colon."""
 
 
 def iso(value: datetime) -> str:
@@ -185,6 +189,48 @@ def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str) ->
     with atomic_file(path) as out:
         out.write(data)
     return path
+
+
+@attrs.define
+class FrameWriter:
+    """Writes decoded frames into a folder, named by time, and counts them (paths kept for JSON).
+
+    A frame's name is its UTC time to the microsecond (:data:`FRAME_NAMES`); a
+    frame of another track than track 1 (the video of KVS producers) adds
+    ``_trackN``, so that two video tracks never share a name.
+    """
+
+    folder: str
+    image_format: str  # JPEG or PNG
+    quality: int
+    keep_paths: bool
+    written: int = 0
+    frames_decoded: int = 0
+    paths: list[dict[str, Any]] = attrs.field(factory=list)
+
+    def write(self, frame: DecodedFrame) -> str:
+        """Save ``frame`` (whole or not at all); return its path."""
+        stamp = frame.utc_time.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        stamp = stamp.replace("+00:00", "Z")
+        name = stamp.replace("-", "").replace(":", "")
+        if frame.track != 1:
+            name += f"_track{frame.track}"
+        path = os.path.join(self.folder, name + (".png" if self.image_format == "PNG" else ".jpg"))
+        options = {"quality": self.quality} if self.image_format == "JPEG" else {}
+        with atomic_file(path) as out:
+            frame.save(out, format=self.image_format, **options)
+        self.written += 1
+        if self.keep_paths:
+            self.paths.append({"utc_time": stamp, "track": frame.track, "path": path})
+        return path
+
+    def record(self) -> dict[str, Any]:
+        """The result as plain values."""
+        return {"folder": self.folder, "frames": self.paths, "frames_decoded": self.frames_decoded}
+
+    def summary(self) -> str:
+        """One line: how many frames were written, and how many decoded for them."""
+        return f"{self.written} frame(s) written to {self.folder} ({self.frames_decoded} decoded)"
 
 
 def error(message: str) -> None:

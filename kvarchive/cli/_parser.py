@@ -29,13 +29,20 @@ from kvarchive.cli._commands import (
     download,
     endpoint,
     fragments,
+    frames,
     hls_url,
     images,
 )
 from kvarchive.cli._demo import DEMO_FOLDER
 from kvarchive.cli._follow import follow
-from kvarchive.cli._output import FRAGMENT_FORMATS, PROG, RESULT_FORMATS
-from kvarchive.cli._times import DEADLINE_HELP, DeadlineParser, TimeParser, join_time_options
+from kvarchive.cli._output import FRAGMENT_FORMATS, FRAME_NAMES, PROG, RESULT_FORMATS
+from kvarchive.cli._times import (
+    DEADLINE_HELP,
+    DeadlineParser,
+    TimeParser,
+    interval,
+    join_time_options,
+)
 from kvarchive.cli._times import HELP as TIME_HELP
 
 __all__ = ["build_parser", "parse_args"]
@@ -143,27 +150,57 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     sub.add_argument(
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
     )
-
-    sub = command(
-        "follow",
-        follow,
-        "Print (or save) each new fragment once, as it is archived, until told to stop.",
-        times=False,
-        formats=(),
-    )
+    sub = command("frames", frames, FRAMES_HELP, times=False, outfile=FRAMES_OUT)
+    _frames_options(sub, time_range)
+    sub = command("follow", follow, FOLLOW_HELP, times=False, formats=())
     _follow_options(sub, when)
+    _demo_options(command("demo", None, DEMO_HELP, times=False))
+    return parser
 
-    sub = command(
-        "demo",
-        None,
-        "Run every command against a local emulator: no AWS needed.",
-        times=False,
-    )
+
+FOLLOW_HELP = "Print (or save) each new fragment once, as it is archived, until told to stop."
+DEMO_HELP = "Run every command against a local emulator: no AWS needed."
+
+
+def _demo_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("-o", "--outfile", metavar="DIR", default=DEMO_FOLDER, help="output folder")
     sub.add_argument(
         "--serve", action="store_true", help="then keep its HLS and DASH URLs playing until Ctrl-C"
     )
-    return parser
+
+
+FRAMES_HELP = "Save video frames, decoded here with PyAV, of a stream or a local Matroska file."
+FRAMES_OUT = ("DIR", f"the folder for the images, named {FRAME_NAMES} (made if missing)")
+
+
+def _frames_options(
+    sub: argparse.ArgumentParser, time_range: Callable[[argparse.ArgumentParser, bool], None]
+) -> None:
+    time_range(sub, False)  # a stream's range; --file reads the whole file
+    sub.add_argument("--file", help="a local Matroska file to read instead of a stream (no AWS)")
+    every = "keep one frame per interval: 500ms, 1s, 2m (default: every frame)"
+    sub.add_argument("--every", type=interval, metavar="INTERVAL", help=every)
+    sub.add_argument("--keyframes-only", action="store_true", help="decode keyframes alone")
+    _choice(sub, "--format", IMAGE_FORMATS, "JPEG")
+    sub.add_argument("--quality", type=int, default=90, help="JPEG quality, 1-100 (default: 90)")
+
+
+def _check_frames(sub: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A stream and its range, or a file (whole); a JPEG quality that can be."""
+    streams = [name for name in ("stream_name", "stream_arn") if getattr(args, name) is not None]
+    if args.file is not None:
+        if streams:
+            sub.error("give --file or a stream, not both")
+        if args.start is not None or args.end is not None:
+            sub.error("--start and --end choose a stream's fragments: --file reads the whole file")
+    elif not streams:
+        sub.error("give --stream-name, --stream-arn or --file")
+    elif len(streams) > 1:
+        sub.error("give only one of --stream-name and --stream-arn")
+    elif args.start is None or args.end is None:
+        sub.error("frames of a stream need --start and --end")
+    if not 1 <= args.quality <= 100:
+        sub.error(f"--quality must be 1-100, not {args.quality}")
 
 
 def _global_options() -> argparse.ArgumentParser:
@@ -236,7 +273,9 @@ def parse_args(argv: Sequence[str], now: datetime) -> argparse.Namespace:
         setattr(args, name, getattr(args, name, None))
     args.debug = getattr(args, "debug", False)
     sub: argparse.ArgumentParser = args.parser
-    if args.command_name != "demo":
+    if args.command_name == "frames":
+        _check_frames(sub, args)
+    elif args.command_name != "demo":
         if args.stream_name is None and args.stream_arn is None:
             sub.error("give --stream-name or --stream-arn")
         if args.stream_name is not None and args.stream_arn is not None:

@@ -1,4 +1,5 @@
-"""Times as the command line reads them: ISO 8601, epoch seconds, ``now`` or ``-15m``.
+"""Times as the command line reads them: ISO 8601, epoch seconds, ``now`` or ``-15m``;
+and intervals such as ``1s``.
 
 Relative times count back from one ``now`` taken once per invocation, so that
 ``--start -1h --end now`` spans exactly one hour.
@@ -7,6 +8,7 @@ Relative times count back from one ``now`` taken once per invocation, so that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -14,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from kvarchive._times import EPOCH, from_iso
 
-__all__ = ["TIME_OPTIONS", "DeadlineParser", "TimeParser", "join_time_options"]
+__all__ = ["TIME_OPTIONS", "DeadlineParser", "TimeParser", "interval", "join_time_options"]
 
 TIME_OPTIONS = ("--start", "--end")
 """The options whose value may be a relative time such as ``-1h``."""
@@ -22,6 +24,8 @@ TIME_OPTIONS = ("--start", "--end")
 _RELATIVE = re.compile(r"-(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _AHEAD = re.compile(r"\+?(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_INTERVAL = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)?")
+_INTERVAL_UNITS = {"ms": "milliseconds", **_UNITS}
 _EPOCH_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 # Looks like a value rather than an option: "-1h", "-90s", "-.5d".
 _DASH_VALUE = re.compile(r"-\.?\d")
@@ -62,6 +66,21 @@ class DeadlineParser(TimeParser):
             amount, unit = ahead.groups()
             return self.now + timedelta(**{_UNITS[unit]: float(amount)})
         return super().__call__(text)
+
+
+def interval(text: str) -> timedelta:
+    """An argparse ``type=``: ``500ms``, ``1s``, ``1.5s``, ``2m``, ``1h``, or seconds (``2``)."""
+    found = _INTERVAL.fullmatch(text.strip())
+    value = None
+    if found:
+        amount, unit = found.groups()
+        with contextlib.suppress(OverflowError):
+            value = timedelta(**{_INTERVAL_UNITS[unit or "s"]: float(amount)})
+    if value is None or value < timedelta(microseconds=1):
+        raise argparse.ArgumentTypeError(
+            f"not an interval: {text!r} (a positive number of ms, s, m or h: 500ms, 1s, 2m)"
+        )
+    return value
 
 
 def _from_epoch(text: str) -> datetime:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from IPython.core.formatters import DisplayFormatter
+from isolated import python_with_only
+from pictures import ffprobe_image
 from PIL import Image
-from realdata import ROOT, SAMPLE
+from realdata import SAMPLE
 
-from kvarchive import DecodedFrame
-from kvarchive._decode.decoder import decode_fragments
+from kvarchive import DecodedFrame, MediaStream
 
 needs_ffprobe = pytest.mark.skipif(
     shutil.which("ffprobe") is None,
@@ -27,16 +24,8 @@ needs_ffprobe = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def frame() -> DecodedFrame:
     """The sample's first frame, decoded."""
-    return next(iter(decode_fragments([SAMPLE.read_bytes()])))
-
-
-def ffprobe(path: Path) -> str:
-    """``codec,width,height`` of the picture in an image file, as ffprobe reads it."""
-    return subprocess.run(
-        ["ffprobe", "-v", "error", "-of", "csv=p=0",
-         "-show_entries", "stream=codec_name,width,height", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    with MediaStream.from_file(SAMPLE) as media:
+        return next(media.iter_frames(decode=True))
 
 
 def test_image_is_height_by_width_by_three_uint8(frame: DecodedFrame) -> None:
@@ -59,7 +48,7 @@ def test_save_png_keeps_every_pixel(frame: DecodedFrame, tmp_path: Path) -> None
     """save("x.png") writes a PNG that ffprobe reads and that reopens to the same pixels."""
     path = tmp_path / "frame.png"
     frame.save(path)
-    assert ffprobe(path) == "png,320,240"
+    assert ffprobe_image(path) == "png,320,240"
     with Image.open(path) as reopened:
         assert np.array_equal(np.asarray(reopened.convert("RGB")), frame.image)
 
@@ -69,13 +58,13 @@ def test_save_jpeg_by_name_with_options(frame: DecodedFrame, tmp_path: Path) -> 
     """save("x.jpg", quality=95) writes a JPEG close to the pixels; a file object works too."""
     path = tmp_path / "frame.jpg"
     frame.save(str(path), quality=95)
-    assert ffprobe(path) == "mjpeg,320,240"
+    assert ffprobe_image(path) == "mjpeg,320,240"
     with Image.open(path) as reopened:
         difference = np.abs(np.asarray(reopened).astype(int) - frame.image.astype(int))
     assert difference.mean() < 3
     with open(tmp_path / "named-by-format", "wb") as out:
         frame.save(out, format="PNG")
-    assert ffprobe(tmp_path / "named-by-format") == "png,320,240"
+    assert ffprobe_image(tmp_path / "named-by-format") == "png,320,240"
 
 
 def test_save_into_a_missing_folder_fails_plainly(frame: DecodedFrame, tmp_path: Path) -> None:
@@ -102,38 +91,26 @@ def test_frames_compare_by_identity(frame: DecodedFrame) -> None:
 # -- without the extras -----------------------------------------------------------------
 
 
-def python_with_only(tmp_path: Path, packages: list[str], code: str) -> str:
-    """Run ``code`` in a Python that sees the project and only ``packages`` (no site
-    directory: ``-S``); return what it printed."""
-    site = tmp_path / "site"
-    site.mkdir()
-    for name in packages:
-        folder = Path(importlib.import_module(name).__file__ or "").parent
-        (site / folder.name).symlink_to(folder)
-        libs = folder.with_name(f"{folder.name}.libs")  # wheels' bundled shared libraries
-        if libs.is_dir():
-            (site / libs.name).symlink_to(libs)
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout
-
-
 def test_without_pyav_and_numpy_decoding_says_how_to_install(tmp_path: Path) -> None:
-    """With neither av nor numpy importable, asking to decode raises an ImportError naming the extra."""
-    code = """
-import importlib.util, kvarchive
-from kvarchive._decode.decoder import decode_fragments
+    """With neither av nor numpy importable, iter_frames(decode=True) raises an ImportError naming
+    the extra at the call, before any frame is read."""
+    code = f"""
+import importlib.util
+from kvarchive import MediaStream
 print(importlib.util.find_spec("av"), importlib.util.find_spec("numpy"))
-try:
-    decode_fragments([])
-except ImportError as error:
-    print(error)
+with MediaStream.from_file({str(SAMPLE)!r}) as media:
+    try:
+        media.iter_frames(decode=True)
+    except ImportError as error:
+        print(error)
+    print(media.position)
 """
-    out = python_with_only(tmp_path, ["attr", "attrs"], code).splitlines()
+    result = python_with_only(tmp_path, ["attr", "attrs"], "-c", code)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
     assert out[0] == "None None"
     assert "pip install kvarchive[decode]" in out[1]
+    assert out[2] == "0"
 
 
 def test_without_pillow_images_say_how_to_install(tmp_path: Path) -> None:
@@ -148,6 +125,8 @@ try:
 except ImportError as error:
     print(error)
 """
-    out = python_with_only(tmp_path, ["attr", "attrs", "numpy"], code).splitlines()
+    result = python_with_only(tmp_path, ["attr", "attrs", "numpy"], "-c", code)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
     assert out[0] == "None"
     assert "pip install kvarchive[images]" in out[1]

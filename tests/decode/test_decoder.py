@@ -1,100 +1,48 @@
 """Decoded frames: pixel for pixel what an independent FFmpeg gives, on real and made recordings.
 
-The reference is the ``ffmpeg`` command (Debian's build, not PyAV's bundled
-FFmpeg) reading the same file with its own Matroska demuxer:
-``ffmpeg -i FILE -f rawvideo -pix_fmt rgb24 -``, frame by frame.
+The reference is the ``ffmpeg`` command reading the same file (tests/pictures.py).
+Recordings cut into fragments are read back as one local file of many
+documents, with ``MediaStream.from_file(...).iter_frames(decode=True)``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
+import io
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import numpy as np
 import pytest
+from pictures import (
+    assert_same_pictures,
+    digests,
+    encode,
+    ffmpeg_pictures,
+    needed_frames,
+    needs_ffmpeg,
+    probe,
+)
 from realdata import REALDATA, SAMPLE
 
 from kvarchive import (
     ArchivedMediaClient,
     DecodedFrame,
+    DecodedFrames,
     KVArchiveError,
     MediaParseError,
+    MediaStream,
     ValidationError,
 )
-from kvarchive._decode.decoder import StreamDecoder, decode_fragments
+from kvarchive._decode.decoder import StreamDecoder
 from kvarchive._matroska.frames import Frame, iter_frames
 from kvarchive._matroska.scanner import scan_elements
 from kvarchive._matroska.tracks import TrackEntry, read_tracks
 from kvarchive.testing import Emulator, synthetic_fragment
 
 RECORDINGS = [*sorted(REALDATA.glob("*.mkv")), SAMPLE]
-
-needs_ffmpeg = pytest.mark.skipif(
-    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
-    reason="ffmpeg and ffprobe make and check the media here",
-)
-
-
-# -- the independent side: ffmpeg and ffprobe -------------------------------------------
-
-
-class Probe(NamedTuple):
-    codec: str
-    width: int
-    height: int
-    frames: int
-
-
-def probe(path: Path) -> Probe:
-    """ffprobe's codec, size and frame count (``-count_frames``) of the first video stream."""
-    out = subprocess.run(
-        ["ffprobe", "-v", "quiet", "-select_streams", "v:0", "-count_frames", "-of", "csv=p=0",
-         "-show_entries", "stream=codec_name,width,height,nb_read_frames", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    codec, width, height, frames = out.split(",")
-    return Probe(codec, int(width), int(height), int(frames))
-
-
-def ffmpeg_pictures(path: Path) -> Iterator[np.ndarray]:
-    """Every picture of the first video stream as ffmpeg decodes it: RGB, one at a time."""
-    info = probe(path)
-    size = info.width * info.height * 3
-    command = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0",
-               "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # fmt: skip
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as ffmpeg:
-        assert ffmpeg.stdout is not None
-        while picture := ffmpeg.stdout.read(size):
-            yield np.frombuffer(picture, np.uint8).reshape(info.height, info.width, 3)
-
-
-def assert_same_pictures(decoded: Iterable[DecodedFrame], reference: Iterable[np.ndarray]) -> int:
-    """Each decoded image equals the reference's picture in turn, and the counts agree."""
-    count = 0
-    references = iter(reference)
-    for frame in decoded:
-        expected = next(references, None)
-        assert expected is not None, f"more frames than the reference ({count})"
-        assert frame.image.dtype == np.uint8 and frame.image.shape == expected.shape
-        assert np.array_equal(frame.image, expected), f"frame {count} differs"
-        count += 1
-    assert next(references, None) is None, f"fewer frames than the reference ({count})"
-    return count
-
-
-def encode(out: Path, source: str, *options: str) -> Path:
-    """Make a recording with ffmpeg from a lavfi ``source``."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, *options, str(out)],
-        check=True,
-    )
-    return out
 
 
 def split(path: Path, seconds: float, offset: float = 0.0) -> list[bytes]:
@@ -109,9 +57,10 @@ def split(path: Path, seconds: float, offset: float = 0.0) -> list[bytes]:
     return [part.read_bytes() for part in sorted(folder.iterdir())]
 
 
-def documents(data: bytes) -> list[bytes]:
-    """The Matroska documents (fragments) of a body."""
-    return [data[info.start : info.end] for info in scan_elements(data)[1]]
+def decode(documents: Iterable[bytes], **options: Any) -> DecodedFrames:
+    """The decoded frames of Matroska documents, read as one local file with the public API."""
+    media = MediaStream.from_file(io.BytesIO(b"".join(documents)))
+    return media.iter_frames(decode=True, **options)
 
 
 def video_frames(fragments: Iterable[bytes]) -> list[Frame]:
@@ -140,16 +89,18 @@ def test_recordings_decode_pixel_for_pixel_like_ffmpeg(path: Path) -> None:
     """Every picture of each real recording equals ffmpeg's, and as many as ffprobe counts."""
     info = probe(path)
     assert info.codec == "h264"
-    decoded = decode_fragments([path.read_bytes()])
-    assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == info.frames
+    with MediaStream.from_file(path) as media:
+        decoded = media.iter_frames(decode=True)
+        assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == info.frames
 
 
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
 def test_decoded_frames_carry_their_source_frames_time_and_flag(path: Path) -> None:
-    """Times are the video frames' Frame.utc_time in presentation order; flags follow them."""
-    data = path.read_bytes()
-    sources = sorted(video_frames(documents(data)), key=lambda f: f.time_ns)
-    decoded = list(decode_fragments(documents(data)))
+    """Times and flags are those iter_frames() gives the file's video frames, in time order."""
+    with MediaStream.from_file(path) as media:
+        sources = sorted((f for f in media.iter_frames() if f.track == 1), key=lambda f: f.time_ns)
+    with MediaStream.from_file(path) as media:
+        decoded = list(media.iter_frames(decode=True))
     assert [(d.track, d.utc_time, d.keyframe) for d in decoded] == [
         (f.track, f.utc_time, f.keyframe) for f in sources
     ]
@@ -170,7 +121,7 @@ def test_colour_matrix_and_range_are_the_recordings(colour: list[str], tmp_path:
     """BT.709 and full-range pictures convert to RGB as ffmpeg converts them, not as BT.601."""
     path = encode(tmp_path / "colour.mkv", "testsrc2=size=320x240:rate=10", "-t", "1",
                   "-c:v", "libx264", *colour)  # fmt: skip
-    decoded = decode_fragments([path.read_bytes()])
+    decoded = decode([path.read_bytes()])
     assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == 10
 
 
@@ -182,7 +133,7 @@ def test_emulator_stream_over_http_decodes_like_the_sample(
     stream = emulator.add_sample_stream("demo")
     numbers = [fragment.number for fragment in stream.fragments]
     with kv.get_media_for_fragment_list(stream_name="demo", fragments=numbers) as media:
-        decoded = list(decode_fragments(fragment.data for fragment in media.iter_fragments()))
+        decoded = list(media.iter_frames(decode=True))
     assert assert_same_pictures(decoded, ffmpeg_pictures(SAMPLE)) == probe(SAMPLE).frames
     with kv.get_media_for_fragment_list(stream_name="demo", fragments=numbers) as media:
         frames = [frame for frame in media.iter_frames() if frame.track == 1]
@@ -195,7 +146,7 @@ def test_b_frames_come_out_in_presentation_order(bframes: Path) -> None:
     """With B-frames, stored out of order, pictures come out in time order and match ffmpeg."""
     frames = video_frames([bframes.read_bytes()])
     assert [f.time_ns for f in frames] != sorted(f.time_ns for f in frames)
-    decoded = list(decode_fragments([bframes.read_bytes()]))
+    decoded = list(decode([bframes.read_bytes()]))
     assert [d.utc_time for d in decoded] == sorted(f.utc_time for f in frames)
     assert assert_same_pictures(decoded, ffmpeg_pictures(bframes)) == 300
 
@@ -205,7 +156,7 @@ def test_last_fragment_frames_are_not_lost(bframes: Path) -> None:
     """Fed as 2 s fragments, the decode ends with the last frame of the last fragment."""
     fragments = split(bframes, 2)
     assert len(fragments) == 5
-    decoded = list(decode_fragments(fragments))
+    decoded = list(decode(fragments))
     assert len(decoded) == 300
     assert decoded[-1].utc_time == max(f.utc_time for f in video_frames(fragments[-1:]))
 
@@ -216,7 +167,7 @@ def test_a_stream_that_starts_inside_a_gop_gives_frames_from_its_first_keyframe(
 ) -> None:
     """Frames before the first keyframe have no reference: none comes out, the rest are right."""
     data = bframes.read_bytes()
-    full = digests(decode_fragments([data]))
+    full = digests(decode([data]))
     (tracks, frames), *_ = [
         (read_tracks(info.tracks or b""), list(iter_frames(data[info.start : info.end])))
         for info in scan_elements(data)[1]
@@ -246,7 +197,7 @@ def test_h265_decodes_like_ffmpeg(tmp_path: Path) -> None:
     )  # fmt: skip
     (tracks,) = [read_tracks(info.tracks or b"") for info in scan_elements(path.read_bytes())[1]]
     assert tracks[0].codec_id == "V_MPEGH/ISO/HEVC"
-    decoded = decode_fragments(split(path, 1))
+    decoded = decode(split(path, 1))
     assert assert_same_pictures(decoded, ffmpeg_pictures(path)) == probe(path).frames == 75
 
 
@@ -294,36 +245,18 @@ def test_sampling_goes_on_across_a_new_codec(two_encodes: TwoEncodes) -> None:
     seconds = [int(f.utc_time.timestamp()) for f in kept]
     assert seconds == list(range(9))
     assert [f.image.shape for f in kept] == [(240, 320, 3)] * 6 + [(144, 256, 3)] * 3
-    full = digests(decode_fragments(two_encodes.fragments))
+    full = digests(decode(two_encodes.fragments))
     assert all(full[time] == digest for time, digest in digests(kept).items())
 
 
 # -- sampling ---------------------------------------------------------------------------
 
 
-def needed_frames(frames: Sequence[Frame], kept: set[datetime]) -> int:
-    """How many frames a decoder must see for the kept ones: each from its keyframe on."""
-    needed: set[int] = set()
-    for index, frame in enumerate(frames):
-        if frame.utc_time in kept:
-            start = max(i for i in range(index + 1) if frames[i].keyframe)
-            needed.update(range(start, index + 1))
-    return len(needed)
-
-
-def digests(frames: Iterable[DecodedFrame]) -> dict[datetime, str]:
-    return {f.utc_time: hashlib.sha256(f.image.tobytes()).hexdigest() for f in frames}
-
-
-def sample(fragments: list[bytes], **options: object) -> tuple[list[DecodedFrame], int]:
+def sample(fragments: list[bytes], **options: Any) -> tuple[list[DecodedFrame], int]:
     """The frames kept with ``options``, and how many frames the decoder was given."""
-    decoder = StreamDecoder(**options)  # type: ignore[arg-type]
-    kept: list[DecodedFrame] = []
-    for data in fragments:
-        (info,) = scan_elements(data)[1]
-        kept += decoder.decode(read_tracks(info.tracks or b""), iter_frames(data))
-    kept += decoder.finish()
-    return kept, decoder.frames_decoded
+    frames = decode(fragments, **options)
+    kept = list(frames)
+    return kept, frames.frames_decoded
 
 
 @needs_ffmpeg
@@ -335,7 +268,7 @@ def test_every_second_keeps_one_frame_per_second_and_decodes_about_half(bframes:
     seconds = [int(f.utc_time.timestamp()) for f in kept]
     assert seconds == list(range(seconds[0], seconds[0] + len(kept)))
     assert len(kept) in (10, 11)  # 10 s, maybe shifted by the B-frames' delay
-    full = digests(decode_fragments(fragments))
+    full = digests(decode(fragments))
     assert all(full[time] == digest for time, digest in digests(kept).items())
     assert decoded == needed_frames(frames, {f.utc_time for f in kept})
     assert decoded <= 0.6 * len(frames)
@@ -349,7 +282,7 @@ def test_keyframes_only_decodes_keyframes_alone(bframes: Path) -> None:
     kept, decoded = sample(fragments, keyframes_only=True)
     assert [f.utc_time for f in kept] == [f.utc_time for f in keys]
     assert decoded == len(keys) == 5 and all(f.keyframe for f in kept)
-    full = digests(decode_fragments(fragments))
+    full = digests(decode(fragments))
     assert all(full[time] == digest for time, digest in digests(kept).items())
 
 
@@ -359,7 +292,7 @@ def test_sampling_inside_one_long_fragment(bframes: Path) -> None:
     data = bframes.read_bytes()
     kept, decoded = sample([data], every=timedelta(milliseconds=1500))
     assert len(kept) == 7  # windows of 1.5 s over 10 s
-    full = digests(decode_fragments([data]))
+    full = digests(decode([data]))
     assert all(full[time] == digest for time, digest in digests(kept).items())
     assert decoded == needed_frames(video_frames([data]), {f.utc_time for f in kept})
 
@@ -371,13 +304,13 @@ def test_sampling_inside_one_long_fragment(bframes: Path) -> None:
 def test_every_must_be_a_positive_timedelta(every: object) -> None:
     """A zero, negative or non-timedelta interval is a ValidationError at the call."""
     with pytest.raises(ValidationError, match="every"):
-        decode_fragments([], every=every)  # type: ignore[arg-type]
+        decode([], every=every)  # type: ignore[arg-type]
 
 
 def test_threads_must_not_be_negative() -> None:
     """A negative thread count is a ValidationError at the call."""
     with pytest.raises(ValidationError, match="threads"):
-        decode_fragments([], threads=-1)
+        decode([], threads=-1)
 
 
 def test_garbage_frames_raise_a_kvarchive_error() -> None:
@@ -385,7 +318,7 @@ def test_garbage_frames_raise_a_kvarchive_error() -> None:
     start = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
     fragment = synthetic_fragment("1", start, start, frame_count=5, payload_size=3000)
     with pytest.raises(KVArchiveError, match="decoding track 1 failed"):
-        list(decode_fragments([fragment]))
+        list(decode([fragment]))
 
 
 @needs_ffmpeg
@@ -395,14 +328,14 @@ def test_an_unsupported_codec_is_named(tmp_path: Path) -> None:
         tmp_path / "vp9.mkv", "testsrc=size=64x64:rate=5", "-t", "1", "-c:v", "libvpx-vp9"
     )
     with pytest.raises(KVArchiveError, match="V_VP9"):
-        list(decode_fragments([path.read_bytes()]))
+        list(decode([path.read_bytes()]))
 
 
 @needs_ffmpeg
 def test_audio_only_gives_no_frames(tmp_path: Path) -> None:
     """Audio tracks are skipped: an audio-only recording yields nothing."""
     path = encode(tmp_path / "tone.mkv", "sine=duration=1", "-c:a", "aac")
-    assert list(decode_fragments([path.read_bytes()])) == []
+    assert list(decode([path.read_bytes()])) == []
 
 
 def test_frames_of_an_undeclared_track_or_laced_are_refused() -> None:

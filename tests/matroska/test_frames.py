@@ -1,8 +1,10 @@
-"""Frames of Matroska bodies: times, keyframes, Block groups, lacing, and what is refused."""
+"""Frames of Matroska bodies: times, keyframes, Block groups, lacing, track lists, and what is
+refused."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from mkvbuild import (
@@ -10,10 +12,18 @@ from mkvbuild import (
     MAGIC,
     B,
 )
+from realdata import REAL_FILES, SAMPLE
 
 from kvarchive._errors import MediaParseError
 from kvarchive._matroska import ids as E
-from kvarchive._matroska.frames import Frame, iter_frames
+from kvarchive._matroska.frames import (
+    Frame,
+    iter_frames,
+    iter_tracks_and_frames,
+    read_tracks_and_frames,
+)
+from kvarchive._matroska.scanner import scan_elements
+from kvarchive._matroska.tracks import read_tracks
 
 # --- frames -------------------------------------------------------------------------------
 
@@ -140,3 +150,48 @@ def test_iter_frames_rejects_a_block_before_the_timecode() -> None:
 def test_frame_repr_hides_payload_bytes() -> None:
     """A Frame's repr shows the payload length, not the bytes."""
     assert "<3 bytes>" in repr(Frame(1, 0, True, b"abc"))
+
+
+# --- track lists with the frames ------------------------------------------------------------
+
+
+def test_each_documents_track_list_comes_before_its_first_frame() -> None:
+    """Each document's Tracks is read and given just before its frames, in any chunking."""
+    body = B.fragment("1") + B.fragment("2", codec=b"V_MPEGH/ISO/HEVC", known_cluster=True)
+    frames = list(iter_frames(body))
+    for size in (1, 7, 64, len(body)):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        items = list(read_tracks_and_frames(chunks))
+        assert [item for item in items if isinstance(item, Frame)] == frames
+        lists = [(i, item) for i, item in enumerate(items) if not isinstance(item, Frame)]
+        assert [(i, [(e.number, e.codec_id) for e in t]) for i, t in lists] == [
+            (0, [(1, "V_MPEG4/ISO/AVC")]),
+            (3, [(1, "V_MPEGH/ISO/HEVC")]),
+        ]
+
+
+@pytest.mark.parametrize("path", [*REAL_FILES, SAMPLE], ids=lambda p: p.name)
+def test_real_files_give_their_track_lists_as_the_scanner_reads_them(path: Path) -> None:
+    """A real file's documents each give the track list the scanner finds, then its frames."""
+    data = path.read_bytes()
+    expected = [read_tracks(info.tracks or b"") for info in scan_elements(data)[1]]
+    items = list(iter_tracks_and_frames(data))
+    assert [item for item in items if not isinstance(item, Frame)] == expected
+    assert [item for item in items if isinstance(item, Frame)] == list(iter_frames(data))
+    assert not isinstance(items[0], Frame)
+
+
+def test_a_document_without_tracks_before_its_clusters_gives_an_empty_list() -> None:
+    """Tracks after the first Cluster come too late for the frames: the list given is empty."""
+    cluster = B.cluster([B.block(0, True, b"x")], known=False)
+    body = B.header() + B.master(E.SEGMENT, B.info() + cluster + B.tracks(), known=True)
+    assert list(iter_tracks_and_frames(body))[0] == ()
+
+
+def test_a_malformed_track_list_raises_at_its_offset() -> None:
+    """A TrackEntry without a TrackNumber is MediaParseError at the entry's body offset."""
+    entry = B.el(E.TRACK_ENTRY, B.el(E.CODEC_ID, b"V_MPEG4/ISO/AVC"))
+    body = B.header() + B.master(E.SEGMENT, B.el(E.TRACKS, entry) + B.cluster([], False), False)
+    with pytest.raises(MediaParseError, match="TrackNumber") as caught:
+        list(read_tracks_and_frames([body]))
+    assert caught.value.offset == body.index(entry)
