@@ -16,6 +16,7 @@ from typing import Any, Optional, Union
 
 from ._aws.endpoints import Clients
 from ._aws.operations import Operations
+from ._aws.settings import ClientSettings
 from ._aws.throttle import Backoff
 from ._clips import warn_if_truncated
 from ._errors import UsageError
@@ -52,6 +53,13 @@ class ArchivedMediaClient(Jobs):
     ``ClientLimitExceededException`` is retried per ``backoff``, and calls
     are paced per stream to the service's documented rates unless
     ``rate_limit`` is False.
+
+    It pickles to its settings only (region, profile name, endpoint URL,
+    botocore config, endpoint TTL, backoff, rate limiting), never credentials,
+    tokens or cached endpoints; unpickled in another process, it makes its
+    boto3 session there, on first use, from that machine's credential chain.
+    A client made from a ``session`` with keys set in code refuses to pickle
+    unless ``pickle_without_keys=True`` (the keys stay behind).
     """
 
     def __init__(
@@ -64,13 +72,28 @@ class ArchivedMediaClient(Jobs):
         endpoint_ttl: float = 300.0,
         backoff: Backoff = Backoff(),  # noqa: B008 - frozen value
         rate_limit: bool = True,
+        pickle_without_keys: bool = False,
     ) -> None:
         check_seconds(endpoint_ttl, "endpoint_ttl")
-        self._clients = Clients(
-            session, region_name=region_name, endpoint_url=endpoint_url, config=config
+        settings = ClientSettings(
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            config=config,
+            endpoint_ttl=endpoint_ttl,
+            backoff=backoff,
+            rate_limit=bool(rate_limit),
+            pickle_without_keys=bool(pickle_without_keys),
         )
+        self._start(settings, session)
+
+    def _start(self, settings: ClientSettings, session: Any) -> None:
+        """Set up the machinery of ``settings``: no session or connection until first used."""
+        self._clients = Clients(settings, session)
         self._ops = Operations(
-            self._clients, endpoint_ttl=endpoint_ttl, backoff=backoff, rate_limit=rate_limit
+            self._clients,
+            endpoint_ttl=settings.endpoint_ttl,
+            backoff=settings.backoff,
+            rate_limit=settings.rate_limit,
         )
         self._closed = threading.Event()
 
@@ -90,6 +113,13 @@ class ArchivedMediaClient(Jobs):
     def __repr__(self) -> str:
         state = " closed" if self._closed.is_set() else ""
         return f"<ArchivedMediaClient{state}>"
+
+    def __getstate__(self) -> ClientSettings:
+        """The settings, the region resolved: what a worker rebuilds the client from."""
+        return self._clients.portable()
+
+    def __setstate__(self, settings: ClientSettings) -> None:
+        self._start(settings, None)
 
     # -- endpoints -------------------------------------------------------------------
 

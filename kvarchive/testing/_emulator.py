@@ -168,11 +168,16 @@ class Emulator:
         """An ArchivedMediaClient for the emulator, on :meth:`session` and :attr:`endpoint_url`.
 
         ``kwargs`` go to ``ArchivedMediaClient`` (``backoff=``, ``rate_limit=``, ...)
-        and may override ``session`` or ``endpoint_url``.
+        and may override ``session`` or ``endpoint_url``. It pickles (for
+        process pools and Dask) with ``pickle_without_keys=True``: its dummy
+        keys stay behind, and a worker signs with whatever keys its own
+        environment holds (the emulator checks none, but botocore needs some:
+        give workers ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``).
         """
         from kvarchive import ArchivedMediaClient
 
         kwargs.setdefault("endpoint_url", self.endpoint_url)
+        kwargs.setdefault("pickle_without_keys", True)
         if "session" not in kwargs:
             kwargs["session"] = self.session()
         return ArchivedMediaClient(**kwargs)
