@@ -46,12 +46,14 @@ from ._client import ArchivedMediaClient
 from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
+from ._export import ExportResult, export
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
 from ._notebook import HLSPlayer
 from ._paginate import FragmentPager, ImagePager
 from ._public import publish
+from ._shards import ExportShard, ShardResult
 
 __version__ = "0.1.0.dev0"
 
@@ -61,6 +63,8 @@ __all__ = [
     "ClipTruncationWarning",
     "DecodedFrame",
     "DownloadResult",
+    "ExportResult",
+    "ExportShard",
     "Fragment",
     "FragmentList",
     "FragmentPager",
@@ -70,8 +74,10 @@ __all__ = [
     "ImagePager",
     "MediaFragment",
     "MediaStream",
+    "ShardResult",
     "__version__",
     "errors",
+    "export",
 ]
 __all__ += _errors.__all__
 

@@ -9,6 +9,7 @@ of many calls (``download``, ``download_clips``, ...) come from ``_jobs.Jobs``.
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -38,6 +39,12 @@ from ._types import StreamRef, TimeLike
 from ._validate import check_choice, check_int, check_range, check_seconds, check_stream
 
 __all__ = ["ArchivedMediaClient"]
+
+# Copies of one client unpickled in one process (the shards a pool worker runs one after
+# another, a Dask worker's copies) share one session, endpoint cache and rate limiter, kept
+# for the life of the process: the worker then paces all their calls as one client.
+_UNPICKLED: dict[str, tuple[Clients, Operations]] = {}
+_UNPICKLED_LOCK = threading.Lock()
 
 # Shorter ranges are not checked for GetClip's silent truncation (it would take
 # 100 MB in a minute, over 13 Mbit/s, to reach its byte limit).
@@ -84,17 +91,8 @@ class ArchivedMediaClient(Jobs):
             rate_limit=bool(rate_limit),
             pickle_without_keys=bool(pickle_without_keys),
         )
-        self._start(settings, session)
-
-    def _start(self, settings: ClientSettings, session: Any) -> None:
-        """Set up the machinery of ``settings``: no session or connection until first used."""
-        self._clients = Clients(settings, session)
-        self._ops = Operations(
-            self._clients,
-            endpoint_ttl=settings.endpoint_ttl,
-            backoff=settings.backoff,
-            rate_limit=settings.rate_limit,
-        )
+        self._clients, self._ops = _machinery(settings, session)
+        self._lineage = secrets.token_hex(8)  # shared by its copies, names no secret
         self._closed = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -114,12 +112,18 @@ class ArchivedMediaClient(Jobs):
         state = " closed" if self._closed.is_set() else ""
         return f"<ArchivedMediaClient{state}>"
 
-    def __getstate__(self) -> ClientSettings:
-        """The settings, the region resolved: what a worker rebuilds the client from."""
-        return self._clients.portable()
+    def __getstate__(self) -> tuple[ClientSettings, str]:
+        """The settings, the region resolved, and which client they are of: no credentials."""
+        return self._clients.portable(), self._lineage
 
-    def __setstate__(self, settings: ClientSettings) -> None:
-        self._start(settings, None)
+    def __setstate__(self, state: tuple[ClientSettings, str]) -> None:
+        settings, self._lineage = state
+        with _UNPICKLED_LOCK:
+            shared = _UNPICKLED.get(self._lineage)
+            if shared is None:
+                shared = _UNPICKLED[self._lineage] = _machinery(settings, None)
+        self._clients, self._ops = shared
+        self._closed = threading.Event()
 
     # -- endpoints -------------------------------------------------------------------
 
@@ -347,3 +351,15 @@ class ArchivedMediaClient(Jobs):
     def _check_open(self) -> None:
         if self._closed.is_set():
             raise UsageError("this ArchivedMediaClient is closed")
+
+
+def _machinery(settings: ClientSettings, session: Any) -> tuple[Clients, Operations]:
+    """The boto3 clients and operations of ``settings``: no session or connection until used."""
+    clients = Clients(settings, session)
+    operations = Operations(
+        clients,
+        endpoint_ttl=settings.endpoint_ttl,
+        backoff=settings.backoff,
+        rate_limit=settings.rate_limit,
+    )
+    return clients, operations

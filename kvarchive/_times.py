@@ -16,6 +16,7 @@ __all__ = [
     "from_epoch",
     "from_epoch_ms",
     "from_iso",
+    "iso",
     "parse_time",
     "to_epoch_ms",
     "to_utc",
@@ -55,6 +56,12 @@ def from_iso(text: str) -> datetime:
         # datetime.fromisoformat accepts a 'Z' suffix only from Python 3.11.
         text = text[:-1] + "+00:00"
     return to_utc(datetime.fromisoformat(text))
+
+
+def iso(value: datetime) -> str:
+    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``: ``2026-01-31T12:00:00.250Z``."""
+    text = to_utc(value).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 def parse_time(value: TimeLike, name: str) -> datetime:

@@ -205,3 +205,16 @@ def test_the_profile_name_travels_not_its_keys(
     assert unpickle_and_list(pickled, worker, files) == "3"
     lacking = unpickle_and_list(pickled, worker, {})
     assert lacking.startswith("ValidationError") and "'nightly-export'" in lacking
+
+
+def test_copies_unpickled_in_one_process_share_their_endpoints(emulator: Emulator) -> None:
+    """Two copies of one client unpickled in one process (two shards on one pool worker) share
+    the endpoint cache: one GetDataEndpoint between them; a copy of another client has its own."""
+    emulator.add_stream("cam", fragment_count=3, start=T0, payload_size=256)
+    pickled = pickle.dumps(emulator.client())
+    for copy in (pickle.loads(pickled), pickle.loads(pickled)):
+        assert len(list(copy.list_fragments(stream_name="cam", **SPAN))) == 3
+    assert emulator.count("GetDataEndpoint") == 1
+    other = pickle.loads(pickle.dumps(emulator.client()))
+    list(other.list_fragments(stream_name="cam", **SPAN))
+    assert emulator.count("GetDataEndpoint") == 2

@@ -21,6 +21,8 @@ def test_all_is_pinned() -> None:
             "ClipTruncationWarning",
             "DecodedFrame",
             "DownloadResult",
+            "ExportResult",
+            "ExportShard",
             "CredentialsError",
             "EndpointUnreachableError",
             "Fragment",
@@ -43,6 +45,7 @@ def test_all_is_pinned() -> None:
             "NotAuthorizedError",
             "ResourceNotFoundError",
             "ServiceError",
+            "ShardResult",
             "TrackListChangedError",
             "UnsupportedStreamMediaTypeError",
             "UsageError",
@@ -50,6 +53,7 @@ def test_all_is_pinned() -> None:
             "WrongEndpointError",
             "__version__",
             "errors",
+            "export",
         ]
     )
 

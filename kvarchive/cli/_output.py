@@ -8,13 +8,14 @@ import os
 import shutil
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from kvarchive import DownloadResult, Fragment, Image, MediaStream
 from kvarchive._files import atomic_file
+from kvarchive._times import iso
 
 __all__ = [
     "FRAGMENT_FORMATS",
@@ -39,12 +40,6 @@ FRAGMENT_FORMATS = ("table", "json", "csv")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
-
-
-def iso(value: datetime) -> str:
-    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``."""
-    text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def print_result(output: str, record: Any, text: Iterable[str]) -> None:
