@@ -1,7 +1,8 @@
 """The ``kvarchive`` command line (``kvarchive.cli:main``, and ``python -m kvarchive``).
 
 ``_parser`` reads the arguments, ``_commands`` runs one client operation per
-command, ``_output`` prints and writes results, ``_times`` reads times such
+command, ``_export`` runs ``kvarchive.export`` here or on a Dask scheduler,
+``_output`` prints and writes results, ``_times`` reads times such
 as ``-15m``, ``_demo`` runs the tour against the emulator, ``_debug`` masks
 secrets in ``--debug`` logs, and ``_main`` ties them together with the exit
 status.

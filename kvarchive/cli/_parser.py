@@ -33,6 +33,7 @@ from kvarchive.cli._commands import (
     images,
 )
 from kvarchive.cli._demo import DEMO_FOLDER
+from kvarchive.cli._export import export, export_options
 from kvarchive.cli._output import FRAGMENT_FORMATS, PROG, RESULT_FORMATS
 from kvarchive.cli._times import HELP as TIME_HELP
 from kvarchive.cli._times import TimeParser, join_time_options
@@ -67,10 +68,11 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         times: bool = True,
         outfile: Optional[tuple[str, str]] = None,
         formats: Sequence[str] = RESULT_FORMATS,
+        options: argparse.ArgumentParser = common,
     ) -> argparse.ArgumentParser:
         """A subcommand: its time range, ``-o METAVAR`` (with help) and ``--output`` formats."""
         sub = commands.add_parser(
-            name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
+            name, parents=[options], help=help_text, description=help_text, allow_abbrev=False
         )
         sub.set_defaults(handler=handler, parser=sub)
         if times:
@@ -143,6 +145,15 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
     )
 
+    export_options(
+        command(
+            "export",
+            export,
+            "Save many streams as MKV files of one shard each, and a manifest, here or on Dask.",
+            outfile=("DIR", "the folder for <stream>/*.mkv and manifest.jsonl (made if missing)"),
+            options=_global_options(many_streams=True),
+        )
+    )
     sub = command(
         "demo",
         None,
@@ -153,8 +164,9 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _global_options() -> argparse.ArgumentParser:
-    """The AWS CLI's options, accepted before or after the command."""
+def _global_options(many_streams: bool = False) -> argparse.ArgumentParser:
+    """The AWS CLI's options, accepted before or after the command (``--stream-name`` and
+    ``--stream-arn`` repeated, with ``many_streams``)."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     # SUPPRESS: an option given before the command is not reset by the command's parser.
     quiet = argparse.SUPPRESS
@@ -163,8 +175,9 @@ def _global_options() -> argparse.ArgumentParser:
     common.add_argument("--endpoint-url", default=quiet, help="Kinesis Video control plane URL")
     common.add_argument("--debug", action="store_true", default=quiet, help="tracebacks and logs")
     stream = common.add_mutually_exclusive_group()
-    stream.add_argument("--stream-name", default=quiet, metavar="NAME")
-    stream.add_argument("--stream-arn", default=quiet, metavar="ARN")
+    repeat = "append" if many_streams else "store"
+    stream.add_argument("--stream-name", action=repeat, default=quiet, metavar="NAME")
+    stream.add_argument("--stream-arn", action=repeat, default=quiet, metavar="ARN")
     return common
 
 

@@ -1,4 +1,5 @@
-"""Times as the command line reads them: ISO 8601, epoch seconds, ``now`` or ``-15m``.
+"""Times as the command line reads them: ISO 8601, epoch seconds, ``now`` or ``-15m``; and
+lengths of time such as ``10m``.
 
 Relative times count back from one ``now`` taken once per invocation, so that
 ``--start -1h --end now`` spans exactly one hour.
@@ -14,18 +15,20 @@ from decimal import Decimal, InvalidOperation
 
 from kvarchive._times import EPOCH, from_iso
 
-__all__ = ["TIME_OPTIONS", "TimeParser", "join_time_options"]
+__all__ = ["DURATION_HELP", "TIME_OPTIONS", "TimeParser", "duration", "join_time_options"]
 
 TIME_OPTIONS = ("--start", "--end")
 """The options whose value may be a relative time such as ``-1h``."""
 
 _RELATIVE = re.compile(r"-(\d+(?:\.\d*)?|\.\d+)([smhd])")
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _EPOCH_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 # Looks like a value rather than an option: "-1h", "-90s", "-.5d".
 _DASH_VALUE = re.compile(r"-\.?\d")
 
 HELP = "ISO 8601 (no zone means UTC), epoch seconds, 'now', or relative: -30s, -15m, -2h, -1d"
+DURATION_HELP = "a length of time: 30s, 10m, 2h, 1d (or seconds)"
 
 
 class TimeParser:
@@ -49,6 +52,15 @@ class TimeParser:
             return from_iso(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a time: {text!r} ({HELP})") from None
+
+
+def duration(text: str) -> timedelta:
+    """``text`` (``10m``, ``90s``, ``1.5h``, ``600``) as a timedelta, or ArgumentTypeError."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a length of time: {text!r} ({DURATION_HELP})")
+    amount, unit = match.groups()
+    return timedelta(**{_UNITS[unit or "s"]: float(amount)})
 
 
 def _from_epoch(text: str) -> datetime:
