@@ -2,8 +2,9 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8), each kvarchive against the best alternative in the same
-run. Every figure function takes a :class:`Context` and returns table rows. The
+``decoding``: 8, ``scaleout``: 10), each kvarchive against the best alternative
+in the same run (figure 10: against the ideal that the bandwidth cap sets).
+Every figure function takes a :class:`Context` and returns table rows. The
 kvarchive clients of figures 1-5 are made with ``rate_limit=False``: the
 client-side limiter spaces calls to each stream's documented rate (5/s for
 ListFragments), which would measure the pacing, not the overhead. Figure 7
@@ -31,6 +32,7 @@ from download import figure7_download
 from import_time import figure6_import
 from listing import figure5_listing
 from media import figures3_4_media
+from scaleout import figure10_export
 
 # -- sizes -------------------------------------------------------------------------------
 
@@ -58,6 +60,10 @@ class Sizes:
     download_reps: int
     decode_seconds: int  # figure 8: length of the recording decoded
     decode_reps: int
+    export_shard_fragments: int  # figure 10: fragments of 2 s a shard (8 streams)
+    export_payload: int
+    export_bandwidth: int
+    export_reps: int
 
 
 FULL = Sizes(
@@ -80,6 +86,10 @@ FULL = Sizes(
     download_reps=3,
     decode_seconds=60,
     decode_reps=3,
+    export_shard_fragments=16,  # 4 MiB shards: 32 MiB a worker, about 4 s at the cap
+    export_payload=256 * 1024,
+    export_bandwidth=8 * MB,
+    export_reps=3,
 )
 
 
@@ -103,6 +113,10 @@ QUICK = Sizes(
     download_reps=1,
     decode_seconds=20,
     decode_reps=1,
+    export_shard_fragments=8,
+    export_payload=256 * 1024,
+    export_bandwidth=8 * MB,
+    export_reps=1,
 )
 
 
@@ -152,6 +166,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "6": figure6_import,
     "7": figure7_download,
     "8": figure8_decode,
+    "10": figure10_export,
 }
 
 
