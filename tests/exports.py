@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from kvarchive import MediaStream
+from kvarchive.testing import Emulator
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 
 Frames = list[tuple[int, bool, bytes]]
+
+
+def two_streams(emulator: Emulator) -> list[str]:
+    """Add "cam" (25 fragments of 2 s from T0: 3 shards of 20 s) and "door" (12 from T0 + 7 s:
+    2 shards of 20 s); return their names."""
+    emulator.add_stream("cam", fragment_count=25, start=T0, payload_size=2048)
+    emulator.add_stream(
+        "door", fragment_count=12, start=T0 + timedelta(seconds=7), payload_size=2048
+    )
+    return ["cam", "door"]
 
 
 def recorded(path: Path) -> tuple[list[str], Frames]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from exports import files, recorded, rows, sha256
+from exports import files, recorded, rows, sha256, two_streams
 
 import kvarchive
 from kvarchive import ArchivedMediaClient, Backoff, UsageError, ValidationError
@@ -29,12 +29,8 @@ def processes(workers: int) -> ProcessPoolExecutor:
 
 @pytest.fixture
 def streams(emulator: Emulator) -> list[str]:
-    """Two streams: "cam" (25 fragments of 2 s, 3 shards) and "door" (12, 2 shards)."""
-    emulator.add_stream("cam", fragment_count=25, start=T0, payload_size=2048)
-    emulator.add_stream(
-        "door", fragment_count=12, start=T0 + timedelta(seconds=7), payload_size=2048
-    )
-    return ["door", "cam"]
+    """Two streams, named out of order: "door" and "cam" (3 shards of 20 s)."""
+    return list(reversed(two_streams(emulator)))
 
 
 def media_calls(emulator: Emulator) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exports import files, recorded, rows
+from exports import files, recorded, rows, two_streams
 
 import kvarchive
 from kvarchive.testing import Emulator
@@ -47,12 +47,8 @@ def dask_client() -> Iterator[Any]:
 
 @pytest.fixture
 def streams(emulator: Emulator) -> list[str]:
-    """Two streams: "cam" (25 fragments of 2 s, 3 shards) and "door" (12, 2 shards)."""
-    emulator.add_stream("cam", fragment_count=25, start=T0, payload_size=2048)
-    emulator.add_stream(
-        "door", fragment_count=12, start=T0 + timedelta(seconds=7), payload_size=2048
-    )
-    return ["cam", "door"]
+    """Two streams: "cam" (3 shards of 20 s) and "door" (2)."""
+    return two_streams(emulator)
 
 
 def test_a_dask_cluster_writes_what_one_process_writes(

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from exports import files, rows
+from exports import files, rows, two_streams
 
 from kvarchive.cli import main
 from kvarchive.testing import Emulator
 
-T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 RANGE = ["--start", "2026-01-01T12:00:00Z", "--end", "2026-01-01T13:00:00Z"]
 
 
 @pytest.fixture
 def base(emulator: Emulator) -> list[str]:
     """The options that point the command line at the emulator, with two streams in it."""
-    emulator.add_stream("cam", fragment_count=25, start=T0, payload_size=2048)
-    emulator.add_stream(
-        "door", fragment_count=12, start=T0 + timedelta(seconds=7), payload_size=2048
-    )
+    two_streams(emulator)
     return ["--endpoint-url", emulator.endpoint_url, "--region", "us-east-1"]
 
 
