@@ -82,7 +82,6 @@ class ShardRunner:
         out_dir: PathLike,
         *,
         slots: int,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not callable(getattr(executor, "submit", None)):
             raise ValidationError(
@@ -95,11 +94,10 @@ class ShardRunner:
         self._executor = executor
         self._out_dir = out_dir
         self._slots = slots
-        self._clock = clock
         self._dask = type(executor).__module__.split(".")[0] == "distributed"
         self._kv: Any = executor.scatter(kv, broadcast=True, hash=False) if self._dask else kv
         processes = isinstance(executor, ProcessPoolExecutor)
-        self._leases = ManagerLeases(slots) if processes else None
+        self._leases = ManagerLeases(executor, slots) if processes else None
         counted = self._dask or processes or isinstance(executor, ThreadPoolExecutor)
         self._window = 0.0 if counted else _HAND_OUT_WINDOW
 
@@ -161,7 +159,7 @@ class ShardRunner:
             for stream, pending in waiting.items():
                 if not pending:
                     continue
-                now = self._clock()
+                now = time.monotonic()
                 at = gates[stream].free_at(now)
                 if at > now:
                     wake = min(wake, at - now)

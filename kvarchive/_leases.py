@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.managers import SyncManager
 from typing import TYPE_CHECKING, Any
 
@@ -34,28 +35,38 @@ HOLD = 1.0  # seconds: the service's rates are per second
 def run_leased(
     shard: ExportShard, kv: ArchivedMediaClient, out_dir: PathLike, lease: Any
 ) -> ShardResult:
-    """``shard.run`` in a worker, holding ``lease`` (a context manager) from just before its
-    first media request until a second has passed, at least.
+    """``shard.run`` in a worker, holding ``lease`` (with ``acquire()`` and ``release()``)
+    from just before its first media request until a second has passed, at least.
 
     The client first makes its session and resolves the data endpoint, so
-    that the request follows the lease at once, not after a fresh worker's setup.
+    that the request follows the lease at once, not after a fresh worker's
+    setup. A shard that ends sooner returns at once; a timer lets the lease go.
     """
     ref = {"stream_arn": shard.stream_arn} if shard.stream_arn else {"stream_name": shard.stream}
     kv.data_endpoint("GET_MEDIA_FOR_FRAGMENT_LIST", **ref)
-    with lease:
-        started = time.monotonic()
-        result = shard.run(kv, out_dir)
-        time.sleep(max(0.0, started + HOLD - time.monotonic()))
-    return result
+    lease.acquire()
+    started = time.monotonic()
+    try:
+        return shard.run(kv, out_dir)
+    finally:
+        rest = started + HOLD - time.monotonic()
+        if rest > 0:
+            timer = threading.Timer(rest, lease.release)
+            timer.daemon = True  # a worker that exits takes it along (Dask's leases expire)
+            timer.start()
+        else:
+            lease.release()
 
 
 class ManagerLeases:
     """Leases for a process pool: a semaphore per stream in a manager process of their own."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, pool: ProcessPoolExecutor, slots: int) -> None:
         self._slots = slots
-        # Spawned: forking a process that runs threads may deadlock the child.
-        self._manager = SyncManager(ctx=multiprocessing.get_context("spawn"))
+        # Started the way the pool starts its workers (fork, spawn, forkserver), so that it
+        # asks of the calling program what the pool already does (a __main__ guard, say).
+        context = getattr(pool, "_mp_context", None) or multiprocessing.get_context()
+        self._manager = SyncManager(ctx=context)
         self._manager.start(_ignore_interrupts)
         self._leases: dict[str, Any] = {}
 
@@ -82,10 +93,10 @@ class DaskLease:
     name: str
     slots: int
 
-    def __enter__(self) -> None:
+    def acquire(self) -> None:
         _semaphore(self.name, self.slots).acquire()
 
-    def __exit__(self, *exc_info: object) -> None:
+    def release(self) -> None:
         _semaphore(self.name, self.slots).release()
 
 
