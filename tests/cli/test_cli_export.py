@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,7 @@ from exports import files, rows, two_streams
 from kvarchive.cli import main
 from kvarchive.testing import Emulator
 
+T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 RANGE = ["--start", "2026-01-01T12:00:00Z", "--end", "2026-01-01T13:00:00Z"]
 
 
@@ -120,3 +126,40 @@ def test_export_on_a_dask_scheduler_writes_what_threads_write(
     assert status == 0, stderr
     assert run(capsys, *args, "-o", str(tmp_path / "t"), *base)[0] == 0
     assert files(tmp_path / "d") == files(tmp_path / "t")
+
+
+def test_an_export_stopped_by_ctrl_c_resumes_where_it_was(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGINT to a running export: it exits 130 leaving whole files and no partial one, its
+    manifest lists what finished, and the same command run again fetches only the rest."""
+    emulator.add_stream("slow", fragment_count=40, start=T0, payload_size=32 * 1024)
+    emulator.bandwidth(400_000)  # a 4-fragment shard takes about a third of a second
+    out = tmp_path / "export"
+    args = ["export", "--stream-name", "slow", *RANGE, "--shard", "8s", "--workers", "2"]
+    args += ["-o", str(out), "--endpoint-url", emulator.endpoint_url, "--region", "us-east-1"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kvarchive", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+        not manifest.exists() or len(manifest.read_text().splitlines()) < 2
+    ):
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    finished = {row["file"] for row in rows(out)}
+    assert 2 <= len(finished) < 10
+    written = {str(p.relative_to(out)) for p in out.rglob("*.mkv")}
+    assert finished <= written and not list(out.rglob("*.part"))
+    emulator.bandwidth(None)
+    emulator.clear_requests()
+    status, stdout, stderr = run(capsys, *args, "--output", "json")
+    assert status == 0, stderr
+    (slow,) = json.loads(stdout)["streams"]
+    assert slow["shards"] == 10 and slow["skipped"] >= len(finished)
+    assert emulator.count("GetMediaForFragmentList") == 10 - slow["skipped"]
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*.mkv")}
+    assert len(rows(out)) == 10 and {row["file"] for row in rows(out)} == on_disk
