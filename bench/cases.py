@@ -2,9 +2,10 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8, ``following``: 9), each kvarchive against the best
-alternative in the same run. Every figure function takes a :class:`Context`
-and returns table rows. The
+``decoding``: 8, ``following``: 9, ``scaleout``: 10), each kvarchive against
+the best alternative in the same run (figure 10: against the ideal that the
+bandwidth cap sets). Every figure function takes a :class:`Context` and
+returns table rows. The
 kvarchive clients of figures 1-5 are made with ``rate_limit=False``: the
 client-side limiter spaces calls to each stream's documented rate (5/s for
 ListFragments), which would measure the pacing, not the overhead. Figure 7
@@ -33,6 +34,7 @@ from following import figure9_follow
 from import_time import figure6_import
 from listing import figure5_listing
 from media import figures3_4_media
+from scaleout import figure10_export
 
 # -- sizes -------------------------------------------------------------------------------
 
@@ -62,6 +64,10 @@ class Sizes:
     decode_reps: int
     follow_seconds: float  # figure 9: how long every follower runs, all at once
     follow_polls: tuple[float, ...]
+    export_shard_fragments: int  # figure 10: fragments of 2 s a shard (8 streams)
+    export_payload: int
+    export_bandwidth: int
+    export_reps: int
 
 
 FULL = Sizes(
@@ -86,6 +92,10 @@ FULL = Sizes(
     decode_reps=3,
     follow_seconds=20.0,
     follow_polls=(0.5, 1.0, 2.0),
+    export_shard_fragments=16,  # 4 MiB shards: 32 MiB a worker, about 4 s at the cap
+    export_payload=256 * 1024,
+    export_bandwidth=8 * MB,
+    export_reps=3,
 )
 
 
@@ -111,6 +121,10 @@ QUICK = Sizes(
     decode_reps=1,
     follow_seconds=6.0,
     follow_polls=(1.0,),
+    export_shard_fragments=8,
+    export_payload=256 * 1024,
+    export_bandwidth=8 * MB,
+    export_reps=1,
 )
 
 
@@ -161,6 +175,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "7": figure7_download,
     "8": figure8_decode,
     "9": figure9_follow,
+    "10": figure10_export,
 }
 
 

@@ -105,6 +105,18 @@ class EmulatorProcess:
         """``Emulator.bandwidth``: cap each connection's body rate (None lifts it)."""
         self._request(op="bandwidth", bytes_per_second=bytes_per_second)
 
+    def throttle(self, operation: str, per_second: Optional[float]) -> None:
+        """``Emulator.throttle``: refuse calls of ``operation`` over ``per_second`` per stream."""
+        self._request(op="throttle", operation=operation, per_second=per_second)
+
+    def throttled_count(self) -> int:
+        """``Emulator.throttled_count``: calls refused by throttling so far."""
+        return int(self._request(op="throttled")["count"])
+
+    def reset_faults(self) -> None:
+        """``Emulator.reset_faults``: no throttling, no bandwidth cap, the count at zero."""
+        self._request(op="reset_faults")
+
     def close(self) -> None:
         """Stop the emulator process (ours: started in ``__init__``)."""
         if self._proc.poll() is None:

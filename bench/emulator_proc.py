@@ -4,14 +4,18 @@ Run by ``bench/common.py``; not meant to be started by hand. A separate process
 keeps the emulator's HTTP serving off the measured process's GIL and CPU time,
 so both sides of a comparison see the same server and only their own costs.
 
-Requests: ``{"op": "add", "name": ..., "numbers": bool, ...add_stream kwargs}``,
-``{"op": "bandwidth", "bytes_per_second": int | null}``, ``{"op": "quit"}``.
+Requests: ``{"op": "add", "name": ..., "numbers": bool, ...add_stream kwargs}`` (``start``
+as ISO 8601),
+``{"op": "bandwidth", "bytes_per_second": int | null}``, ``{"op": "throttle",
+"operation": str, "per_second": float | null}``, ``{"op": "throttled"}`` (the count
+of throttled calls so far), ``{"op": "reset_faults"}``, ``{"op": "quit"}``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 from kvarchive.testing import Emulator
@@ -58,10 +62,20 @@ def main() -> None:
                 if op == "add":
                     name = request.pop("name")
                     numbers = bool(request.pop("numbers", False))
+                    if "start" in request:
+                        request["start"] = datetime.fromisoformat(request["start"])
                     emu.add_stream(name, **request)
                     reply = _stream_info(emu, name, numbers)
                 elif op == "bandwidth":
                     emu.bandwidth(request.get("bytes_per_second"))
+                    reply = {}
+                elif op == "throttle":
+                    emu.throttle(request["operation"], request.get("per_second"))
+                    reply = {}
+                elif op == "throttled":
+                    reply = {"count": emu.throttled_count}
+                elif op == "reset_faults":
+                    emu.reset_faults()
                     reply = {}
                 else:
                     reply = {"error": f"unknown op {op!r}"}

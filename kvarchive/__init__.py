@@ -48,6 +48,7 @@ from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
 from ._decode.decoding import DecodedFrames
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
+from ._export import ExportResult, export
 from ._follow import Follower
 from ._follow_engine import LateFragmentWarning
 from ._matroska.frames import Frame
@@ -56,6 +57,7 @@ from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragmen
 from ._paginate import FragmentPager, ImagePager
 from ._players import DASHPlayer, HLSPlayer
 from ._public import publish
+from ._shards import ExportShard, ShardResult
 
 __version__ = "0.1.0.dev0"
 
@@ -68,6 +70,8 @@ __all__ = [
     "DecodedFrame",
     "DecodedFrames",
     "DownloadResult",
+    "ExportResult",
+    "ExportShard",
     "FileCheckpoint",
     "Follower",
     "Fragment",
@@ -81,8 +85,10 @@ __all__ = [
     "MediaFragment",
     "MediaStream",
     "S3Checkpoint",
+    "ShardResult",
     "__version__",
     "errors",
+    "export",
 ]
 __all__ += _errors.__all__
 

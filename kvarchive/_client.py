@@ -9,6 +9,7 @@ of many calls (``download``, ``download_clips``, ...) come from ``_jobs.Jobs``.
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any, Optional, Union
 
 from ._aws.endpoints import Clients
 from ._aws.operations import Operations
+from ._aws.settings import ClientSettings
 from ._aws.throttle import Backoff
 from ._clips import warn_if_truncated
 from ._errors import UsageError
@@ -38,6 +40,12 @@ from ._validate import check_choice, check_int, check_range, check_seconds, chec
 
 __all__ = ["ArchivedMediaClient"]
 
+# Copies of one client unpickled in one process (the shards a pool worker runs one after
+# another, a Dask worker's copies) share one session, endpoint cache and rate limiter, kept
+# for the life of the process: the worker then paces all their calls as one client.
+_UNPICKLED: dict[str, tuple[Clients, Operations]] = {}
+_UNPICKLED_LOCK = threading.Lock()
+
 # Shorter ranges are not checked for GetClip's silent truncation (it would take
 # 100 MB in a minute, over 13 Mbit/s, to reach its byte limit).
 _CLIP_CHECK_SPAN = timedelta(seconds=60)
@@ -52,6 +60,13 @@ class ArchivedMediaClient(Jobs):
     ``ClientLimitExceededException`` is retried per ``backoff``, and calls
     are paced per stream to the service's documented rates unless
     ``rate_limit`` is False.
+
+    It pickles to its settings only (region, profile name, endpoint URL,
+    botocore config, endpoint TTL, backoff, rate limiting), never credentials,
+    tokens or cached endpoints; unpickled in another process, it makes its
+    boto3 session there, on first use, from that machine's credential chain.
+    A client made from a ``session`` with keys set in code refuses to pickle
+    unless ``pickle_without_keys=True`` (the keys stay behind).
     """
 
     def __init__(
@@ -64,14 +79,20 @@ class ArchivedMediaClient(Jobs):
         endpoint_ttl: float = 300.0,
         backoff: Backoff = Backoff(),  # noqa: B008 - frozen value
         rate_limit: bool = True,
+        pickle_without_keys: bool = False,
     ) -> None:
         check_seconds(endpoint_ttl, "endpoint_ttl")
-        self._clients = Clients(
-            session, region_name=region_name, endpoint_url=endpoint_url, config=config
+        settings = ClientSettings(
+            region_name=region_name,
+            endpoint_url=endpoint_url,
+            config=config,
+            endpoint_ttl=endpoint_ttl,
+            backoff=backoff,
+            rate_limit=bool(rate_limit),
+            pickle_without_keys=bool(pickle_without_keys),
         )
-        self._ops = Operations(
-            self._clients, endpoint_ttl=endpoint_ttl, backoff=backoff, rate_limit=rate_limit
-        )
+        self._clients, self._ops = _machinery(settings, session)
+        self._lineage = secrets.token_hex(8)  # shared by its copies, names no secret
         self._closed = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -90,6 +111,19 @@ class ArchivedMediaClient(Jobs):
     def __repr__(self) -> str:
         state = " closed" if self._closed.is_set() else ""
         return f"<ArchivedMediaClient{state}>"
+
+    def __getstate__(self) -> tuple[ClientSettings, str]:
+        """The settings, the region resolved, and which client they are of: no credentials."""
+        return self._clients.portable(), self._lineage
+
+    def __setstate__(self, state: tuple[ClientSettings, str]) -> None:
+        settings, self._lineage = state
+        with _UNPICKLED_LOCK:
+            shared = _UNPICKLED.get(self._lineage)
+            if shared is None:
+                shared = _UNPICKLED[self._lineage] = _machinery(settings, None)
+        self._clients, self._ops = shared
+        self._closed = threading.Event()
 
     # -- endpoints -------------------------------------------------------------------
 
@@ -319,3 +353,15 @@ class ArchivedMediaClient(Jobs):
     def _check_open(self) -> None:
         if self._closed.is_set():
             raise UsageError("this ArchivedMediaClient is closed")
+
+
+def _machinery(settings: ClientSettings, session: Any) -> tuple[Clients, Operations]:
+    """The boto3 clients and operations of ``settings``: no session or connection until used."""
+    clients = Clients(settings, session)
+    operations = Operations(
+        clients,
+        endpoint_ttl=settings.endpoint_ttl,
+        backoff=settings.backoff,
+        rate_limit=settings.rate_limit,
+    )
+    return clients, operations

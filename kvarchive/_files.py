@@ -10,6 +10,7 @@ folder and renamed at the end.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import BinaryIO, Union
 
 from ._errors import KVArchiveError, ValidationError
 
-__all__ = ["PathLike", "atomic_file", "output_file", "output_folder"]
+__all__ = ["PathLike", "atomic_file", "file_sha256", "output_file", "output_folder"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -90,3 +91,12 @@ def atomic_file(path: PathLike) -> Iterator[BinaryIO]:
 def _cannot_write(path: PathLike, exc: OSError) -> KVArchiveError:
     reason = exc.strerror or str(exc)
     return KVArchiveError(f"cannot write {os.fspath(path)!r}: {reason}")
+
+
+def file_sha256(path: PathLike) -> str:
+    """The SHA-256 of the file at ``path``, in hex, read a chunk at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        while chunk := data.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

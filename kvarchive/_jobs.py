@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional, Union
 
@@ -24,6 +25,7 @@ from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, MediaFragment
 from ._params import check_timestamp_type
 from ._service import CLIP_MAX_FRAGMENTS
+from ._shards import ExportShard, check_shard, plan_shards
 from ._types import StreamRef, TimeLike
 from ._validate import check_int, check_range
 
@@ -34,13 +36,15 @@ __all__ = ["Jobs"]
 
 
 class Jobs:
-    """Downloads and clips of a time range, and following a stream (mixed into
-    ``ArchivedMediaClient``)."""
+    """Downloads, clips and export plans of a time range, and following a stream (mixed
+    into ``ArchivedMediaClient``)."""
 
     if TYPE_CHECKING:  # provided by ArchivedMediaClient
         _ops: Operations
 
         def _stream(self, stream_name: Optional[str], stream_arn: Optional[str]) -> StreamRef: ...
+
+        def _check_open(self) -> None: ...
 
         def _listed(
             self, stream: StreamRef, first: datetime, last: datetime, selector_type: str
@@ -85,10 +89,47 @@ class Jobs:
         fragments = self._listed(stream, first, last, check_timestamp_type(timestamp_type))
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
+        return self._save_recording(stream, fragments, path, progress=progress, concurrency=workers)
 
+    def plan_export(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: TimeLike,
+        end: TimeLike,
+        shard: Union[timedelta, float] = timedelta(minutes=10),
+        timestamp_type: str = "SERVER_TIMESTAMP",
+    ) -> list[ExportShard]:
+        """The shards of an export of ``[start, end]``, each about ``shard`` long, in time order.
+
+        Lists the range once (ListFragments) and cuts it at fragment
+        boundaries on a grid of ``shard`` (a timedelta or seconds, at least
+        1 s) counted from the epoch, so shards of 10 minutes start at :00,
+        :10, ...: no shard is empty, no fragment is in two. Each shard
+        pickles, to be run anywhere with ``shard.run(kv, out_dir)``.
+        """
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
+        selector_type = check_timestamp_type(timestamp_type)
+        length = check_shard(shard)
+        fragments = self._listed(stream, first, last, selector_type)
+        return plan_shards(stream, fragments, length, selector_type)
+
+    def _save_recording(
+        self,
+        stream: StreamRef,
+        fragments: Sequence[Fragment],
+        path: Union[str, os.PathLike[str]],
+        *,
+        progress: bool = False,
+        concurrency: int = 1,
+    ) -> DownloadResult:
+        """Write listed ``fragments`` of ``stream`` as one MKV recording at ``path``."""
+        self._check_open()
         open_batch = functools.partial(self._ops.media, stream)
         return download_fragments(
-            fragments, open_batch, path, progress=progress, concurrency=workers
+            fragments, open_batch, path, progress=progress, concurrency=concurrency
         )
 
     def download_clips(

@@ -18,6 +18,7 @@ __all__ = [
     "from_epoch",
     "from_epoch_ms",
     "from_iso",
+    "iso",
     "parse_time",
     "to_epoch_ms",
     "to_utc",
@@ -73,6 +74,12 @@ def compact_seconds(value: timedelta) -> str:
     ms = value // timedelta(milliseconds=1)
     sign = "-" if ms < 0 else ""
     return f"{sign}{abs(ms) // 1000}.{abs(ms) % 1000:03d}s"
+
+
+def iso(value: datetime) -> str:
+    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``: ``2026-01-31T12:00:00.250Z``."""
+    text = to_utc(value).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 def parse_time(value: TimeLike, name: str) -> datetime:

@@ -72,6 +72,17 @@ def test_readme_decoding_snippet_runs_with_no_aws_configuration(tmp_path: Path) 
     assert len(written) == len(frames) and all(p.read_bytes()[:2] == b"\xff\xd8" for p in written)
 
 
+def test_readme_scale_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's 'Running at scale' snippet exports two streams with no AWS configuration."""
+    code = readme_snippet("## Running at scale") + "\nprint('snippet done')\n"
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "snippet done" in result.stdout
+    # 10 minutes of each stream in 2-minute shards: 5 cells of the grid, or 6 off it.
+    manifest = (tmp_path / "export" / "manifest.jsonl").read_text().splitlines()
+    assert 10 <= len(manifest) <= 12
+
+
 def test_emulator_session_serves_raw_boto3_with_no_aws_configuration(tmp_path: Path) -> None:
     """emu.session() makes raw boto3 clients that reach the emulator with no AWS configuration."""
     code = (

@@ -26,6 +26,8 @@ def test_all_is_pinned() -> None:
             "DecodedFrame",
             "DecodedFrames",
             "DownloadResult",
+            "ExportResult",
+            "ExportShard",
             "CredentialsError",
             "EndpointUnreachableError",
             "FileCheckpoint",
@@ -52,6 +54,7 @@ def test_all_is_pinned() -> None:
             "ResourceNotFoundError",
             "S3Checkpoint",
             "ServiceError",
+            "ShardResult",
             "TrackListChangedError",
             "UnsupportedStreamMediaTypeError",
             "UsageError",
@@ -59,6 +62,7 @@ def test_all_is_pinned() -> None:
             "WrongEndpointError",
             "__version__",
             "errors",
+            "export",
         ]
     )
 

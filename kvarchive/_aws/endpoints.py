@@ -1,11 +1,12 @@
-"""Where calls go: boto3 clients per endpoint and the cache of data endpoints.
+"""Where calls go: the boto3 session, its clients per endpoint, the cache of data endpoints.
 
 Every archived-media call must be sent to the data endpoint that
 GetDataEndpoint names for its stream and API; boto3's default endpoint for
 the data plane is the control plane, which answers HTTP 200 with nothing in
 it. Endpoints are cached per (stream, API name) for a TTL, resolved once
 however many threads ask at the same time, and dropped when they stop
-answering.
+answering. The session is the one given, or one made on first use from the
+client's settings: a client unpickled in a worker makes its own there.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import attrs
 
 from kvarchive._aws.fastpages import register_fast_pages
 from kvarchive._aws.hints import no_region_message
-from kvarchive._errors import ValidationError
+from kvarchive._aws.settings import ClientSettings
+from kvarchive._errors import UsageError, ValidationError
 from kvarchive._types import StreamRef
 from kvarchive._validate import stream_key
 
@@ -37,42 +39,31 @@ def _millisecond_timestamps(serializer_kwargs: dict[str, Any], **_: Any) -> None
 class Clients:
     """The boto3 clients of one session: one control-plane client, one per data endpoint.
 
-    Without a ``session``, a new ``boto3.Session()`` (the default credential chain).
+    Without a ``session``, one is made on first use from ``settings`` (its
+    profile and region) and the default credential chain: so a client
+    unpickled in a worker signs with the worker's own credentials.
     """
 
-    def __init__(
-        self,
-        session: Any,
-        *,
-        region_name: Optional[str],
-        endpoint_url: Optional[str],
-        config: Any,
-    ) -> None:
-        if session is None:
-            import boto3
-
-            session = boto3.Session()
+    def __init__(self, settings: ClientSettings, session: Any = None) -> None:
+        if session is not None:
+            # What a worker needs to rebuild an equivalent session: no keys.
+            named = session.profile_name if session.profile_name != "default" else None
+            region = settings.region_name or session.region_name
+            settings = attrs.evolve(settings, region_name=region, profile_name=named)
+            _register_handlers(session)
+        self.settings = settings
+        self._given = session
         self._session = session
-        self._region_name = region_name
-        self._endpoint_url = endpoint_url
-        self._config = config
         self._control: Any = None
         self._data: dict[str, Any] = {}
-        # Creating clients from one boto3 session is not thread-safe.
+        # Creating a session, or clients from one session, is not thread-safe.
         self._lock = threading.Lock()
-        # Registered on the session because that is where botocore looks for it;
-        # it only affects the serializers of the "kinesisvideo" endpoint prefix.
-        session.events.register(
-            "creating-serializer.kinesisvideo",
-            _millisecond_timestamps,
-            unique_id=_MILLISECOND_HANDLER_ID,
-        )
 
     def control(self) -> Any:
         """The ``kinesisvideo`` client (GetDataEndpoint)."""
         with self._lock:
             if self._control is None:
-                self._control = self._create("kinesisvideo", self._endpoint_url)
+                self._control = self._create("kinesisvideo", self.settings.endpoint_url)
             return self._control
 
     def data(self, url: str) -> Any:
@@ -93,18 +84,85 @@ class Clients:
         for client in clients:
             client.close()
 
+    def portable(self) -> ClientSettings:
+        """The settings a pickle holds: the region resolved here, and never a key.
+
+        A session given with keys set in code (``boto3.Session(aws_access_key_id=...)``)
+        is refused unless ``pickle_without_keys``: its workers would sign with
+        other credentials, their own, without anyone having said so.
+        """
+        settings = self.settings
+        given = self._given
+        if given is not None and not settings.pickle_without_keys and _keys_in_code(given):
+            raise UsageError(
+                "this ArchivedMediaClient was made from a boto3 session holding keys set "
+                "in code, and a pickled client never carries keys: in a worker it would "
+                "sign with that machine's own credentials. Make the client from a profile, "
+                "the environment or an instance role instead, or pass "
+                "ArchivedMediaClient(..., pickle_without_keys=True) to pickle it with the "
+                "keys left behind"
+            )
+        if settings.region_name is None:
+            with self._lock:
+                region = self._boto_session().region_name
+            settings = attrs.evolve(settings, region_name=region)
+        return settings
+
+    def _boto_session(self) -> Any:
+        """The boto3 session, made on first use (call with the lock held)."""
+        if self._session is None:
+            import boto3
+            from botocore.exceptions import ProfileNotFound
+
+            try:
+                session = boto3.Session(
+                    profile_name=self.settings.profile_name, region_name=self.settings.region_name
+                )
+            except ProfileNotFound:
+                raise ValidationError(
+                    f"the AWS profile {self.settings.profile_name!r} is not configured on this "
+                    "machine (a pickled client keeps its profile name; give workers that "
+                    "profile, or make the client without one)"
+                ) from None
+            _register_handlers(session)
+            self._session = session
+        return self._session
+
     def _create(self, service: str, endpoint_url: Optional[str]) -> Any:
         from botocore.exceptions import NoRegionError
 
         try:
-            return self._session.client(
+            return self._boto_session().client(
                 service,
-                region_name=self._region_name,
+                region_name=self.settings.region_name,
                 endpoint_url=endpoint_url,
-                config=self._config,
+                config=self.settings.config,
             )
         except NoRegionError:
             raise ValidationError(no_region_message("pass region_name=")) from None
+
+
+def _register_handlers(session: Any) -> None:
+    """Have the session's kinesisvideo serializers keep milliseconds."""
+    # Registered on the session because that is where botocore looks for it;
+    # it only affects the serializers of the "kinesisvideo" endpoint prefix.
+    session.events.register(
+        "creating-serializer.kinesisvideo",
+        _millisecond_timestamps,
+        unique_id=_MILLISECOND_HANDLER_ID,
+    )
+
+
+def _keys_in_code(session: Any) -> bool:
+    """Whether ``session`` signs with keys given in code rather than found by its chain."""
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError:
+        return False  # keys set in code are never looked up, so never fail
+    # botocore marks keys given to the session (boto3.Session(aws_access_key_id=...)) "explicit".
+    return credentials is not None and getattr(credentials, "method", None) == "explicit"
 
 
 @attrs.frozen

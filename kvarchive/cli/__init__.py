@@ -2,6 +2,7 @@
 
 ``_parser`` reads the arguments, ``_commands`` runs one client operation per
 command, ``_follow`` follows a stream until stopped (Ctrl-C included),
+``_export`` runs ``kvarchive.export`` here or on a Dask scheduler,
 ``_output`` prints and writes results, ``_times`` reads times such
 as ``-15m``, ``_demo`` runs the tour against the emulator, ``_debug`` masks
 secrets in ``--debug`` logs, and ``_main`` ties them together with the exit

@@ -13,9 +13,9 @@ from typing import Any
 
 import attrs
 
-from kvarchive import DecodedFrame, DownloadResult, Fragment, Image, MediaStream
+from kvarchive import DecodedFrame, DownloadResult, ExportResult, Fragment, Image, MediaStream
 from kvarchive._files import atomic_file
-from kvarchive._times import compact_seconds, compact_time
+from kvarchive._times import compact_seconds, compact_time, iso
 
 __all__ = [
     "FRAGMENT_FORMATS",
@@ -27,6 +27,8 @@ __all__ = [
     "download_line",
     "download_record",
     "error",
+    "export_lines",
+    "export_record",
     "fragment_line",
     "fragment_record",
     "iso",
@@ -43,15 +45,10 @@ PROG = "kvarchive"
 FRAGMENT_FORMATS = ("table", "json", "csv", "timeline")
 RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
+_EXPORT_COUNTS = ("shards", "fragments", "bytes", "skipped", "failed")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
 FRAME_NAMES = "YYYYMMDDTHHMMSS.ffffffZ.jpg (or .png) by each frame's UTC time"
 """How ``frames`` names its files: they sort in time order and hold no colon."""
-
-
-def iso(value: datetime) -> str:
-    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``."""
-    text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def print_result(output: str, record: Any, text: Iterable[str]) -> None:
@@ -75,6 +72,37 @@ def download_record(result: DownloadResult) -> dict[str, Any]:
 def download_line(result: DownloadResult) -> str:
     """A written file as one tab-separated line."""
     return f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes"
+
+
+def export_record(result: ExportResult) -> dict[str, Any]:
+    """An export as plain values: the manifest, counts per stream, the shards that failed."""
+    streams: dict[str, dict[str, int]] = {}
+    for shard in result.shards:
+        counts = streams.setdefault(shard.shard.stream, dict.fromkeys(_EXPORT_COUNTS, 0))
+        counts["shards"] += 1
+        counts["fragments"] += len(shard.shard.fragments)
+        counts["bytes"] += shard.bytes_written
+        counts["skipped"] += shard.skipped
+        counts["failed"] += not shard.ok
+    return {
+        "manifest": result.manifest,
+        "bytes_written": result.bytes_written,
+        "streams": [{"stream": name, **counts} for name, counts in streams.items()],
+        "failed": [{"file": r.shard.file, "error": r.error} for r in result.failed],
+    }
+
+
+def export_lines(result: ExportResult) -> list[str]:
+    """An export as text: the manifest's path, then a table with a row per stream."""
+    rows = [("STREAM", *(name.upper() for name in _EXPORT_COUNTS))]
+    for record in export_record(result)["streams"]:
+        rows.append((record["stream"], *(str(record[name]) for name in _EXPORT_COUNTS)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"manifest: {result.manifest}"]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells))
+    return lines
 
 
 def fragment_record(fragment: Fragment) -> dict[str, Any]:

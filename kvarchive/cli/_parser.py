@@ -34,13 +34,14 @@ from kvarchive.cli._commands import (
     images,
 )
 from kvarchive.cli._demo import DEMO_FOLDER
+from kvarchive.cli._export import export, export_options
 from kvarchive.cli._follow import follow
 from kvarchive.cli._output import FRAGMENT_FORMATS, FRAME_NAMES, PROG, RESULT_FORMATS
 from kvarchive.cli._times import (
     DEADLINE_HELP,
     DeadlineParser,
     TimeParser,
-    interval,
+    duration,
     join_time_options,
 )
 from kvarchive.cli._times import HELP as TIME_HELP
@@ -75,10 +76,11 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         times: bool = True,
         outfile: Optional[tuple[str, str]] = None,
         formats: Sequence[str] = RESULT_FORMATS,
+        options: argparse.ArgumentParser = common,
     ) -> argparse.ArgumentParser:
         """A subcommand: its time range, ``-o METAVAR`` (with help) and ``--output`` formats."""
         sub = commands.add_parser(
-            name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
+            name, parents=[options], help=help_text, description=help_text, allow_abbrev=False
         )
         sub.set_defaults(handler=handler, parser=sub)
         if times:
@@ -152,8 +154,16 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     )
     sub = command("frames", frames, FRAMES_HELP, times=False, outfile=FRAMES_OUT)
     _frames_options(sub, time_range)
-    sub = command("follow", follow, FOLLOW_HELP, times=False, formats=())
-    _follow_options(sub, when)
+    _follow_options(command("follow", follow, FOLLOW_HELP, times=False, formats=()), when)
+    export_options(
+        command(
+            "export",
+            export,
+            "Save many streams as MKV files of one shard each, and a manifest, here or on Dask.",
+            outfile=("DIR", "the folder for <stream>/*.mkv and manifest.jsonl (made if missing)"),
+            options=_global_options(many_streams=True),
+        )
+    )
     _demo_options(command("demo", None, DEMO_HELP, times=False))
     return parser
 
@@ -179,7 +189,7 @@ def _frames_options(
     time_range(sub, False)  # a stream's range; --file reads the whole file
     sub.add_argument("--file", help="a local Matroska file to read instead of a stream (no AWS)")
     every = "keep one frame per interval: 500ms, 1s, 2m (default: every frame)"
-    sub.add_argument("--every", type=interval, metavar="INTERVAL", help=every)
+    sub.add_argument("--every", type=duration, metavar="INTERVAL", help=every)
     sub.add_argument("--keyframes-only", action="store_true", help="decode keyframes alone")
     _choice(sub, "--format", IMAGE_FORMATS, "JPEG")
     sub.add_argument("--quality", type=int, default=90, help="JPEG quality, 1-100 (default: 90)")
@@ -203,8 +213,9 @@ def _check_frames(sub: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         sub.error(f"--quality must be 1-100, not {args.quality}")
 
 
-def _global_options() -> argparse.ArgumentParser:
-    """The AWS CLI's options, accepted before or after the command."""
+def _global_options(many_streams: bool = False) -> argparse.ArgumentParser:
+    """The AWS CLI's options, accepted before or after the command (``--stream-name`` and
+    ``--stream-arn`` repeated, with ``many_streams``)."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     # SUPPRESS: an option given before the command is not reset by the command's parser.
     quiet = argparse.SUPPRESS
@@ -213,8 +224,9 @@ def _global_options() -> argparse.ArgumentParser:
     common.add_argument("--endpoint-url", default=quiet, help="Kinesis Video control plane URL")
     common.add_argument("--debug", action="store_true", default=quiet, help="tracebacks and logs")
     stream = common.add_mutually_exclusive_group()
-    stream.add_argument("--stream-name", default=quiet, metavar="NAME")
-    stream.add_argument("--stream-arn", default=quiet, metavar="ARN")
+    repeat = "append" if many_streams else "store"
+    stream.add_argument("--stream-name", action=repeat, default=quiet, metavar="NAME")
+    stream.add_argument("--stream-arn", action=repeat, default=quiet, metavar="ARN")
     return common
 
 

@@ -1,5 +1,5 @@
 """Times as the command line reads them: ISO 8601, epoch seconds, ``now`` or ``-15m``;
-and intervals such as ``1s``.
+and lengths of time such as ``500ms`` or ``10m``.
 
 Relative times count back from one ``now`` taken once per invocation, so that
 ``--start -1h --end now`` spans exactly one hour.
@@ -16,7 +16,15 @@ from decimal import Decimal, InvalidOperation
 
 from kvarchive._times import EPOCH, from_iso
 
-__all__ = ["TIME_OPTIONS", "DeadlineParser", "TimeParser", "interval", "join_time_options"]
+__all__ = [
+    "DEADLINE_HELP",
+    "DURATION_HELP",
+    "TIME_OPTIONS",
+    "DeadlineParser",
+    "TimeParser",
+    "duration",
+    "join_time_options",
+]
 
 TIME_OPTIONS = ("--start", "--end")
 """The options whose value may be a relative time such as ``-1h``."""
@@ -24,14 +32,15 @@ TIME_OPTIONS = ("--start", "--end")
 _RELATIVE = re.compile(r"-(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _AHEAD = re.compile(r"\+?(\d+(?:\.\d*)?|\.\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_INTERVAL = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)?")
-_INTERVAL_UNITS = {"ms": "milliseconds", **_UNITS}
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)?")
+_DURATION_UNITS = {"ms": "milliseconds", **_UNITS}
 _EPOCH_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 # Looks like a value rather than an option: "-1h", "-90s", "-.5d".
 _DASH_VALUE = re.compile(r"-\.?\d")
 
 HELP = "ISO 8601 (no zone means UTC), epoch seconds, 'now', or relative: -30s, -15m, -2h, -1d"
 DEADLINE_HELP = "a duration from now (10m, 90s, 2h, 1d) or a time: " + HELP
+DURATION_HELP = "a positive length of time: 500ms, 30s, 10m, 2h, 1d (or seconds)"
 
 
 class TimeParser:
@@ -68,18 +77,16 @@ class DeadlineParser(TimeParser):
         return super().__call__(text)
 
 
-def interval(text: str) -> timedelta:
-    """An argparse ``type=``: ``500ms``, ``1s``, ``1.5s``, ``2m``, ``1h``, or seconds (``2``)."""
-    found = _INTERVAL.fullmatch(text.strip())
+def duration(text: str) -> timedelta:
+    """An argparse ``type=``: ``500ms``, ``1.5s``, ``10m``, ``2h``, ``1d``, or seconds (``600``)."""
+    found = _DURATION.fullmatch(text.strip())
     value = None
     if found:
         amount, unit = found.groups()
         with contextlib.suppress(OverflowError):
-            value = timedelta(**{_INTERVAL_UNITS[unit or "s"]: float(amount)})
+            value = timedelta(**{_DURATION_UNITS[unit or "s"]: float(amount)})
     if value is None or value < timedelta(microseconds=1):
-        raise argparse.ArgumentTypeError(
-            f"not an interval: {text!r} (a positive number of ms, s, m or h: 500ms, 1s, 2m)"
-        )
+        raise argparse.ArgumentTypeError(f"not a length of time: {text!r} ({DURATION_HELP})")
     return value
 
 

@@ -41,11 +41,10 @@ _DUMMY_KEY = "kvarchive-emulator"
 class Emulator:
     """A local Kinesis Video Streams archive, served over HTTP by background threads.
 
-    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream); it
-    hands out ``data_endpoint_url``, a separate server for the six
-    archived-media operations. Servers start at construction; :meth:`close`
-    (or leaving the ``with`` block) stops them and joins their threads.
-    Credentials and signatures are not checked.
+    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream); it hands out
+    ``data_endpoint_url``, a separate server for the six archived-media operations. Servers
+    start at construction; :meth:`close` (or leaving the ``with`` block) stops them and joins
+    their threads. Credentials and signatures are not checked.
 
     Streaming-session URLs point at the data endpoint, which serves their HLS
     playlists, DASH manifests and fMP4 / MPEG-TS fragments to any player.
@@ -170,12 +169,14 @@ class Emulator:
     def client(self, **kwargs: Any) -> ArchivedMediaClient:
         """An ArchivedMediaClient for the emulator, on :meth:`session` and :attr:`endpoint_url`.
 
-        ``kwargs`` go to ``ArchivedMediaClient`` (``backoff=``, ``rate_limit=``, ...)
-        and may override ``session`` or ``endpoint_url``.
+        ``kwargs`` go to ``ArchivedMediaClient`` (``backoff=``, ``rate_limit=``, ...) and may
+        override ``session`` or ``endpoint_url``. It pickles (process pools, Dask) without its
+        dummy keys: a worker signs with any keys in its environment (the emulator checks none).
         """
         from kvarchive import ArchivedMediaClient
 
         kwargs.setdefault("endpoint_url", self.endpoint_url)
+        kwargs.setdefault("pickle_without_keys", True)
         if "session" not in kwargs:
             kwargs["session"] = self.session()
         return ArchivedMediaClient(**kwargs)

@@ -1,0 +1,85 @@
+"""``kvarchive export``: many streams, one MKV file per shard and a manifest, here or on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Optional
+
+import kvarchive
+from kvarchive import ArchivedMediaClient, KVArchiveError
+from kvarchive.cli._output import export_lines, export_record, print_result
+from kvarchive.cli._times import DURATION_HELP, duration
+
+__all__ = ["export", "export_options"]
+
+
+def export(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    """Export the streams named, print the manifest's path and a table per stream.
+
+    A shard that failed (after its second attempt) makes the command fail
+    once all others are done, naming it.
+    """
+    streams = args.stream_name or args.stream_arn
+    with _executor(args.workers, args.scheduler) as executor:
+        result = kvarchive.export(
+            kv,
+            [streams] if isinstance(streams, str) else streams,  # given before the command
+            args.start,
+            args.end,
+            args.outfile,
+            shard=args.shard,
+            executor=executor,
+            progress=True,  # drawn on a terminal only
+            timestamp_type=args.timestamp_type,
+        )
+    print_result(args.output, export_record(result), export_lines(result))
+    if result.failed:
+        first = result.failed[0]
+        raise KVArchiveError(
+            f"{len(result.failed)} of {len(result.shards)} shards failed (listed in "
+            f"{result.manifest}; run the command again to retry them), the first "
+            f"{first.shard.file}: {first.error}"
+        )
+
+
+@contextlib.contextmanager
+def _executor(workers: Optional[int], scheduler: Optional[str]) -> Iterator[Any]:
+    """Threads of this process, a running Dask scheduler's client, or None (the default)."""
+    if scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise KVArchiveError(
+                "--scheduler needs dask.distributed: pip install 'kvarchive[dask]'"
+            ) from None
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+    elif workers is not None:
+        with ThreadPoolExecutor(workers, "kvarchive-export") as pool:
+            yield pool
+    else:
+        yield None
+
+
+def export_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``export`` besides its streams, range and folder."""
+    parser.add_argument("--shard", type=duration, default="10m", help=f"{DURATION_HELP}; 10m")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=_worker_count, help="threads in this process (default: 5 per stream)"
+    )
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler's address")
+
+
+def _worker_count(text: str) -> int:
+    """``--workers``: a whole number, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"not a number of workers (1 or more): {text!r}")
+    return count

@@ -1,0 +1,131 @@
+"""kvarchive.export() on a Dask cluster of worker processes, against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from exports import files, recorded, rows, two_streams
+
+import kvarchive
+from kvarchive.testing import Emulator
+
+distributed = pytest.importorskip(
+    "distributed", reason="dask.distributed is not installed (pip install kvarchive[dask])"
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+END = T0 + timedelta(hours=1)
+SHARD = timedelta(seconds=20)
+# What every worker signs with: the emulator checks no signature, but botocore needs keys.
+WORKER_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIADASKWORKER",
+    "AWS_SECRET_ACCESS_KEY": "dask-worker-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/nonexistent/kvarchive-tests/config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/kvarchive-tests/credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Any]:
+    """A local cluster of two worker processes, two threads each, and a client of it."""
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, env=WORKER_ENV
+    )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture
+def streams(emulator: Emulator) -> list[str]:
+    """Two streams: "cam" (3 shards of 20 s) and "door" (2)."""
+    return two_streams(emulator)
+
+
+def test_a_dask_cluster_writes_what_one_process_writes(
+    emulator: Emulator, streams: list[str], tmp_path: Path, dask_client: Any
+) -> None:
+    """The same export in this process and on Dask worker processes gives byte-identical shard
+    files and manifests, and its shards hold each stream's fragments once, in order."""
+    kv = emulator.client()
+    kvarchive.export(kv, streams, T0, END, tmp_path / "local", shard=SHARD)
+    result = kvarchive.export(
+        kv, streams, T0, END, tmp_path / "dask", shard=SHARD, executor=dask_client
+    )
+    assert result.failed == [] and len(result.shards) == 5
+    assert files(tmp_path / "dask") == files(tmp_path / "local")
+    for name in streams:
+        shard_numbers = [
+            n
+            for row in rows(tmp_path / "dask")
+            if row["stream"] == name
+            for n in recorded(tmp_path / "dask" / row["file"])[0]
+        ]
+        assert shard_numbers == [f.number for f in emulator.stream(name).fragments]
+
+
+def test_a_failed_first_attempt_is_run_again_as_a_new_task(
+    emulator: Emulator, streams: list[str], tmp_path: Path, dask_client: Any
+) -> None:
+    """One refused request fails one shard's first attempt; its resubmission is a new task
+    (not Dask's cached failure), and the export ends whole."""
+    emulator.fail_next("GetMediaForFragmentList", "NotAuthorizedException")
+    result = kvarchive.export(
+        emulator.client(), streams, T0, END, tmp_path, shard=SHARD, executor=dask_client
+    )
+    assert result.failed == []
+    assert sorted(r.attempts for r in result.shards) == [1, 1, 1, 1, 2]
+
+
+def test_four_worker_threads_on_one_stream_keep_to_its_rate(
+    emulator: Emulator, tmp_path: Path, dask_client: Any
+) -> None:
+    """With the emulator allowing 5 calls a second per stream, thirty quick shards on two
+    processes of two threads all end on their first attempt, hardly a call throttled."""
+    emulator.add_stream("cam", fragment_count=60, start=T0, payload_size=1024)
+    for operation in ("GetMediaForFragmentList", "ListFragments", "GetDataEndpoint"):
+        emulator.throttle(operation, 5)
+    result = kvarchive.export(
+        emulator.client(),
+        ["cam"],
+        T0,
+        END,
+        tmp_path,
+        shard=timedelta(seconds=4),
+        executor=dask_client,
+    )
+    assert len(result.shards) == 30 and result.failed == []
+    assert all(r.attempts == 1 for r in result.shards)
+    assert emulator.throttled_count < 10, emulator.throttled_count  # unpaced: dozens
+
+
+def test_the_dask_example_runs_on_a_clean_machine(tmp_path: Path) -> None:
+    """examples/dask_export.py exports three streams on a local cluster with no AWS configuration."""
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "dask_export.py"), "-o", "out"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"manifest: {os.path.join('out', 'manifest.jsonl')}"
+    # The last 15 minutes in 2-minute shards: 8 cells of the grid, or 9 when "now" is not on it.
+    counts = {line.split(": ")[0]: int(line.split()[1]) for line in lines[1:4]}
+    assert list(counts) == ["car-park", "front-door", "loading-bay"]
+    assert set(counts.values()) <= {8, 9}
+    assert lines[4].endswith("bytes written, 0 shards failed")
+    assert len(rows(tmp_path / "out")) == sum(counts.values())
