@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,11 @@ import boto3
 import pytest
 
 from kvarchive import ArchivedMediaClient, Backoff
+
+# A harness that starts the tests in the background (a shell's `cmd &` without job control)
+# hands them SIGINT ignored, and every child inherits that; the Ctrl-C tests need Ctrl-C.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
