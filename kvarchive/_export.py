@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Union
 import attrs
 
 from ._aws.throttle import SERVICE_RATES
-from ._dispatch import ShardRunner
 from ._errors import ValidationError
 from ._files import PathLike, output_folder
 from ._manifest import MANIFEST_NAME, ManifestWriter, already_done, read_manifest, result_order
@@ -91,6 +90,8 @@ def export(
     folder = output_folder(out_dir)
     manifest = os.path.join(folder, MANIFEST_NAME)
     own = None if executor is not None else _thread_pool(len(refs))
+    from ._dispatch import ShardRunner  # here: multiprocessing is no cost of `import kvarchive`
+
     # Checks the executor, and that the client pickles where it must, before any request.
     runner = ShardRunner(own or executor, kv, folder, slots=PER_STREAM)
     try:

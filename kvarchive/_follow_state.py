@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from ._errors import CheckpointError
 from ._models import Fragment
-from ._times import parse_time
+from ._times import iso, parse_time
 from ._validate import check_fragment_number
 
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "FollowState", "Key"]
@@ -46,7 +46,7 @@ Key = tuple[datetime, int]
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso(value, timespec="microseconds")
 
 
 class FollowState:

@@ -66,7 +66,7 @@ def compact_time(value: datetime) -> str:
     The one format of times in the notebook's tables, the timeline and the
     command line's table (JSON and CSV keep ISO 8601 with a ``T``).
     """
-    return to_utc(value).isoformat(sep=" ", timespec="milliseconds").replace("+00:00", "Z")
+    return iso(value).replace("T", " ")
 
 
 def compact_seconds(value: timedelta) -> str:
@@ -76,9 +76,10 @@ def compact_seconds(value: timedelta) -> str:
     return f"{sign}{abs(ms) // 1000}.{abs(ms) % 1000:03d}s"
 
 
-def iso(value: datetime) -> str:
-    """``value`` in UTC as ISO 8601 with milliseconds and a ``Z``: ``2026-01-31T12:00:00.250Z``."""
-    text = to_utc(value).isoformat(timespec="milliseconds")
+def iso(value: datetime, timespec: str = "milliseconds") -> str:
+    """``value`` in UTC as ISO 8601 with a ``Z``: ``2026-01-31T12:00:00.250Z`` (``timespec``
+    as :meth:`datetime.isoformat` takes it)."""
+    text = to_utc(value).isoformat(timespec=timespec)
     return text.replace("+00:00", "Z")
 
 

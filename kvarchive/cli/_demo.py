@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kvarchive._redact import Redactor
-from kvarchive.cli._output import iso, print_fragments, print_result, save_image, save_media
+from kvarchive._times import iso
+from kvarchive.cli._output import print_fragments, print_result, save_image, save_media
 
 if TYPE_CHECKING:
     from kvarchive.testing import Emulator

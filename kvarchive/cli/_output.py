@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -31,7 +31,6 @@ __all__ = [
     "export_record",
     "fragment_line",
     "fragment_record",
-    "iso",
     "print_fragments",
     "print_result",
     "save_fragment",
@@ -201,10 +200,19 @@ class ImageTally:
         return line
 
 
+def _file_stamp(iso_time: str) -> str:
+    """An ISO 8601 time as a file name: ``20260131T120000.250Z``, sorting in time order."""
+    return iso_time.replace("-", "").replace(":", "")
+
+
+def _image_suffix(image_format: str) -> str:
+    """``.png`` or ``.jpg``."""
+    return ".png" if image_format == "PNG" else ".jpg"
+
+
 def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str) -> str:
     """Write an image into ``folder``, named by its timestamp; return the path."""
-    stamp = iso(timestamp).replace("-", "").replace(":", "")
-    path = os.path.join(folder, stamp + (".png" if image_format == "PNG" else ".jpg"))
+    path = os.path.join(folder, _file_stamp(iso(timestamp)) + _image_suffix(image_format))
     with atomic_file(path) as out:
         out.write(data)
     return path
@@ -212,8 +220,7 @@ def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str)
 
 def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str) -> str:
     """Write one fragment's MKV document into ``folder``, named by its time and number."""
-    stamp = iso(timestamp).replace("-", "").replace(":", "")
-    path = os.path.join(folder, f"{stamp}-{number}.mkv")
+    path = os.path.join(folder, f"{_file_stamp(iso(timestamp))}-{number}.mkv")
     with atomic_file(path) as out:
         out.write(data)
     return path
@@ -238,12 +245,11 @@ class FrameWriter:
 
     def write(self, frame: DecodedFrame) -> str:
         """Save ``frame`` (whole or not at all); return its path."""
-        stamp = frame.utc_time.astimezone(timezone.utc).isoformat(timespec="microseconds")
-        stamp = stamp.replace("+00:00", "Z")
-        name = stamp.replace("-", "").replace(":", "")
+        stamp = iso(frame.utc_time, timespec="microseconds")
+        name = _file_stamp(stamp)
         if frame.track != 1:
             name += f"_track{frame.track}"
-        path = os.path.join(self.folder, name + (".png" if self.image_format == "PNG" else ".jpg"))
+        path = os.path.join(self.folder, name + _image_suffix(self.image_format))
         options = {"quality": self.quality} if self.image_format == "JPEG" else {}
         with atomic_file(path) as out:
             frame.save(out, format=self.image_format, **options)
