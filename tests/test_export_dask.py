@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -129,3 +131,53 @@ def test_the_dask_example_runs_on_a_clean_machine(tmp_path: Path) -> None:
     assert set(counts.values()) <= {8, 9}
     assert lines[4].endswith("bytes written, 0 shards failed")
     assert len(rows(tmp_path / "out")) == sum(counts.values())
+
+
+def test_the_dask_example_stopped_by_ctrl_c_resumes_when_run_again(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """examples/dask_export.py on a cluster, SIGINT mid-way: it stops within 2 s leaving a row per
+    whole file and no other file; run again as written, it requests only the missing shards."""
+    # 48 fragments of 2 s from a whole minute, ten minutes ago: 8 shards of 12 s, each of
+    # 6 fragments of 200 kB, which take 6 s at 200 kB/s.
+    first = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    emulator.add_stream("slow", fragment_count=48, start=first, payload_size=200_000)
+    emulator.bandwidth(200_000)
+    env = {**WORKER_ENV, "AWS_ENDPOINT_URL_KINESIS_VIDEO": emulator.endpoint_url}
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0", env=env
+    )
+    with cluster:
+        argv = [sys.executable, str(ROOT / "examples" / "dask_export.py")]
+        argv += ["--scheduler", cluster.scheduler_address, "--stream-name", "slow"]
+        argv += ["--region", "us-east-1", "--hours", "0.25", "--shard-minutes", "0.2"]
+        argv += ["-o", str(tmp_path / "out")]
+        run_env = {**os.environ, **env}
+        child = subprocess.Popen(argv, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with child:
+            try:
+                manifest = tmp_path / "out" / "manifest.jsonl"
+                deadline = time.monotonic() + 120
+                while not manifest.exists() or len(manifest.read_text().splitlines()) < 4:
+                    assert child.poll() is None, child.communicate()
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                time.sleep(1.0)  # the next four shards are a second into their 6 s
+                sent = time.monotonic()
+                child.send_signal(signal.SIGINT)
+                child.communicate(timeout=60)
+                ended = time.monotonic()
+            finally:
+                child.kill()
+        assert ended - sent < 2.0
+        assert child.returncode == -signal.SIGINT  # the example leaves Ctrl-C to Python
+        finished = {row["file"] for row in rows(tmp_path / "out")}
+        assert 4 <= len(finished) < 8
+        assert set(files(tmp_path / "out")) == finished | {"manifest.jsonl"}
+        emulator.bandwidth(None)
+        emulator.clear_requests()
+        again = subprocess.run(argv, env=run_env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.splitlines()[1] == "slow: 8 shards"
+    assert emulator.count("GetMediaForFragmentList") == 8 - len(finished)
+    assert len(rows(tmp_path / "out")) == 8
