@@ -167,21 +167,27 @@ class ShardRunner:
             self._stop.set()
         if self._flag is not None:
             self._flag.set()
+
+        def report(future: Any) -> None:
+            entry = in_flight.pop(future, None)
+            if entry is None or future.cancelled():
+                return
+            try:
+                result: ShardResult = future.result()
+            except BaseException:  # stopped (or a worker's own Ctrl-C): no row, redone next run
+                return
+            on_result(attrs.evolve(result, attempts=entry[1]))
+
         deadline = time.monotonic() + _GRACE
         try:
+            # One may have finished and left the queue just as Ctrl-C came.
+            for future in [f for f in in_flight if f.done()]:
+                report(future)
             while in_flight:
                 try:
-                    future = finished.get(timeout=max(0.0, deadline - time.monotonic()))
+                    report(finished.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
-                _, attempt = in_flight.pop(future)
-                if future.cancelled():
-                    continue
-                try:
-                    result: ShardResult = future.result()
-                except BaseException:  # noqa: S112 - stopped (or a worker's Ctrl-C): no row, redone next run
-                    continue
-                on_result(attrs.evolve(result, attempts=attempt))
         finally:
             for future in in_flight:
                 future.cancel()
