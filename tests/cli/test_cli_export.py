@@ -115,7 +115,7 @@ def test_export_on_a_dask_scheduler_writes_what_threads_write(
     )
     worker_env = {"AWS_ACCESS_KEY_ID": "AKIADASK", "AWS_SECRET_ACCESS_KEY": "dask-secret"}
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None, env=worker_env
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0", env=worker_env
     )
     args = ["export", "--stream-name", "cam", "--stream-name", "door", *RANGE, "--shard", "20s"]
     with cluster:
