@@ -31,8 +31,11 @@ SAMPLE_STREAMS = ("front-door", "loading-bay", "car-park")
 
 
 @contextlib.contextmanager
-def emulated(hours: float) -> Iterator[tuple[kvarchive.ArchivedMediaClient, list[str], Client]]:
-    """The emulator with three streams, and a local cluster of two worker processes for it."""
+def emulated(
+    end: datetime, hours: float
+) -> Iterator[tuple[kvarchive.ArchivedMediaClient, list[str], Client]]:
+    """The emulator with three streams recorded for ``hours`` until ``end``, and a local
+    cluster of two worker processes for it."""
     from kvarchive.testing import Emulator
 
     # Workers need keys of some kind to sign with, and a region; the emulator checks neither.
@@ -42,10 +45,11 @@ def emulated(hours: float) -> Iterator[tuple[kvarchive.ArchivedMediaClient, list
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    fragments = int(hours * 3600 / 2)  # one fragment every 2 seconds, ending now
+    fragments = int(hours * 3600 / 2)  # one fragment every 2 seconds
+    first = end - timedelta(seconds=2 * fragments)
     with Emulator() as emu:
         for name in SAMPLE_STREAMS:
-            emu.add_stream(name, fragment_count=fragments, payload_size=16 * 1024)
+            emu.add_stream(name, fragment_count=fragments, start=first, payload_size=16 * 1024)
         cluster = LocalCluster(
             n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, env=dummy
         )
@@ -72,13 +76,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     end = datetime.now(timezone.utc)
-    start = end - timedelta(hours=args.hours)
     with contextlib.ExitStack() as stack:
         if args.scheduler:
             kv, dask = stack.enter_context(on_aws(args.scheduler, args.region))
             streams = args.streams
         else:
-            kv, streams, dask = stack.enter_context(emulated(args.hours))
+            # The emulator's recordings end at the last whole hour, not now: run again within
+            # the hour, it has the same fragments, so the export resumes as it would on AWS.
+            end = end.replace(minute=0, second=0, microsecond=0)
+            kv, streams, dask = stack.enter_context(emulated(end, args.hours))
+        start = end - timedelta(hours=args.hours)
         result = kvarchive.export(
             kv,
             streams,
@@ -90,8 +97,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         )
     print(f"manifest: {os.path.relpath(result.manifest)}")
     shards = Counter(r.shard.stream for r in result.shards)
+    skipped = Counter(r.shard.stream for r in result.shards if r.skipped)
     for stream, count in sorted(shards.items()):
-        print(f"{stream}: {count} shards")
+        print(f"{stream}: {count} shards, {skipped[stream]} already written")
     print(f"{result.bytes_written} bytes written, {len(result.failed)} shards failed")
     return 1 if result.failed else 0
 

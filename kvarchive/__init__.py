@@ -44,13 +44,11 @@ from . import _errors, errors
 from ._aws.throttle import Backoff
 from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
-from ._clips import ClipTruncationWarning
 from ._decode.decoded_frame import DecodedFrame
 from ._decode.decoding import DecodedFrames
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
 from ._export import ExportResult, export
 from ._follow import Follower
-from ._follow_engine import LateFragmentWarning
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -65,7 +63,6 @@ __all__ = [
     "ArchivedMediaClient",
     "Backoff",
     "Checkpoint",
-    "ClipTruncationWarning",
     "DASHPlayer",
     "DecodedFrame",
     "DecodedFrames",
@@ -81,7 +78,6 @@ __all__ = [
     "HLSPlayer",
     "Image",
     "ImagePager",
-    "LateFragmentWarning",
     "MediaFragment",
     "MediaStream",
     "S3Checkpoint",

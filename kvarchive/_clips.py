@@ -12,12 +12,12 @@ import warnings
 from collections.abc import Sequence
 from datetime import datetime
 
+from ._errors import ClipTruncationWarning
 from ._models import Fragment
 from ._service import CLIP_MAX_BYTES, CLIP_MAX_FRAGMENTS
 
 __all__ = [
     "CLIP_GROUP_BYTES",
-    "ClipTruncationWarning",
     "clip_ranges",
     "plan_clips",
     "warn_if_truncated",
@@ -25,18 +25,6 @@ __all__ = [
 
 CLIP_GROUP_BYTES = 80 * 1000 * 1000
 """The listed bytes ``download_clips`` asks one GetClip for by default, well within its limit."""
-
-
-class ClipTruncationWarning(UserWarning):
-    """A GetClip range holds more than the service returns in one clip.
-
-    ``fragment_count`` and ``size`` (bytes) are what the range holds.
-    """
-
-    def __init__(self, message: str, fragment_count: int = 0, size: int = 0) -> None:
-        super().__init__(message)
-        self.fragment_count = fragment_count
-        self.size = size
 
 
 def plan_clips(

@@ -11,12 +11,20 @@ per-stream leases (``_leases``), held at the call; any other executor gets
 shards handed out no faster than that, with a margin for its latency.
 Whatever still gets throttled (other programs on the same stream) is retried
 by the client's backoff on ``ClientLimitExceededException``.
+
+Ctrl-C (or any error here) stops the shards in flight at once, wherever they
+run: a thread pool's through a StopSignal they share, a process pool's and a
+Dask cluster's through the export's flag (``_leases``). A shard stopped so
+leaves no file; one that finished its file before it heard is still
+reported, so that its manifest row is written. (Shards on any other executor
+can only be cancelled before they start.)
 """
 
 from __future__ import annotations
 
 import pickle
 import queue
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -27,8 +35,9 @@ import attrs
 
 from ._errors import ValidationError
 from ._files import PathLike
-from ._leases import HOLD, DaskLease, ManagerLeases, run_leased
+from ._leases import HOLD, DaskFlag, DaskLease, ManagerLeases, run_leased
 from ._shards import ExportShard, ShardResult
+from ._stop_signal import StopSignal
 
 if TYPE_CHECKING:
     from ._client import ArchivedMediaClient
@@ -39,6 +48,7 @@ __all__ = ["ShardRunner", "describe"]
 # fresh worker's session): a hand-out window a little longer keeps some of that in.
 _HAND_OUT_WINDOW = 1.25 * HOLD
 _ATTEMPTS = 2  # a failed shard is run once more before it is reported
+_GRACE = 1.0  # seconds given to shards told to stop, to say whether they had finished
 
 
 @attrs.define
@@ -97,16 +107,21 @@ class ShardRunner:
         self._dask = type(executor).__module__.split(".")[0] == "distributed"
         self._kv: Any = executor.scatter(kv, broadcast=True, hash=False) if self._dask else kv
         processes = isinstance(executor, ProcessPoolExecutor)
+        threads = isinstance(executor, ThreadPoolExecutor)
         self._leases = ManagerLeases(executor, slots) if processes else None
-        counted = self._dask or processes or isinstance(executor, ThreadPoolExecutor)
+        self._stop = StopSignal() if threads else None
+        self._flag: Any = self._leases.flag if self._leases is not None else None
+        if self._dask:
+            self._flag = DaskFlag(f"kvarchive-export-{secrets.token_hex(8)}", client=executor)
+        counted = self._dask or processes or threads
         self._window = 0.0 if counted else _HAND_OUT_WINDOW
 
     def run(self, shards: Iterable[ExportShard], on_result: Callable[[ShardResult], None]) -> None:
         """Run every shard, calling ``on_result`` with each outcome as it comes (in this thread).
 
         A shard that raises is run once more; if it fails again its result
-        carries the error. Ctrl-C (or any error here) cancels what has not
-        started.
+        carries the error. Ctrl-C (or any error here) stops every shard in
+        flight (see the module) before it is raised again.
         """
         waiting: dict[str, deque[tuple[ExportShard, int]]] = {}
         for shard in shards:
@@ -133,14 +148,56 @@ class ShardRunner:
                 else:
                     result = attrs.evolve(result, attempts=attempt)
                 on_result(result)
+        except BaseException:
+            self._stop_in_flight(in_flight, finished, on_result)
+            raise
+
+    def _stop_in_flight(
+        self,
+        in_flight: dict[Any, tuple[ExportShard, int]],
+        finished: queue.SimpleQueue[Any],
+        on_result: Callable[[ShardResult], None],
+    ) -> None:
+        """Tell every shard in flight to stop, report those that had finished, cancel the rest.
+
+        Told first, cancelled after: a Dask future cancelled while it runs
+        would lose the result of a shard that had written its file.
+        """
+        if self._stop is not None:
+            self._stop.set()
+        if self._flag is not None:
+            self._flag.set()
+
+        def report(future: Any) -> None:
+            entry = in_flight.pop(future, None)
+            if entry is None or future.cancelled():
+                return
+            try:
+                result: ShardResult = future.result()
+            except BaseException:  # stopped (or a worker's own Ctrl-C): no row, redone next run
+                return
+            on_result(attrs.evolve(result, attempts=entry[1]))
+
+        deadline = time.monotonic() + _GRACE
+        try:
+            # One may have finished and left the queue just as Ctrl-C came.
+            for future in [f for f in in_flight if f.done()]:
+                report(future)
+            while in_flight:
+                try:
+                    report(finished.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
         finally:
             for future in in_flight:
                 future.cancel()
 
     def close(self) -> None:
-        """Let go of the client scattered to a Dask cluster, stop a process pool's leases."""
+        """Let go of the client scattered to a Dask cluster and of the export's flag there,
+        stop a process pool's leases."""
         if self._dask:
             self._kv.release()
+            self._flag.clear()
         if self._leases is not None:
             self._leases.close()
 
@@ -175,11 +232,14 @@ class ShardRunner:
     def _submit(self, shard: ExportShard) -> Any:
         if self._dask:
             lease = DaskLease(f"kvarchive-stream-{shard.stream}", self._slots)
-            args = (run_leased, shard, self._kv, self._out_dir, lease)
+            args = (run_leased, shard, self._kv, self._out_dir, lease, self._flag)
             return self._executor.submit(*args, pure=False)
         if self._leases is not None:
             lease = self._leases.lease(shard.stream)
-            return self._executor.submit(run_leased, shard, self._kv, self._out_dir, lease)
+            args = (run_leased, shard, self._kv, self._out_dir, lease, self._flag)
+            return self._executor.submit(*args)
+        if self._stop is not None:
+            return self._executor.submit(shard._run, self._kv, self._out_dir, self._stop)
         return self._executor.submit(shard.run, self._kv, self._out_dir)
 
 

@@ -24,12 +24,13 @@ from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment
 from ._progress import progress_bar
 from ._service import MEDIA_MAX_FRAGMENTS
+from ._stop_signal import StopSignal
 from ._types import Body
 
 __all__ = ["ClipOpener", "download_fragments", "save_clips", "save_stream"]
 
-_MediaOpener = Callable[[list[Fragment], threading.Event], MediaStream]
-"""The media of some fragments; once the event is set it must make no new request."""
+_MediaOpener = Callable[[list[Fragment], StopSignal], MediaStream]
+"""The media of some fragments; once the signal is set it must make no new request."""
 
 ClipOpener = Callable[[datetime, datetime], MediaStream]
 """The GetClip of the fragments that start in ``[first, last]``."""
@@ -51,6 +52,7 @@ def download_fragments(
     *,
     progress: bool = False,
     concurrency: int = 1,
+    stop: Optional[StopSignal] = None,
 ) -> DownloadResult:
     """Write ``fragments`` as one MKV recording at ``path``.
 
@@ -58,18 +60,20 @@ def download_fragments(
     many connections at once and written in order; batches that arrive
     before their turn wait in anonymous temporary files, not in memory. Any
     failure, Ctrl-C included, stops every connection at once and leaves no file.
-    ``open_batch`` requests the media of some fragment numbers.
+    ``open_batch`` requests the media of some fragment numbers; ``stop``, once
+    set from another thread, does what Ctrl-C does.
     """
-    stop = threading.Event()
+    own = StopSignal()
     media = functools.partial(_media, open_batch)
-    with atomic_file(path) as out:
+    told = stop.closing(own) if stop is not None else contextlib.nullcontext()
+    with told, atomic_file(path) as out:
         writer = RecordingWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
         with bar as advance:
             if concurrency > 1:
-                parts = _parallel_fragments(fragments, media, stop, concurrency, out.name)
+                parts = _parallel_fragments(fragments, media, own, concurrency, out.name)
             else:
-                parts = _sequential_fragments(fragments, media, stop)
+                parts = _sequential_fragments(fragments, media, own)
             with contextlib.closing(parts):
                 for number, data in parts:
                     writer.add(data, number)
@@ -79,7 +83,7 @@ def download_fragments(
     return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
 
 
-def _media(open_batch: BatchOpener, batch: list[Fragment], stop: threading.Event) -> MediaStream:
+def _media(open_batch: BatchOpener, batch: list[Fragment], stop: StopSignal) -> MediaStream:
     """The media of ``batch``; once ``stop`` is set, no new request (not even a resume)."""
 
     def open_unless_stopped(numbers: list[str]) -> tuple[Body, str]:
@@ -92,10 +96,10 @@ def _media(open_batch: BatchOpener, batch: list[Fragment], stop: threading.Event
 
 
 def _sequential_fragments(
-    fragments: Sequence[Fragment], media: _MediaOpener, stop: threading.Event
+    fragments: Sequence[Fragment], media: _MediaOpener, stop: StopSignal
 ) -> Generator[tuple[str, bytes], None, None]:
-    """Each fragment's number and bytes, over one connection."""
-    with media(list(fragments), stop) as stream:
+    """Each fragment's number and bytes, over one connection (closed under it when stopped)."""
+    with media(list(fragments), stop) as stream, stop.closing(stream):
         for fragment in stream.iter_fragments():
             yield fragment.number or "", fragment.data  # a fragment from the service has one
 
@@ -103,7 +107,7 @@ def _sequential_fragments(
 def _parallel_fragments(
     fragments: Sequence[Fragment],
     media: _MediaOpener,
-    stop: threading.Event,
+    stop: StopSignal,
     concurrency: int,
     beside: str,
 ) -> Generator[tuple[str, bytes], None, None]:
@@ -135,14 +139,11 @@ class _BatchFetcher:
     request is made (not even a resume).
     """
 
-    def __init__(
-        self, media: _MediaOpener, stop: threading.Event, workers: int, beside: str
-    ) -> None:
+    def __init__(self, media: _MediaOpener, stop: StopSignal, workers: int, beside: str) -> None:
         self._media = media
         self._stop = stop
         self._folder = os.path.dirname(os.path.abspath(beside))
         self._lock = threading.Lock()
-        self._streams: set[MediaStream] = set()
         self._futures: list[Future[BinaryIO]] = []
         self._work: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
         self._workers = workers
@@ -162,12 +163,7 @@ class _BatchFetcher:
         """Stop: no new request, every open connection closed, every spool file closed."""
         with self._lock:
             self._stop.set()
-            streams, futures = list(self._streams), self._futures
-        for stream in streams:
-            # Closing waits for a read in progress to return: let a thread wait, not the caller.
-            threading.Thread(
-                target=_close, args=(stream,), name="kvarchive-close", daemon=True
-            ).start()
+            futures = self._futures
         for future in futures:
             if not future.cancel() and future.done() and future.exception() is None:
                 future.result().close()
@@ -198,30 +194,17 @@ class _BatchFetcher:
         """Fetch one batch into an anonymous temporary file of length-prefixed fragments."""
         spool = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - handed to the caller
         try:
-            with self._media(batch, self._stop) as stream:
-                with self._lock:
-                    if self._stop.is_set():
-                        raise KVArchiveError("download cancelled")
-                    self._streams.add(stream)
-                try:
-                    for fragment in stream.iter_fragments():
-                        number = (fragment.number or "").encode()
-                        spool.write(_RECORD.pack(len(number), len(fragment.data)))
-                        spool.write(number)
-                        spool.write(fragment.data)
-                finally:
-                    with self._lock:
-                        self._streams.discard(stream)
+            with self._media(batch, self._stop) as stream, self._stop.closing(stream):
+                for fragment in stream.iter_fragments():
+                    number = (fragment.number or "").encode()
+                    spool.write(_RECORD.pack(len(number), len(fragment.data)))
+                    spool.write(number)
+                    spool.write(fragment.data)
             spool.seek(0)
         except BaseException:
             spool.close()
             raise
         return spool
-
-
-def _close(stream: MediaStream) -> None:
-    with contextlib.suppress(Exception):
-        stream.close()
 
 
 def _read_spool(spool: BinaryIO) -> Iterator[tuple[str, bytes]]:

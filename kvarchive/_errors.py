@@ -1,4 +1,4 @@
-"""Everything kvarchive raises.
+"""Everything kvarchive raises, and every warning it gives.
 
 ::
 
@@ -24,6 +24,15 @@
           ├── InvalidMediaFrameError
           └── WrongEndpointError               HTTP 200 without the expected answer
 
+    KVArchiveWarning (also UserWarning)
+     ├── ClipTruncationWarning                 a GetClip range holds more than one clip returns
+     └── LateFragmentWarning                   a followed fragment came out of order, or expired
+
+A problem kvarchive can only report, not raise (a follower dropped without
+``close()`` whose checkpoint cannot be saved), is a plain KVArchiveWarning;
+``warnings.simplefilter("error", kvarchive.errors.KVArchiveWarning)`` turns
+every one of them into an exception.
+
 Every exception of botocore is translated at one seam,
 ``kvarchive._aws.translate``, and kept as ``__cause__``.
 
@@ -45,12 +54,15 @@ __all__ = [
     "CheckpointConflictError",
     "CheckpointError",
     "ClientLimitExceededError",
+    "ClipTruncationWarning",
     "CredentialsError",
     "EndpointUnreachableError",
     "InvalidArgumentError",
     "InvalidCodecPrivateDataError",
     "InvalidMediaFrameError",
     "KVArchiveError",
+    "KVArchiveWarning",
+    "LateFragmentWarning",
     "MediaIncompleteError",
     "MediaParseError",
     "MissingCodecPrivateDataError",
@@ -264,6 +276,34 @@ ERROR_CLASSES: dict[str, type[ServiceError]] = {
     "InvalidCodecPrivateDataException": InvalidCodecPrivateDataError,
     "InvalidMediaFrameException": InvalidMediaFrameError,
 }
+
+
+class KVArchiveWarning(UserWarning):
+    """Base of every warning kvarchive gives."""
+
+
+class ClipTruncationWarning(KVArchiveWarning):
+    """A GetClip range holds more than the service returns in one clip.
+
+    ``fragment_count`` and ``size`` (bytes) are what the range holds.
+    """
+
+    def __init__(self, message: str, fragment_count: int = 0, size: int = 0) -> None:
+        super().__init__(message)
+        self.fragment_count = fragment_count
+        self.size = size
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.fragment_count, self.size))
+
+
+class LateFragmentWarning(KVArchiveWarning):
+    """A fragment could not be followed as promised: it is yielded out of order, or it expired.
+
+    ListFragments showed it more than ``settle`` seconds after later fragments
+    had been listed (raise ``settle`` to wait longer), or the stream's
+    retention removed it before the follower reached it.
+    """
 
 
 def service_error(

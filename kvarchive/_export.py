@@ -79,9 +79,12 @@ def export(
     stream (at most 32). Files go to ``out_dir/<stream>/``, and
     ``out_dir/manifest.jsonl`` lists every shard. A shard that fails is run
     once more, then reported (an ``error`` in its result and row, no file),
-    while the others go on. Run again over the same folder, it skips the
-    shards whose file still matches the manifest. Each stream keeps to 5
-    shards in flight and 5 started a second, whatever the executor.
+    while the others go on. Each shard's row is appended to the manifest as
+    it finishes. Ctrl-C stops the shards in flight at once (on threads, a
+    process pool or Dask), leaving no partial file, and is raised again. Run
+    again over the same folder, it skips the shards whose file still matches
+    the manifest. Each stream keeps to 5 shards in flight and 5 started a
+    second, whatever the executor.
     """
     refs = _stream_refs(streams)
     check_range(start, end)

@@ -6,7 +6,9 @@ the checkpoint is saved. A process killed while it handles a fragment sees
 that fragment again when it restarts, and nothing else twice: at least once
 per fragment body, exactly once per completed step, as Kinesis consumers
 checkpoint. Leaving a ``with`` block on an exception does not count the
-fragment in hand, so a failed step is tried again by the next run.
+fragment in hand, so a failed step is tried again by the next run. A
+follower dropped without ``close()`` is closed as Python closes a file left
+open: it still saves, and says so with a ``ResourceWarning``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -33,7 +36,7 @@ from typing import (
 )
 
 from ._checkpoint import Checkpoint
-from ._errors import KVArchiveError, ValidationError
+from ._errors import KVArchiveError, KVArchiveWarning, ValidationError
 from ._follow_engine import FollowEngine
 from ._follow_state import FollowState
 from ._media.stream import MediaStream
@@ -124,9 +127,12 @@ class _MediaSource:
 class Follower(Generic[T]):
     """Each new fragment of a stream once, in order, as it is archived: ``follow()``'s iterator.
 
-    An iterator and a context manager. :meth:`close` (or leaving the ``for``
-    loop) ends it at once and counts the fragment in hand as consumed;
-    :meth:`stop` asks it to end from another thread or a signal handler.
+    An iterator and a context manager: use it in a ``with`` block, or call
+    :meth:`close`, which ends it at once and counts the fragment in hand as
+    consumed; :meth:`stop` asks it to end from another thread or a signal
+    handler. One collected unclosed (a ``for`` loop left by ``break`` outside
+    a ``with``) still counts it and saves, makes no other request, and warns
+    ``ResourceWarning``; a save that fails then is a KVArchiveWarning.
     :attr:`state` is the JSON text a checkpoint would hold.
     """
 
@@ -137,8 +143,10 @@ class Follower(Generic[T]):
         *,
         fresh: bool,
         description: str,
+        checkpoint: Optional[Checkpoint] = None,
     ) -> None:
         self._engine = engine
+        self._checkpoint = checkpoint
         self._source = source
         self._unsaved = fresh  # a fresh checkpoint is written before the first poll
         self._description = description
@@ -211,9 +219,31 @@ class Follower(Generic[T]):
             self._finish(count_in_hand=False)
 
     def __del__(self) -> None:
-        # A for loop that is left by break drops its iterator: as with a generator, that ends it.
-        if not getattr(self, "_closed", True):
-            self.close()
+        # As io's files do: an unclosed follower is closed (the fragment in hand counts, as on
+        # close()), and the missing close() is a ResourceWarning; an error here could only be
+        # "Exception ignored", so a failed save is a warning of its own. No caller's line to
+        # point at (stacklevel=1): the collector runs wherever it happens to.
+        if getattr(self, "_closed", True):
+            return
+        unclosed = f"unclosed {self!r}: use it in a with block or call close()"
+        self._engine.stop()
+        try:
+            with self._lock:
+                self._finish(count_in_hand=True)
+        except Exception as exc:
+            failure: Optional[Exception] = exc
+        else:
+            failure = None
+        try:
+            warnings.warn(unclosed, ResourceWarning, stacklevel=1, source=self)
+        finally:
+            if failure is not None:
+                warnings.warn(
+                    f"follower {self._description} was dropped without close(), and its "
+                    f"checkpoint {self._checkpoint!r} could not be saved: {failure}",
+                    KVArchiveWarning,
+                    stacklevel=1,
+                )
 
     @property
     def state(self) -> str:
@@ -317,11 +347,8 @@ def open_follower(
     )
     fresh = checkpoint is not None and text is None
     description = f"of {name!r}"
-    if media:
-        return Follower(
-            engine, _MediaSource(engine, open_media), fresh=fresh, description=description
-        )
-    return Follower(engine, _FragmentSource(engine), fresh=fresh, description=description)
+    source: _Source[Any] = _MediaSource(engine, open_media) if media else _FragmentSource(engine)
+    return Follower(engine, source, fresh=fresh, description=description, checkpoint=checkpoint)
 
 
 def _seconds(value: Any, name: str, *, positive: bool) -> float:

@@ -47,12 +47,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, LateFragmentWarning
 from ._follow_state import FollowState, Key
 from ._models import Fragment
 from ._service import LIST_MAX_RESULTS
 
-__all__ = ["FollowEngine", "LateFragmentWarning", "PageLister"]
+__all__ = ["FollowEngine", "PageLister"]
 
 log = logging.getLogger("kvarchive")
 
@@ -66,15 +66,6 @@ MIN_WINDOW = timedelta(seconds=1)
 MAX_WINDOW = timedelta(days=7)
 MAX_PAGES = 4
 _EPSILON = 0.001  # seconds: polls this close count as one
-
-
-class LateFragmentWarning(UserWarning):
-    """A fragment could not be followed as promised: it is yielded out of order, or it expired.
-
-    ListFragments showed it more than ``settle`` seconds after later fragments
-    had been listed (raise ``settle`` to wait longer), or the stream's
-    retention removed it before the follower reached it.
-    """
 
 
 class _Held:

@@ -26,6 +26,7 @@ from ._models import DownloadResult, Fragment, MediaFragment
 from ._params import check_timestamp_type
 from ._service import CLIP_MAX_FRAGMENTS
 from ._shards import ExportShard, check_shard, plan_shards
+from ._stop_signal import StopSignal
 from ._types import StreamRef, TimeLike
 from ._validate import check_int, check_range
 
@@ -124,12 +125,14 @@ class Jobs:
         *,
         progress: bool = False,
         concurrency: int = 1,
+        stop: Optional[StopSignal] = None,
     ) -> DownloadResult:
-        """Write listed ``fragments`` of ``stream`` as one MKV recording at ``path``."""
+        """Write listed ``fragments`` of ``stream`` as one MKV recording at ``path``
+        (given up at once, leaving no file, when ``stop`` is set)."""
         self._check_open()
         open_batch = functools.partial(self._ops.media, stream)
         return download_fragments(
-            fragments, open_batch, path, progress=progress, concurrency=concurrency
+            fragments, open_batch, path, progress=progress, concurrency=concurrency, stop=stop
         )
 
     def download_clips(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from typing import IO, Any, Optional
+from typing import Any, Optional
 
 from ._files import PathLike, atomic_file, file_sha256
 from ._shards import ExportShard, ShardResult
@@ -97,12 +97,15 @@ class ManifestWriter:
         self._path = path
         # Rows of earlier runs that this one does not confirm go now: their files are redone.
         _write_rows(path, done)
-        self._out: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in finish
+        # Unbuffered: each row goes out in one write() call of its own, so that a run killed
+        # in the middle of one leaves whole rows (a torn last line at worst, passed over).
+        self._out = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in finish
 
     def add(self, result: ShardResult) -> None:
         """Append one finished (or failed) shard, at once, in case the run stops."""
-        self._out.write(json.dumps(shard_row(result)) + "\n")
-        self._out.flush()
+        line = memoryview((json.dumps(shard_row(result)) + "\n").encode())
+        while line:
+            line = line[self._out.write(line) or 0 :]
 
     def close(self) -> None:
         """Stop appending (the rows so far stay, in the order they finished)."""

@@ -20,6 +20,7 @@ import attrs
 from ._errors import ValidationError
 from ._files import PathLike, file_sha256, output_folder
 from ._models import Fragment
+from ._stop_signal import StopSignal
 from ._times import from_epoch_ms, to_epoch_ms
 from ._types import StreamRef
 from ._validate import stream_key
@@ -71,11 +72,17 @@ class ExportShard:
         if a connection drops). The file is written under a temporary name and
         renamed when whole, so a failure never leaves a partial file.
         """
+        return self._run(kv, out_dir, None)
+
+    def _run(
+        self, kv: ArchivedMediaClient, out_dir: PathLike, stop: Optional[StopSignal]
+    ) -> ShardResult:
+        """:meth:`run`, given up at once (no file, no new request) when ``stop`` is set."""
         path = os.path.join(output_folder(out_dir), *self.file.split("/"))
         stream: StreamRef = (
             ("StreamARN", self.stream_arn) if self.stream_arn else ("StreamName", self.stream)
         )
-        written = kv._save_recording(stream, self.fragments, path)
+        written = kv._save_recording(stream, self.fragments, path, stop=stop)
         return ShardResult(
             shard=self,
             path=path,

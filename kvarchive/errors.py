@@ -1,4 +1,4 @@
-"""The exceptions kvarchive raises (the tree is drawn in ``kvarchive._errors``)."""
+"""The exceptions kvarchive raises and its warnings (the tree is drawn in ``kvarchive._errors``)."""
 
 from . import _errors
 from ._errors import *  # noqa: F403 - this module is the error tree's public face

@@ -28,20 +28,20 @@ def main() -> None:
     s3 = boto3.client("s3", endpoint_url=args.s3_url, region_name="us-east-1")
     checkpoint = S3Checkpoint(args.bucket, args.key, client=s3)
     kv = ArchivedMediaClient(endpoint_url=args.endpoint_url, region_name="us-east-1")
-    follower = kv.follow(
+    with kv.follow(
         stream_name=args.stream,
         start=args.start,
         until=args.until,
         checkpoint=checkpoint,
         poll=0.2,
         settle=0.8,
-    )
-    for fragment in follower:
-        with open(args.log, "a") as log:
-            log.write(f"{fragment.number}\n")
-            log.flush()
-            os.fsync(log.fileno())
-        time.sleep(args.work)
+    ) as follower:
+        for fragment in follower:
+            with open(args.log, "a") as log:
+                log.write(f"{fragment.number}\n")
+                log.flush()
+                os.fsync(log.fileno())
+            time.sleep(args.work)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kvarchive import ArchivedMediaClient, ClipTruncationWarning, Fragment
+from kvarchive import ArchivedMediaClient, ClipTruncationWarning, Fragment, errors
 from kvarchive._clips import clip_ranges, plan_clips
 from kvarchive.testing import Emulator
 
@@ -103,3 +103,13 @@ def test_get_clip_does_not_warn_for_a_short_range(
         warnings.simplefilter("error")
         kv.get_clip(stream_name="cam", start=T0, end=T0 + timedelta(seconds=30)).close()
     assert emulator.count("ListFragments") == 0
+
+
+def test_a_filter_on_the_warning_family_catches_a_truncated_clip(
+    kv: ArchivedMediaClient, long_stream: Any
+) -> None:
+    """One filter on KVArchiveWarning turns GetClip's truncation warning into an exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", errors.KVArchiveWarning)
+        with pytest.raises(errors.ClipTruncationWarning, match="download_clips"):
+            kv.get_clip(stream_name="cam", start=T0, end=T0 + timedelta(hours=1)).close()

@@ -7,6 +7,7 @@ import pickle
 import pytest
 from botocore.exceptions import ClientError
 
+import kvarchive
 from kvarchive import errors
 from kvarchive._aws.translate import from_client_error
 from kvarchive._errors import ERROR_CLASSES
@@ -144,3 +145,18 @@ def test_validation_error_is_a_value_error() -> None:
     """ValidationError can be caught as ValueError too."""
     assert issubclass(errors.ValidationError, ValueError)
     assert issubclass(errors.ValidationError, errors.KVArchiveError)
+
+
+@pytest.mark.parametrize("name", ["ClipTruncationWarning", "LateFragmentWarning"])
+def test_every_warning_is_a_kvarchive_warning(name: str) -> None:
+    """kvarchive's warnings are UserWarnings of one family, importable from kvarchive.errors."""
+    warning = getattr(errors, name)
+    assert issubclass(warning, errors.KVArchiveWarning)
+    assert issubclass(errors.KVArchiveWarning, UserWarning)
+    assert getattr(kvarchive, name) is warning
+
+
+def test_a_truncation_warning_keeps_its_counts_through_pickling() -> None:
+    """ClipTruncationWarning, sent from a worker process, still says how much the range held."""
+    copy = pickle.loads(pickle.dumps(errors.ClipTruncationWarning("cut", 450, 9000)))
+    assert (str(copy), copy.fragment_count, copy.size) == ("cut", 450, 9000)

@@ -122,6 +122,24 @@ def test_a_rerun_skips_what_is_done_and_redoes_what_is_not(
     assert [r.sha256 for r in third.shards] == [r.sha256 for r in first.shards]
 
 
+def test_a_torn_last_row_costs_its_shard_alone(
+    emulator: Emulator, streams: list[str], tmp_path: Path
+) -> None:
+    """A manifest whose last row a kill cut in half: the rerun fetches that row's shard alone and
+    writes the manifest whole again."""
+    kv = emulator.client()
+    kvarchive.export(kv, streams, T0, END, tmp_path, shard=SHARD)
+    before = files(tmp_path)
+    manifest = tmp_path / "manifest.jsonl"
+    text = manifest.read_text()
+    manifest.write_text(text[: text.rindex("\n", 0, -1) + 40])
+    emulator.clear_requests()
+    again = kvarchive.export(kv, streams, T0, END, tmp_path, shard=SHARD)
+    assert media_calls(emulator) == 1
+    assert [r.shard.file for r in again.shards if not r.skipped] == [rows(tmp_path)[-1]["file"]]
+    assert files(tmp_path) == before
+
+
 def test_a_shard_that_fails_twice_is_reported_and_the_rest_written(
     emulator: Emulator, streams: list[str], tmp_path: Path
 ) -> None:

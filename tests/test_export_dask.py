@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 END = T0 + timedelta(hours=1)
 SHARD = timedelta(seconds=20)
+SAMPLE = ["car-park", "front-door", "loading-bay"]  # the example's emulated streams, sorted
 # What every worker signs with: the emulator checks no signature, but botocore needs keys.
 WORKER_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIADASKWORKER",
@@ -37,9 +40,13 @@ WORKER_ENV = {
 
 @pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
-    """A local cluster of two worker processes, two threads each, and a client of it."""
+    """A local cluster of two worker processes, two threads each, and a client of it.
+
+    Its HTTP server takes a free port: with None it still binds 8787, and a cluster of another
+    test run on this machine then makes it warn (an error here).
+    """
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, env=WORKER_ENV
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0", env=WORKER_ENV
     )
     with cluster, distributed.Client(cluster) as client:
         yield client
@@ -108,8 +115,8 @@ def test_four_worker_threads_on_one_stream_keep_to_its_rate(
     assert emulator.throttled_count < 10, emulator.throttled_count  # unpaced: dozens
 
 
-def test_the_dask_example_runs_on_a_clean_machine(tmp_path: Path) -> None:
-    """examples/dask_export.py exports three streams on a local cluster with no AWS configuration."""
+def run_example(tmp_path: Path) -> list[str]:
+    """Run examples/dask_export.py with no AWS configuration into tmp_path/out; its lines."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "dask_export.py"), "-o", "out"],
@@ -121,11 +128,73 @@ def test_the_dask_example_runs_on_a_clean_machine(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+def test_the_dask_example_runs_on_a_clean_machine_and_resumes(tmp_path: Path) -> None:
+    """examples/dask_export.py exports three streams on a local cluster with no AWS configuration;
+    run again, as its docstring says, it finds every shard already written."""
+    lines = run_example(tmp_path)
     assert lines[0] == f"manifest: {os.path.join('out', 'manifest.jsonl')}"
-    # The last 15 minutes in 2-minute shards: 8 cells of the grid, or 9 when "now" is not on it.
-    counts = {line.split(": ")[0]: int(line.split()[1]) for line in lines[1:4]}
-    assert list(counts) == ["car-park", "front-door", "loading-bay"]
-    assert set(counts.values()) <= {8, 9}
+    # 15 minutes to the last whole hour in 2-minute shards: 8 cells of the grid.
+    assert lines[1:4] == [f"{name}: 8 shards, 0 already written" for name in SAMPLE]
     assert lines[4].endswith("bytes written, 0 shards failed")
-    assert len(rows(tmp_path / "out")) == sum(counts.values())
+    assert len(rows(tmp_path / "out")) == 24
+    before = files(tmp_path / "out")
+    again = run_example(tmp_path)
+    if again[1:4] != [f"{name}: 8 shards, 8 already written" for name in SAMPLE]:
+        # Unless the hour turned between the runs: the emulator's recordings moved with it.
+        assert datetime.now(timezone.utc).minute < 10, again
+        return
+    assert again[4] == "0 bytes written, 0 shards failed"
+    assert files(tmp_path / "out") == before
+
+
+def test_the_dask_example_stopped_by_ctrl_c_resumes_when_run_again(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """examples/dask_export.py on a cluster, SIGINT mid-way: it stops within 2 s leaving a row per
+    whole file and no other file; run again as written, it requests only the missing shards."""
+    # 48 fragments of 2 s from a whole minute, ten minutes ago: 8 shards of 12 s, each of
+    # 6 fragments of 200 kB, which take 6 s at 200 kB/s.
+    first = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    emulator.add_stream("slow", fragment_count=48, start=first, payload_size=200_000)
+    emulator.bandwidth(200_000)
+    env = {**WORKER_ENV, "AWS_ENDPOINT_URL_KINESIS_VIDEO": emulator.endpoint_url}
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=":0", env=env
+    )
+    with cluster:
+        argv = [sys.executable, str(ROOT / "examples" / "dask_export.py")]
+        argv += ["--scheduler", cluster.scheduler_address, "--stream-name", "slow"]
+        argv += ["--region", "us-east-1", "--hours", "0.25", "--shard-minutes", "0.2"]
+        argv += ["-o", str(tmp_path / "out")]
+        run_env = {**os.environ, **env}
+        child = subprocess.Popen(argv, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with child:
+            try:
+                manifest = tmp_path / "out" / "manifest.jsonl"
+                deadline = time.monotonic() + 120
+                while not manifest.exists() or len(manifest.read_text().splitlines()) < 4:
+                    assert child.poll() is None, child.communicate()
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                time.sleep(1.0)  # the next four shards are a second into their 6 s
+                sent = time.monotonic()
+                child.send_signal(signal.SIGINT)
+                child.communicate(timeout=60)
+                ended = time.monotonic()
+            finally:
+                child.kill()
+        assert ended - sent < 2.0
+        assert child.returncode == -signal.SIGINT  # the example leaves Ctrl-C to Python
+        finished = {row["file"] for row in rows(tmp_path / "out")}
+        assert 4 <= len(finished) < 8
+        assert set(files(tmp_path / "out")) == finished | {"manifest.jsonl"}
+        emulator.bandwidth(None)
+        emulator.clear_requests()
+        again = subprocess.run(argv, env=run_env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.splitlines()[1] == f"slow: 8 shards, {len(finished)} already written"
+    assert emulator.count("GetMediaForFragmentList") == 8 - len(finished)
+    assert len(rows(tmp_path / "out")) == 8

@@ -43,6 +43,7 @@ def test_all_is_pinned() -> None:
             "InvalidCodecPrivateDataError",
             "InvalidMediaFrameError",
             "KVArchiveError",
+            "KVArchiveWarning",
             "LateFragmentWarning",
             "MediaFragment",
             "MediaIncompleteError",

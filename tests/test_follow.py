@@ -257,10 +257,11 @@ def test_break_counts_the_fragment_in_hand_and_the_next_run_goes_on(
     """Leaving the loop saves the fragment in hand; a new follower starts after it, whatever start says."""
     f, options = checkpointed(emulator, tmp_path, 6)
     first = []
-    for fragment in kv.follow(stream_name="cam", **options):
-        first.append(fragment)
-        if len(first) == 3:
-            break
+    with kv.follow(stream_name="cam", **options) as follower:
+        for fragment in follower:
+            first.append(fragment)
+            if len(first) == 3:
+                break
     assert json.loads(options["checkpoint"].load())["last"]["number"] == f[2].number
     rest = list(kv.follow(stream_name="cam", **options, until=f[-1].server_timestamp + MS))
     assert numbers(first + rest) == numbers(f)

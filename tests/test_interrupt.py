@@ -1,4 +1,4 @@
-"""Ctrl-C during a download: a real SIGINT to a child process, against a slow emulator."""
+"""Ctrl-C during a download or an export: a real SIGINT to a child process, against a slow emulator."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from exports import files, rows
 
+import kvarchive
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -135,3 +137,61 @@ def test_the_emulator_is_slow_enough_to_interrupt(slow: Emulator) -> None:
     stream = slow.stream("cam")
     assert stream.total_size / 4 / 200_000 > 4
     assert stream.fragments[-1].server_timestamp < T0 + timedelta(minutes=10)
+
+
+# An export on a process pool, as a user's script runs one; Ctrl-C reaches this process alone
+# (not its workers, as a terminal's would), so only the export can stop them.
+EXPORT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+    import kvarchive
+
+    if __name__ == "__main__":
+        kv = kvarchive.ArchivedMediaClient(endpoint_url=sys.argv[1], region_name="us-east-1")
+        try:
+            with ProcessPoolExecutor(4) as pool:
+                kvarchive.export(kv, "slow", sys.argv[2], sys.argv[3], sys.argv[4], shard=10,
+                                 executor=pool)
+        except KeyboardInterrupt:
+            sys.exit(130)
+    """
+)
+
+
+def test_ctrl_c_stops_an_export_on_a_process_pool_and_a_rerun_fetches_only_the_rest(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """SIGINT mid-way through an export on four worker processes: exit 130 within 2 s, a row for
+    every whole file and no other file, and a second run requests only the missing shards."""
+    emulator.add_stream("slow", fragment_count=60, start=T0, payload_size=256 * 1024)
+    emulator.bandwidth(200_000)  # a shard of 5 fragments takes over 6 s
+    out = tmp_path / "export"
+    argv = [sys.executable, "-c", EXPORT_SCRIPT, emulator.endpoint_url, START, END, str(out)]
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with child:
+        try:
+            manifest = out / "manifest.jsonl"
+            deadline = time.monotonic() + 60
+            while not manifest.exists() or len(manifest.read_text().splitlines()) < 4:
+                assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+                time.sleep(0.02)
+            time.sleep(1.0)  # the next four shards are a second into their 6 s
+            sent = time.monotonic()
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=60)
+            ended = time.monotonic()
+        finally:
+            child.kill()
+    assert ended - sent < 2.0
+    assert child.returncode == 130, stderr
+    finished = {row["file"] for row in rows(out)}
+    assert 4 <= len(finished) < 12
+    assert set(files(out)) == finished | {"manifest.jsonl"}  # no partial or temporary file
+    emulator.bandwidth(None)
+    emulator.clear_requests()
+    with emulator.client() as kv:
+        result = kvarchive.export(kv, "slow", START, END, out, shard=10)
+    assert len(result.shards) == 12 and result.failed == []
+    assert sum(r.skipped for r in result.shards) == len(finished)
+    assert emulator.count("GetMediaForFragmentList") == 12 - len(finished)

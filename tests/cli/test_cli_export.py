@@ -115,7 +115,7 @@ def test_export_on_a_dask_scheduler_writes_what_threads_write(
     )
     worker_env = {"AWS_ACCESS_KEY_ID": "AKIADASK", "AWS_SECRET_ACCESS_KEY": "dask-secret"}
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None, env=worker_env
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0", env=worker_env
     )
     args = ["export", "--stream-name", "cam", "--stream-name", "door", *RANGE, "--shard", "20s"]
     with cluster:
@@ -128,38 +128,50 @@ def test_export_on_a_dask_scheduler_writes_what_threads_write(
     assert files(tmp_path / "d") == files(tmp_path / "t")
 
 
-def test_an_export_stopped_by_ctrl_c_resumes_where_it_was(
-    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def slow_stream(emulator: Emulator) -> list[str]:
+    """A stream "slow" of 15 shards of 10 s (5 fragments of 256 KiB each) sent at 200 kB/s per
+    connection, so that a shard takes over 6 s; the export's arguments for it."""
+    emulator.add_stream("slow", fragment_count=75, start=T0, payload_size=256 * 1024)
+    emulator.bandwidth(200_000)
+    args = ["export", "--stream-name", "slow", *RANGE, "--shard", "10s"]
+    return [*args, "--endpoint-url", emulator.endpoint_url, "--region", "us-east-1"]
+
+
+def interrupt_after_rows(child: subprocess.Popen[bytes], manifest: Path, count: int) -> float:
+    """SIGINT ``child`` a second after ``manifest`` holds ``count`` rows; return when it went."""
+    deadline = time.monotonic() + 60
+    while not manifest.exists() or len(manifest.read_text().splitlines()) < count:
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.02)
+    time.sleep(1.0)  # the next shards are a second into their 6 s
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    return sent
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "3"]], ids=["default", "workers"])
+def test_ctrl_c_stops_an_export_at_once_and_the_next_run_fetches_only_the_rest(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: list[str]
 ) -> None:
-    """SIGINT to a running export: it exits 130 leaving whole files and no partial one, its
-    manifest lists what finished, and the same command run again fetches only the rest."""
-    emulator.add_stream("slow", fragment_count=40, start=T0, payload_size=32 * 1024)
-    emulator.bandwidth(400_000)  # a 4-fragment shard takes about a third of a second
+    """SIGINT to an export on threads mid-way: exit 130 within 2 s, a manifest row for every
+    whole file and no other file, and the same command again requests only the rest."""
     out = tmp_path / "export"
-    args = ["export", "--stream-name", "slow", *RANGE, "--shard", "8s", "--workers", "2"]
-    args += ["-o", str(out), "--endpoint-url", emulator.endpoint_url, "--region", "us-east-1"]
+    args = [*slow_stream(emulator), *workers, "-o", str(out)]
     child = subprocess.Popen(
         [sys.executable, "-m", "kvarchive", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    manifest = out / "manifest.jsonl"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-        not manifest.exists() or len(manifest.read_text().splitlines()) < 2
-    ):
-        time.sleep(0.02)
-    child.send_signal(signal.SIGINT)
+    sent = interrupt_after_rows(child, out / "manifest.jsonl", 3 if workers else 5)
     _, stderr = child.communicate(timeout=60)
+    assert time.monotonic() - sent < 2.0
     assert child.returncode == 130, stderr
     finished = {row["file"] for row in rows(out)}
-    assert 2 <= len(finished) < 10
-    written = {str(p.relative_to(out)) for p in out.rglob("*.mkv")}
-    assert finished <= written and not list(out.rglob("*.part"))
+    assert 3 <= len(finished) < 15
+    assert set(files(out)) == finished | {"manifest.jsonl"}  # no partial or temporary file
     emulator.bandwidth(None)
     emulator.clear_requests()
     status, stdout, stderr = run(capsys, *args, "--output", "json")
     assert status == 0, stderr
     (slow,) = json.loads(stdout)["streams"]
-    assert slow["shards"] == 10 and slow["skipped"] >= len(finished)
-    assert emulator.count("GetMediaForFragmentList") == 10 - slow["skipped"]
-    on_disk = {str(p.relative_to(out)) for p in out.rglob("*.mkv")}
-    assert len(rows(out)) == 10 and {row["file"] for row in rows(out)} == on_disk
+    assert slow["shards"] == 15 and slow["skipped"] == len(finished)
+    assert emulator.count("GetMediaForFragmentList") == 15 - len(finished)
+    assert {row["file"] for row in rows(out)} == set(files(out)) - {"manifest.jsonl"}
