@@ -1,6 +1,6 @@
 """Export hours of several streams on a Dask cluster: one MKV file per shard, and a manifest.
 
-    pip install kvarchive[dask]
+    pip install "kvarchive[dask]"
     python examples/dask_export.py -o export/        # the emulator and a local cluster: no AWS
 
     python examples/dask_export.py --scheduler tcp://10.0.0.5:8786 \\
