@@ -47,6 +47,21 @@ def readme_snippet(heading: str) -> str:
     return match.group(1)
 
 
+def test_readme_script_tour_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's first snippet ('In a script') runs as written on the emulator, under env -i:
+    it lists the sample's 10 fragments, prints its frames, and writes a recording and a clip."""
+    result = run_clean([sys.executable, "-c", readme_snippet("### In a script")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert all(len(row) == 5 for row in rows)  # the times are two words
+    frames = [row for row in rows if row[3] in ("True", "False")]  # track, time, keyframe, size
+    assert len(rows) - len(frames) == 10  # number, time, duration, size
+    assert len(frames) >= 150
+    assert (tmp_path / "last10.mkv").read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+    clips = sorted((tmp_path / "clips").iterdir())
+    assert clips and all(clip.read_bytes()[4:8] == b"ftyp" for clip in clips)
+
+
 def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
     """The README's 'Testing your own code' snippet runs as written, with no AWS configuration."""
     code = readme_snippet("## Testing your own code") + "\nprint('snippet done')\n"
