@@ -6,7 +6,8 @@ start a service "in another shell" (``kvarchive emulator``, ``moto_server``)
 are started here first and stopped at the end; every other line runs, in
 order, in one bash in a fresh folder (``examples/`` linked into it, so the
 paths read as from the project's root), whose environment has PATH, HOME,
-LANG and the lines the services print to paste, nothing else. ``pip install``
+LANG and the lines the services print to paste, nothing else (but a flag that
+keeps Python from writing into examples/). ``pip install``
 lines are taken as done: the tests' environment has every extra.
 """
 
@@ -116,6 +117,7 @@ def run_example(name: str, folder: Path, timeout: float = 300) -> subprocess.Com
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(folder),
         "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ left in examples/ by `cd examples`
     }
     with contextlib.ExitStack() as stack:
         for line in services:
