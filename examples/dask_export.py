@@ -1,7 +1,12 @@
 """Export hours of several streams on a Dask cluster: one MKV file per shard, and a manifest.
 
-    pip install kvarchive[dask]
-    python examples/dask_export.py -o export/        # the emulator and a local cluster: no AWS
+With no AWS account: without --scheduler it starts the emulator with three streams and a
+local cluster of two workers, all on this machine, with dummy keys:
+
+    pip install "kvarchive[dask]"
+    python examples/dask_export.py -o export/
+
+On AWS, a running cluster and your streams:
 
     python examples/dask_export.py --scheduler tcp://10.0.0.5:8786 \\
         --stream-name cam-1 --stream-name cam-2 --hours 24 -o /mnt/efs/export

@@ -2,7 +2,13 @@
 
     python examples/download_last_minutes.py --stream-name cam --minutes 5 -o last5.mkv
 
-Add --endpoint-url (and --region) to point it at kvarchive.testing or LocalStack.
+With no AWS account, on the emulator (its stream "demo" is 10 s of real video ending when
+it starts; dummy keys, nothing leaves the machine):
+
+    kvarchive emulator --stream demo=sample   # in another shell: paste here the lines it prints
+    python examples/download_last_minutes.py --stream-name demo --minutes 5 -o last5.mkv
+
+--endpoint-url (and --region) point it at another endpoint, such as LocalStack.
 """
 
 from __future__ import annotations

@@ -18,6 +18,20 @@ Environment:
                            interval, time kept back to finish the last fragment and return
     KVARCHIVE_ENDPOINT_URL the Kinesis Video endpoint (tests point it at kvarchive.testing;
                            AWS_ENDPOINT_URL_S3 does the same for S3)
+
+With no AWS account: the emulator for Kinesis Video, moto's server for S3
+(`pip install "moto[server]"`), dummy keys. A first run starts at its own "now",
+so on the emulator's stream, which does not grow, it handles nothing; one
+invocation from the shell:
+
+    kvarchive emulator --stream demo=sample   # in another shell: paste here the lines it prints
+    moto_server -p 5000                       # in a third shell: S3 on 127.0.0.1:5000
+    export AWS_ENDPOINT_URL_S3=http://127.0.0.1:5000 STREAM_NAME=demo CHECKPOINT_BUCKET=follow
+    export SETTLE=1 POLL=0.5 MARGIN=1
+    python -c "import boto3; boto3.client('s3', region_name='us-east-1') \\
+        .create_bucket(Bucket='follow')"
+    cd examples && python -c "import lambda_follow as f, types; print(f.handler({}, \\
+        types.SimpleNamespace(get_remaining_time_in_millis=lambda: 5000)))"
 """
 
 from __future__ import annotations

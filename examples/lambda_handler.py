@@ -6,6 +6,12 @@ Set KVARCHIVE_ENDPOINT_URL to point it at kvarchive.testing in tests.
 
     GET /hls?stream=cam                      -> {"url": "https://...m3u8?SessionToken=..."}
     GET /fragments?stream=cam&minutes=5      -> {"fragments": [{"number": ..., ...}, ...]}
+
+With no AWS account, on the emulator (dummy keys), an invocation from the shell:
+
+    kvarchive emulator --stream demo=sample   # in another shell: paste here the lines it prints
+    cd examples && python -c "import lambda_handler as h; \\
+        print(h.hls_url({'queryStringParameters': {'stream': 'demo'}}))"
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class FragmentList(list[Fragment]):
     """A plain list of fragments that renders as a table in Jupyter."""
 
     def to_pandas(self) -> Any:
-        """The fragments as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        """The fragments as a pandas DataFrame (needs ``pip install "kvarchive[pandas]"``)."""
         from ._notebook import fragments_frame
 
         return fragments_frame(self)

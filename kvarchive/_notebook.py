@@ -1,7 +1,7 @@
 """Jupyter niceties: HTML tables and data frames (players: ``_players``; timelines: ``_timeline``).
 
 Nothing here imports IPython: Jupyter looks for the ``_repr_*_`` methods by
-name. pandas is imported only by ``to_pandas`` (``pip install kvarchive[pandas]``).
+name. pandas is imported only by ``to_pandas`` (the ``pandas`` extra).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._extras import require
 from ._times import compact_seconds, compact_time
 
 __all__ = [
@@ -63,9 +64,7 @@ def image_rows(images: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 def fragments_frame(fragments: Iterable[Any]) -> Any:
     """A pandas DataFrame of fragments, one row each."""
-    import pandas as pd
-
-    return pd.DataFrame(
+    return _pandas().DataFrame(
         [
             {
                 "number": f.number,
@@ -82,9 +81,15 @@ def fragments_frame(fragments: Iterable[Any]) -> Any:
 
 def images_frame(images: Iterable[Any]) -> Any:
     """A pandas DataFrame of images: timestamp, error and the image bytes."""
-    import pandas as pd
-
-    return pd.DataFrame(
+    return _pandas().DataFrame(
         [{"timestamp": i.timestamp, "error": i.error, "data": i.data} for i in images],
         columns=["timestamp", "error", "data"],
     )
+
+
+def _pandas() -> Any:
+    """The pandas module, or an ImportError naming the ``pandas`` extra."""
+    require("pandas", "to_pandas() needs pandas", "pandas")
+    import pandas
+
+    return pandas

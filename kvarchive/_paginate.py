@@ -97,7 +97,7 @@ class FragmentPager:
         return FragmentList(self)
 
     def to_pandas(self) -> Any:
-        """Every fragment as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        """Every fragment as a pandas DataFrame (needs ``pip install "kvarchive[pandas]"``)."""
         return fragments_frame(self)
 
     def timeline(self) -> Timeline:
@@ -188,7 +188,7 @@ class ImagePager:
         return (image for page in self.pages() for image in page)
 
     def to_pandas(self) -> Any:
-        """Every image as a pandas DataFrame (needs ``pip install kvarchive[pandas]``)."""
+        """Every image as a pandas DataFrame (needs ``pip install "kvarchive[pandas]"``)."""
         return images_frame(self)
 
     def _repr_html_(self) -> str:

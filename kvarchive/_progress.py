@@ -1,4 +1,4 @@
-"""Progress bars through tqdm, when it is installed and there is a terminal to draw on."""
+"""Progress bars through tqdm, drawn when asked for and there is a terminal to draw on."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterator
 from typing import Callable
 
+from ._extras import optional
+
 __all__ = ["progress_bar"]
 
 
@@ -14,17 +16,22 @@ __all__ = ["progress_bar"]
 def progress_bar(
     wanted: bool, total: int, description: str, *, unit: str = "B"
 ) -> Iterator[Callable[[int], None]]:
-    """Yield a function that advances a bar by n units; silent when not wanted or possible."""
+    """Yield a function that advances a bar by n units.
+
+    Silent when not wanted or not on a terminal; on a terminal without tqdm,
+    silent after a warning (once per process) that says how to install it.
+    """
     if not wanted or not sys.stderr.isatty():
         yield _ignore
         return
-    try:
-        from tqdm import tqdm
-    except ImportError:
+    tqdm = optional("progress", "no progress bar: it needs tqdm", "tqdm")
+    if tqdm is None:
         yield _ignore
         return
     scale = unit == "B"
-    with tqdm(total=total, unit=unit, unit_scale=scale, desc=description, file=sys.stderr) as bar:
+    with tqdm.tqdm(
+        total=total, unit=unit, unit_scale=scale, desc=description, file=sys.stderr
+    ) as bar:
 
         def advance(count: int) -> None:
             bar.update(count)

@@ -12,8 +12,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from isolated import distributions, extra_requirements, only_env, site_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: no request can leave the machine
@@ -43,6 +45,21 @@ def readme_snippet(heading: str) -> str:
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, f"no Python snippet after {heading!r}"
     return match.group(1)
+
+
+def test_readme_script_tour_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The README's first snippet ('In a script') runs as written on the emulator, under env -i:
+    it lists the sample's 10 fragments, prints its frames, and writes a recording and a clip."""
+    result = run_clean([sys.executable, "-c", readme_snippet("### In a script")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert all(len(row) == 5 for row in rows)  # the times are two words
+    frames = [row for row in rows if row[3] in ("True", "False")]  # track, time, keyframe, size
+    assert len(rows) - len(frames) == 10  # number, time, duration, size
+    assert len(frames) >= 150
+    assert (tmp_path / "last10.mkv").read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+    clips = sorted((tmp_path / "clips").iterdir())
+    assert clips and all(clip.read_bytes()[4:8] == b"ftyp" for clip in clips)
 
 
 def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
@@ -98,29 +115,59 @@ def test_emulator_session_serves_raw_boto3_with_no_aws_configuration(tmp_path: P
     assert result.stdout.strip() == "True"
 
 
-def test_quickstart_notebook_runs_with_no_aws_configuration(tmp_path: Path) -> None:
-    """examples/quickstart.ipynb executes with no cell error, its kernel seeing no AWS configuration."""
+def notebook_extra(notebook: dict[str, Any]) -> str:
+    """The extra the notebook's first cell says to install."""
+    match = re.search(r'pip install "kvarchive\[(\w+)\]"', "".join(notebook["cells"][0]["source"]))
+    assert match, "the notebook's first cell names no install"
+    return match.group(1)
+
+
+def isolated_kernel(folder: Path, extra: str) -> tuple[str, Path]:
+    """A Jupyter kernel, under ``folder``, that sees the project and only what ``extra`` installs."""
+    site = site_of(
+        folder / "site", distributions(extra_requirements("install") + extra_requirements(extra))
+    )
+    spec = folder / "jupyter" / "kernels" / "only-extra"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-S", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    env = {"PYTHONPATH": only_env(site)["PYTHONPATH"]}
+    kernel = {"argv": argv, "display_name": extra, "language": "python", "env": env}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return spec.name, folder / "jupyter"
+
+
+def test_quickstart_notebook_runs_with_only_the_install_it_names(tmp_path: Path) -> None:
+    """examples/quickstart.ipynb runs top to bottom in a kernel that sees only the project and
+    the extra its first cell names, with no AWS configuration."""
     pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    notebook = ROOT / "examples" / "quickstart.ipynb"
+    cells = json.loads(notebook.read_text())
+    kernel, jupyter_path = isolated_kernel(tmp_path, notebook_extra(cells))
     executed = tmp_path / "executed.ipynb"
     code = (
         "import sys, nbformat\n"
         "from nbclient import NotebookClient\n"
         "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-        "NotebookClient(nb, timeout=120, kernel_name='python3',\n"
-        "               resources={'metadata': {'path': sys.argv[3]}}).execute()\n"
+        "nb.cells.append(nbformat.v4.new_code_cell(sys.argv[4]))\n"
+        "NotebookClient(nb, timeout=120, kernel_name=sys.argv[3],\n"
+        "               resources={'metadata': {'path': sys.argv[5]}}).execute()\n"
         "nbformat.write(nb, sys.argv[2])\n"
     )
-    notebook = ROOT / "examples" / "quickstart.ipynb"
+    probe = "import importlib.util as u\nprint([u.find_spec(m) for m in ('tqdm', 'nbclient')])"
+    args = [str(notebook), str(executed), kernel, probe, str(notebook.parent)]
     result = run_clean(
-        [sys.executable, "-c", code, str(notebook), str(executed), str(notebook.parent)],
+        [sys.executable, "-c", code, *args],
         tmp_path,
+        {"JUPYTER_PATH": str(jupyter_path)},
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     cells = json.loads(executed.read_text())["cells"]
     outputs = [o for cell in cells if cell["cell_type"] == "code" for o in cell["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
+    assert (
+        "".join(outputs[-1]["text"]) == "[None, None]\n"
+    )  # the kernel saw neither tqdm nor nbclient
     rich = [o for o in outputs if o["output_type"] == "execute_result"]
     assert any("<table>" in "".join(o["data"].get("text/html", "")) for o in rich)
     assert any("image/jpeg" in o["data"] for o in rich)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import time
@@ -11,11 +12,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from example_commands import EXAMPLES, no_account_block, run_example
 from follow_checks import assert_followed, within_rate
 
 from kvarchive.testing import Emulator
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def load(name: str) -> ModuleType:
@@ -151,3 +151,49 @@ def test_scheduled_runs_handle_every_fragment_exactly_once(
     for operation in ("ListFragments", "GetMediaForFragmentList"):
         times = [r.time for r in emulator.requests if r.operation == operation]
         assert within_rate(times), operation
+
+
+# -- each script run exactly as its docstring says, with no AWS account -------------------
+
+
+def test_every_script_says_how_to_run_it_with_no_aws_account() -> None:
+    """Each script in examples/ has a "With no AWS account" block of commands."""
+    for script in sorted(EXAMPLES.glob("*.py")):
+        assert no_account_block(script), script.name
+
+
+def test_download_script_runs_as_its_docstring_says(tmp_path: Path) -> None:
+    """The download script's no-account commands save the emulator's 10 s sample as one MKV."""
+    result = run_example("download_last_minutes", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("last5.mkv: 10 fragments, ")
+    assert (tmp_path / "last5.mkv").read_bytes()[:4] == b"\x1a\x45\xdf\xa3"
+
+
+def test_lambda_handler_runs_as_its_docstring_says(tmp_path: Path) -> None:
+    """The HLS handler's no-account invocation answers 200 with an emulator URL."""
+    result = run_example("lambda_handler", tmp_path)
+    assert result.returncode == 0, result.stderr
+    response = ast.literal_eval(result.stdout)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["url"].startswith("http://127.0.0.1:")
+
+
+def test_lambda_follow_runs_as_its_docstring_says(tmp_path: Path) -> None:
+    """The scheduled follower's no-account invocation returns a summary for the stream, having
+    handled nothing on a stream that does not grow."""
+    result = run_example("lambda_follow", tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = ast.literal_eval(result.stdout)
+    assert summary["stream"] == "demo"
+    assert summary["fragments"] == 0 and summary["numbers"] == []
+
+
+def test_dask_export_runs_as_its_docstring_says(tmp_path: Path) -> None:
+    """The Dask export's no-account command exports three emulated streams into export/."""
+    result = run_example("dask_export", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "manifest: export/manifest.jsonl"
+    assert lines[-1].endswith("bytes written, 0 shards failed")
+    assert (tmp_path / "export" / "manifest.jsonl").stat().st_size > 0

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from kvarchive import ArchivedMediaClient
-from kvarchive._progress import progress_bar
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -55,12 +54,3 @@ def test_download_draws_a_bar_on_a_terminal(
     )
     assert "download" in terminal.getvalue()
     assert "100%" in terminal.getvalue()
-
-
-def test_missing_tqdm_is_silent(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without tqdm installed the bar is a no-op, even on a terminal."""
-    monkeypatch.setattr(sys, "stderr", Terminal())
-    monkeypatch.setitem(sys.modules, "tqdm", None)
-    with progress_bar(True, 10, "x") as advance:
-        advance(5)
-    assert sys.stderr.getvalue() == ""

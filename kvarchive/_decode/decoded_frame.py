@@ -14,6 +14,8 @@ from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 import attrs
 
+from kvarchive._extras import require
+
 if TYPE_CHECKING:
     import numpy
     from numpy.typing import NDArray
@@ -21,16 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DecodedFrame", "require_images"]
 
-_IMAGES_HINT = "pip install kvarchive[images]"
 _NOTEBOOK_JPEG_QUALITY = 90
 
 
 def require_images() -> None:
     """Import Pillow, or raise an ImportError that says how to install it."""
-    try:
-        import PIL  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"images of decoded frames need Pillow: {_IMAGES_HINT}") from exc
+    require("images", "images of decoded frames need Pillow", "PIL")
 
 
 def _image_repr(image: NDArray[numpy.uint8]) -> str:

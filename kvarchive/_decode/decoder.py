@@ -11,8 +11,7 @@ decoder (reordered, for B-frames) is matched with the frame it came from.
 ``kvarchive._decode.sampling`` decides which frames to keep and which to decode.
 
 ``kvarchive._decode.decoding`` feeds it a media body's frames. PyAV and numpy
-are imported only here, and only when asked to decode: ``pip install
-kvarchive[decode]``.
+are imported only here, and only when asked to decode (the ``decode`` extra).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 from kvarchive._decode.decoded_frame import DecodedFrame
 from kvarchive._decode.sampling import FramePlanner, Run
 from kvarchive._errors import KVArchiveError, MediaParseError
+from kvarchive._extras import require
 from kvarchive._matroska.frames import Frame
 from kvarchive._matroska.tracks import TrackEntry
 
@@ -35,9 +35,7 @@ if TYPE_CHECKING:
     from av.video.reformatter import VideoReformatter
     from numpy.typing import NDArray
 
-__all__ = ["DECODE_HINT", "StreamDecoder", "require_decoder"]
-
-DECODE_HINT = "pip install kvarchive[decode]"
+__all__ = ["StreamDecoder", "require_decoder"]
 
 # FFmpeg's AVColorSpace of a picture to swscale's SWS_CS_* matrix (ITU-R BT.601 otherwise).
 _MATRICES = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
@@ -53,11 +51,7 @@ _DECODERS: dict[str, Literal["h264", "hevc"]] = {
 
 def require_decoder() -> None:
     """Import PyAV and numpy, or raise an ImportError that says how to install them."""
-    try:
-        import av  # noqa: F401
-        import numpy  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"decoding frames needs PyAV and numpy: {DECODE_HINT}") from exc
+    require("decode", "decoding frames needs PyAV and numpy", "av", "numpy")
 
 
 class _TrackDecoder:

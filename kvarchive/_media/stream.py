@@ -210,7 +210,7 @@ class MediaStream(io.RawIOBase):
         its MediaIncompleteError.
 
         With ``decode=True``: the video frames decoded to RGB pictures
-        (``DecodedFrame``), with PyAV (``pip install kvarchive[decode]``), a GOP
+        (``DecodedFrame``), with PyAV (``pip install "kvarchive[decode]"``), a GOP
         in memory at a time. ``every=timedelta(...)`` keeps one frame per
         interval, ``keyframes_only`` only keyframes, and each decodes only the
         frames it needs; ``threads`` is FFmpeg's thread count (0: its choice).

@@ -14,8 +14,9 @@ library and the command line behave and speak alike: ``_files`` (the one
 rule for output paths, and files that appear only when whole),
 ``_aws.hints`` (what to do without a region or credentials), ``_progress``
 (the progress bar), ``_redact`` (what a secret looks like), ``_service`` (the
-enum spellings offered as choices), ``_times`` (ISO 8601 and the epoch) and
-``_decode`` (what to install when an extra that ``frames`` needs is missing).
+enum spellings offered as choices), ``_times`` (ISO 8601 and the epoch),
+``_decode`` (whether ``frames`` has the extras it needs) and ``_extras`` (the
+install line that names an extra).
 """
 
 from kvarchive.cli._main import main

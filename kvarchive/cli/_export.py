@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import kvarchive
 from kvarchive import ArchivedMediaClient, KVArchiveError
+from kvarchive._extras import install_hint
 from kvarchive.cli._output import export_lines, export_record, print_result
 from kvarchive.cli._times import DURATION_HELP, duration
 
@@ -53,7 +54,7 @@ def _executor(workers: Optional[int], scheduler: Optional[str]) -> Iterator[Any]
             from distributed import Client
         except ImportError:
             raise KVArchiveError(
-                "--scheduler needs dask.distributed: pip install 'kvarchive[dask]'"
+                f"--scheduler needs dask.distributed: {install_hint('dask')}"
             ) from None
         with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client

@@ -235,7 +235,7 @@ def test_without_pyav_numpy_and_pillow_it_says_what_to_install(tmp_path: Path) -
     assert result.returncode == 1 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("kvarchive: error: ")
-    assert "pip install kvarchive[decode]" in line and "pip install kvarchive[images]" in line
+    assert 'pip install "kvarchive[decode]"' in line and 'pip install "kvarchive[images]"' in line
     assert not folder.exists()
 
 

@@ -109,7 +109,7 @@ with MediaStream.from_file({str(SAMPLE)!r}) as media:
     assert result.returncode == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[0] == "None None"
-    assert "pip install kvarchive[decode]" in out[1]
+    assert 'pip install "kvarchive[decode]"' in out[1]
     assert out[2] == "0"
 
 
@@ -129,4 +129,4 @@ except ImportError as error:
     assert result.returncode == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[0] == "None"
-    assert "pip install kvarchive[images]" in out[1]
+    assert 'pip install "kvarchive[images]"' in out[1]
