@@ -17,6 +17,8 @@ import warnings
 from types import ModuleType
 from typing import Optional
 
+from kvarchive._errors import KVArchiveWarning
+
 __all__ = ["install_hint", "optional", "require"]
 
 _warned: set[str] = set()
@@ -46,5 +48,5 @@ def optional(extra: str, purpose: str, module: str) -> Optional[ModuleType]:
             first = extra not in _warned
             _warned.add(extra)
         if first:
-            warnings.warn(f"{purpose}: {install_hint(extra)}", UserWarning, stacklevel=2)
+            warnings.warn(f"{purpose}: {install_hint(extra)}", KVArchiveWarning, stacklevel=2)
         return None

@@ -85,7 +85,7 @@ for n in range(2):
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 2
     assert all((tmp_path / f"{n}.mkv").stat().st_size > 0 for n in range(2))
-    warned = re.findall(r"UserWarning: (.*)", result.stderr)
+    warned = re.findall(r"KVArchiveWarning: (.*)", result.stderr)
     assert [w.strip() for w in warned] == [
         'no progress bar: it needs tqdm: pip install "kvarchive[progress]"'
     ]
