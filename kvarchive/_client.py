@@ -237,7 +237,8 @@ class ArchivedMediaClient(Jobs):
         does. Instants without media are skipped; ``include_empty=True``
         yields them as ``Image(error="NO_MEDIA")`` (made locally, without a
         request, where nothing is stored). Images with ``MEDIA_ERROR`` are
-        always yielded.
+        always yielded. ``width`` and ``height`` go together (the service
+        refuses one alone).
         """
         stream = self._stream(stream_name, stream_arn)
         grid = image_grid(start, end, sampling_interval)
