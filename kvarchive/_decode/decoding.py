@@ -2,12 +2,12 @@
 
 The Matroska reader gives each document's track list, then its frames; they
 go to :class:`~kvarchive._decode.decoder.StreamDecoder` in batches that end
-where a video keyframe or a new document begins. The frame planner looks one
-batch ahead, so a batch is one GOP, as a fragment from the service is (each
-starts with a keyframe), and a one-document recording of gigabytes is held a
-GOP at a time, not whole. A GOP longer than ``MAX_BATCH_BYTES`` is cut there
-too, so that memory stays bounded whatever the producer's keyframe interval.
-Frames of other tracks than video are dropped before they are held.
+where a video keyframe or a new document begins, so a batch is one GOP, as a
+fragment from the service is (each starts with a keyframe), and a one-document
+recording of gigabytes is held a GOP at a time, not whole. A GOP longer than
+``MAX_BATCH_BYTES`` is cut there too, so that memory stays bounded whatever
+the producer's keyframe interval. Frames of other tracks than video are dropped
+before they are held.
 """
 
 from __future__ import annotations
