@@ -16,6 +16,7 @@ from pictures import (
     digests,
     encode,
     ffmpeg_pictures,
+    first_per_window,
     needed_frames,
     needs_ffmpeg,
 )
@@ -212,6 +213,30 @@ def test_a_gop_cut_for_memory_still_decodes_like_ffmpeg(big_recording: Path) -> 
     with MediaStream.from_file(big_recording) as media:
         all_digests = digests(media.iter_frames(decode=True))
     assert len(every) == 6 and all(all_digests[time] == d for time, d in every.items())
+
+
+@needs_ffmpeg
+def test_a_gop_cut_for_memory_keeps_each_windows_first_frame_with_b_frames(
+    tmp_path: Path,
+) -> None:
+    """One 8 s GOP of about 25 MB with B-frames, handed over in pieces: every=100ms still keeps
+    each window's first frame once (a piece never begins with B-frames shown before the end of
+    the one before), decoding just what they need, each picture as the full decode has it."""
+    path = encode(tmp_path / "bframes.mkv", "testsrc2=size=320x240:rate=30,noise=alls=30:allf=t",
+                  "-t", "8", "-c:v", "libx264", "-preset", "superfast", "-bf", "2", "-qp", "2",
+                  "-g", "240", "-sc_threshold", "0", "-pix_fmt", "yuv420p")  # fmt: skip
+    assert path.stat().st_size > 2 * MAX_BATCH_BYTES
+    every = timedelta(milliseconds=100)
+    with MediaStream.from_file(path) as media:
+        frames = [frame for frame in media.iter_frames() if frame.track == 1]
+    with MediaStream.from_file(path) as media:
+        decoded = media.iter_frames(decode=True, every=every)
+        kept = digests(decoded)
+    assert list(kept) == first_per_window(frames, every) and len(kept) == 80
+    assert decoded.frames_decoded == needed_frames(frames, set(kept))
+    with MediaStream.from_file(path) as media:
+        full = digests(media.iter_frames(decode=True))
+    assert all(full[time] == digest for time, digest in kept.items())
 
 
 def test_a_body_read_from_memory_decodes_as_the_file() -> None:
