@@ -94,16 +94,14 @@ class FramePlanner:
             return [Run(False, tuple((frame, True) for frame in frames))] if frames else []
         return self._plan([*self._held, *frames], len(self._held))
 
-    def finish(self) -> list[Run]:
-        """The runs still to decode at the end of the stream: none, as every window is served.
+    def reset(self) -> None:
+        """Go on with a new decoder (new codec private data), or end: nothing is left to decode.
 
-        The frames held are forgotten (no kept frame needs them). The planner
-        can go on with a new decoder (new codec private data): the windows
-        already served stay served, and frames count as decodable again from
-        the next keyframe.
+        Every window was served as its fragment came, so the frames held are
+        forgotten (no kept frame needs them). The windows already served stay
+        served, and frames count as decodable again from the next keyframe.
         """
         self._held, self._in_step, self._keyed = [], True, False
-        return []
 
     def _plan(self, frames: list[Frame], held: int) -> list[Run]:
         """Runs for ``frames``: the ``held`` first ones carried from earlier fragments."""

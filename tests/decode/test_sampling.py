@@ -33,8 +33,7 @@ def gop(start_ns: int, count: int, *, b_frames: int = 2) -> list[Frame]:
 
 
 def plan(planner: FramePlanner, fragments: Sequence[Sequence[Frame]]) -> list[Run]:
-    runs = [run for fragment in fragments for run in planner.plan(fragment)]
-    return runs + planner.finish()
+    return [run for fragment in fragments for run in planner.plan(fragment)]
 
 
 def kept_times(runs: Sequence[Run]) -> list[int]:
