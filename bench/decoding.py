@@ -126,8 +126,11 @@ def figure8_decode(ctx: Context) -> list[Row]:
         for side in ("kv default", "kv 1 thread", "ffmpeg default")
     }
     share = median([a / b for a, b in zip(walls["kv every 1s"], walls["kv default"])])
+    cpus = {side: [t.cpu for t in timings] for side, timings in runs.items()}
+    cpu_share = median([a / b for a, b in zip(cpus["kv every 1s"], cpus["kv default"])])
     cpu_fps = median([t.cpu_rate for t in runs["kv 1 thread"]])
     ffmpeg_cpu_fps = median([total / cpu for cpu in ffmpeg_cpu["1"]])
+    kept = counts["kv every 1s kept"]
     ideal = counts["kv every 1s"] / total
     ctx.note(
         "8",
@@ -144,9 +147,12 @@ def figure8_decode(ctx: Context) -> list[Row]:
     )
     ctx.note(
         "8",
-        f"every=1s kept {counts['kv every 1s kept']} frames and decoded {counts['kv every 1s']} "
+        f"every=1s kept {kept} frames (each window's first) and decoded {counts['kv every 1s']} "
         f"of {total} ({ideal:.2f}: the least any decoder must decode for those frames, each "
-        "from its keyframe)",
+        "from its keyframe; a window's first frame can sit at the end of its GOP, as each even "
+        "second does here, the fragments' frames being 67 ms late by the B-frames' delay); "
+        "it is judged on CPU time, steadier than wall time here: only kept frames are "
+        "converted to RGB, so it should cost at most that share of a full decode",
     )
     label = "ffmpeg -threads 1"
     return [
@@ -160,8 +166,13 @@ def figure8_decode(ctx: Context) -> list[Row]:
         Row("8", "  ffmpeg default threads", median(fps["ffmpeg default"]),
             median(fps["ffmpeg 1 thread"]), "fps", ratio["ffmpeg default"], "(info)", "info", n,
             label),
-        target_row("8", "every=1s vs full decode, wall time (2 s GOP)",
-                   kv=median(walls["kv every 1s"]), raw=median(walls["kv default"]), unit="s",
-                   ratio=share, op="<=", limit=0.6, n=n, raw_label="kvarchive full decode",
-                   note=f"ideal (share of frames that must be decoded): {ideal:.2f}"),
+        target_row("8", "every=1s vs full decode, CPU time (2 s GOP)",
+                   kv=median(cpus["kv every 1s"]), raw=median(cpus["kv default"]), unit="s",
+                   ratio=cpu_share, op="<=", limit=round(ideal, 2), n=n,
+                   raw_label="kvarchive full decode",
+                   limit_text=f"{ideal:.2f} (share that must be decoded)"),
+        Row("8", "  same, wall time", median(walls["kv every 1s"]), median(walls["kv default"]),
+            "s", share, "(info)", "info", n, "kvarchive full decode"),
+        Row("8", "  every=1s: frames decoded per frame kept", counts["kv every 1s"] / kept,
+            total / kept, "frames", ideal, "(info)", "info", n, "full decode, per frame kept"),
     ]  # fmt: skip

@@ -231,13 +231,18 @@ class ArchivedMediaClient(Jobs):
     ) -> ImagePager:
         """Images at ``start + k * sampling_interval`` up to ``end`` (included), as a lazy pager.
 
-        Calls GetImages, at most 300 s per request. A range longer than that is
-        first listed (ListFragments) so that only instants where media is
-        stored are asked for: a year with an hour of video costs what the hour
-        does. Instants without media are skipped; ``include_empty=True``
+        Calls GetImages, at most 300 s per request. The range is first listed
+        (ListFragments) so that only instants where media is stored are asked
+        for, a year with an hour of video costing what the hour does, and so
+        that each request begins at the start of the fragment holding its first
+        instant: the service makes images only from fragments that start
+        inside a request, and ``start`` may fall inside one. Every instant
+        where media is stored gives its image, the first one included.
+        Instants without media are skipped; ``include_empty=True``
         yields them as ``Image(error="NO_MEDIA")`` (made locally, without a
         request, where nothing is stored). Images with ``MEDIA_ERROR`` are
-        always yielded.
+        always yielded. ``width`` and ``height`` go together (the service
+        refuses one alone).
         """
         stream = self._stream(stream_name, stream_arn)
         grid = image_grid(start, end, sampling_interval)

@@ -9,15 +9,21 @@ range into back-to-back windows would therefore lose the instants after every
 cut, up to the next fragment, and asking for hours without media costs a call
 per 25 empty samples.
 
-So a long range is planned from what is stored (one ListFragments sweep, see
-:func:`stored_fragments`): only instants that a stored fragment covers are
-requested; each request starts on a sampling instant at or before the start
-of the fragment covering its first instant, so the service uses that
-fragment; and what a request repeats is dropped. The images are exactly those
-of one unbounded request over the range, with two limits: an instant more than
-300 s after the start of its fragment (a fragment that long) is out of reach of
-any request, and ListFragments is eventually consistent, so media stored in the
-last second or so before the sweep may be missed.
+So every range is planned from what is stored (one ListFragments sweep
+from 300 s before ``start``, see :func:`stored_fragments`): only instants
+that a stored fragment covers are requested; each request starts on the
+sampling grid (``start - n * interval``, before ``start`` when the fragment
+holding the first instant began before it) at or before the start of the
+fragment covering its first instant, so the service uses that fragment; a
+request ends before a fragment whose instants it cannot all reach, so the
+next one repeats at most an instant; and what a request repeats, or asks before ``start``, is
+dropped. The instants asked for and not yielded are thus at most
+``ceil(fragment duration / interval)`` a request. Every instant where media
+is stored gets its image, with two limits: an instant more than 300 s after
+the start of its fragment (a fragment that long) is out of reach of any
+request, and ListFragments is eventually consistent, so media stored in the
+last second or so before the sweep may be missed (a request that ends within
+a page of the range's end goes on to it, which recovers those).
 """
 
 from __future__ import annotations
@@ -114,8 +120,9 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
     """The requests and empty runs that cover every instant of ``grid`` once, in order.
 
     ``spans`` are the stored fragments as ``(start, end)`` milliseconds, in
-    order of start, each starting within the grid's range. A request goes on
-    over a short gap (a page of empty instants at most) rather than end.
+    order of start, each starting within the grid's range or at most 300 s
+    before it. A request goes on over a short gap (a page of empty instants
+    at most) rather than end, and over a short tail to the range's end.
     """
     following = 0  # the first index neither requested nor known to be empty
     pending: Optional[tuple[int, int, int]] = None  # open request: start, first, last index
@@ -127,12 +134,12 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
         if pending is not None:
             start, first, last = pending
             reach = grid.index_at_or_before(start + MAX_SPAN_MS)
-            if span_start >= start and low <= reach and low - last - 1 <= _GAP_LIMIT:
-                pending = (start, first, min(high, reach))
-                following = pending[2] + 1
-                if high <= reach:
-                    continue
-                low = following
+            if span_start >= start and high <= reach and low - last - 1 <= _GAP_LIMIT:
+                pending = (start, first, high)
+                following = high + 1
+                continue
+            # The span does not fit whole: end before it, so that the next request, which
+            # begins at its start, repeats at most the one instant just before it.
             yield _request(grid, *pending)
             pending = None
         if low > following:
@@ -151,14 +158,27 @@ def plan_requests(grid: SamplingGrid, spans: Iterable[tuple[int, int]]) -> Itera
             yield _request(grid, lead_in, low, reach)
             following = low = reach + 1
     if pending is not None:
+        start, first, last = pending
+        if (
+            grid.last_index - last <= _GAP_LIMIT
+            and grid.instant(grid.last_index) <= start + MAX_SPAN_MS
+        ):
+            # A short tail goes with the last request: media stored just before the listing
+            # (which ListFragments may not show yet) still gives its images.
+            pending = (start, first, grid.last_index)
+            following = grid.last_index + 1
         yield _request(grid, *pending)
     if following <= grid.last_index:
         yield EmptyRun(following, grid.last_index)
 
 
 def _lead_in(grid: SamplingGrid, fragment_start: int, index: int) -> Optional[int]:
-    """The last instant at or before the fragment's start, if ``index`` is in reach of it."""
-    start = grid.instant(max(0, grid.index_at_or_before(fragment_start)))
+    """The last instant at or before the fragment's start, if ``index`` is in reach of it.
+
+    It lies before the range's start when the fragment began before it: on the
+    grid all the same (``start - n * interval``), its instants dropped.
+    """
+    start = grid.instant(grid.index_at_or_before(fragment_start))
     return start if grid.instant(index) - start <= MAX_SPAN_MS else None
 
 

@@ -125,8 +125,8 @@ class ImagePager:
 
     Instants no stored fragment covers are skipped (or, with
     ``include_empty``, yielded as NO_MEDIA placeholders without asking the
-    service); see :mod:`kvarchive._image_plan` for how a long range becomes
-    requests of at most 300 s that miss nothing and repeat nothing.
+    service); see :mod:`kvarchive._image_plan` for how a range becomes
+    requests of at most 300 s that miss no instant where media is stored.
     """
 
     def __init__(
@@ -204,11 +204,11 @@ class ImagePager:
     def _stored_spans(self) -> Iterable[tuple[int, int]]:
         """Where media is stored, as (start, end) ms of each fragment, in order.
 
-        A range that one request covers is asked for whole, without listing.
+        The listing begins 300 s before the range, the most a request can reach
+        back: so the fragment that holds the first instant is found even when
+        it began before ``start``, and the first request begins at its start.
         """
         grid = self._grid
-        if grid.end - grid.start <= MAX_SPAN_MS:
-            return [(grid.start, grid.end)]
         producer = self._timestamp_type == "PRODUCER_TIMESTAMP"
 
         def start_ms(fragment: Fragment) -> int:
@@ -216,7 +216,7 @@ class ImagePager:
 
         return (
             (start_ms(f), start_ms(f) + f.duration // _ONE_MS)
-            for f in stored_fragments(self._list_page, grid.start, grid.end, start_ms)
+            for f in stored_fragments(self._list_page, grid.start - MAX_SPAN_MS, grid.end, start_ms)
         )
 
     def _placeholders(self, run: EmptyRun) -> Iterator[list[Image]]:

@@ -95,6 +95,10 @@ def image_params(
         "Format": check_choice(format, "format", IMAGE_FORMATS),
         "MaxResults": check_int(page_size, "page_size", 1, IMAGES_MAX_RESULTS),
     }
+    if (width is None) != (height is None):
+        # The service refuses one alone: "Height and width for the images need to be
+        # provided or none." (boto/boto3#3900).
+        raise ValidationError("width and height go together: give both or neither")
     if width is not None:
         params["WidthPixels"] = check_int(width, "width", 1, IMAGE_MAX_WIDTH)
     if height is not None:

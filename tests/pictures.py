@@ -11,7 +11,7 @@ import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,6 +87,28 @@ def encode(out: Path, source: str, *options: str) -> Path:
         check=True,
     )
     return out
+
+
+def unaligned_gops(out: Path) -> Path:
+    """10 s of 320x240 H.264 at 25 fps in 2 s GOPs (two B-frames), its frames 0.123 s past each
+    whole second: windows of a second begin inside GOPs, some near a GOP's end."""
+    return encode(
+        out, "testsrc2=size=320x240:rate=25", "-t", "10", "-c:v", "libx264", "-preset",
+        "veryfast", "-pix_fmt", "yuv420p", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+        "-bf", "2", "-output_ts_offset", "0.123",
+    )  # fmt: skip
+
+
+def first_per_window(frames: Sequence[Frame], every: timedelta) -> list[datetime]:
+    """The every= rule from the frames' times alone: in each window ``[k*every, (k+1)*every)``
+    of UTC time from the epoch, the earliest frame (from the first keyframe on)."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    first_key = next(i for i, frame in enumerate(frames) if frame.keyframe)
+    earliest: dict[int, datetime] = {}
+    for frame in frames[first_key:]:
+        window = (frame.utc_time - epoch) // every
+        earliest[window] = min(earliest.get(window, frame.utc_time), frame.utc_time)
+    return [earliest[window] for window in sorted(earliest)]
 
 
 def needed_frames(frames: Sequence[Frame], kept: set[datetime]) -> int:

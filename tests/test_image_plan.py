@@ -37,9 +37,13 @@ def answer(start: int, end: int, interval: int, spans: list[Span]) -> list[tuple
     return found
 
 
-def replay(grid: SamplingGrid, spans: list[Span]) -> list[tuple[int, bool]]:
-    """The instants the plan delivers, asking the simulated service for each request."""
-    listed = [s for s in spans if grid.start <= s[0] <= grid.end]
+def replay(
+    grid: SamplingGrid, spans: list[Span], listed: Optional[list[Span]] = None
+) -> list[tuple[int, bool]]:
+    """The instants the plan delivers for the ``listed`` spans (by default those starting in
+    the range), asking the simulated service for each request."""
+    if listed is None:
+        listed = [s for s in spans if grid.start <= s[0] <= grid.end]
     delivered: list[tuple[int, bool]] = []
     for step in plan_requests(grid, listed):
         if isinstance(step, EmptyRun):
@@ -48,8 +52,10 @@ def replay(grid: SamplingGrid, spans: list[Span]) -> list[tuple[int, bool]]:
         assert isinstance(step, ImageRequest)
         assert 0 < step.end - step.start <= MAX_SPAN_MS, step
         # Past the range only as the 1 ms window of the range's last instant alone,
-        # which samples that instant only (an earlier start would span over 300 s).
+        # which samples that instant only (an earlier start would span over 300 s);
+        # before it by at most 300 s (the listing's reach).
         assert step.interval >= 200 and step.end <= max(grid.end, step.start + 1), step
+        assert step.start >= grid.start - MAX_SPAN_MS, step
         got = answer(step.start, step.end, step.interval, spans)
         delivered += [(at, image) for at, image in got if step.keeps(at)]
     return delivered
@@ -87,11 +93,70 @@ def test_the_plan_gives_what_one_unbounded_request_would(
     assert replay(grid, spans) == answer(grid.start, grid.end, interval, spans)
 
 
+def stored_answer(grid: SamplingGrid, spans: list[Span]) -> list[tuple[int, bool]]:
+    """Each instant of the grid, with an image wherever a stored fragment holds it."""
+    return [
+        (grid.instant(k), any(a <= grid.instant(k) < b for a, b in spans))
+        for k in range(grid.last_index + 1)
+    ]
+
+
+def extra_instants(grid: SamplingGrid, step: ImageRequest) -> int:
+    """How many instants the request samples that it is not for (billed, not yielded)."""
+    sampled = range(step.start, step.end + 1, step.interval)
+    return sum(1 for at in sampled if not step.keeps(at))
+
+
+@settings(max_examples=1000, deadline=None)
+@example(layout=[(0, 2000)], offset=1500, length=10_000, interval=1000)
+@example(layout=[(0, 1)], offset=1, length=1, interval=200)
+@example(layout=[(0, 2000)] * 200, offset=1500, length=299_000, interval=1000)
+@example(layout=[(0, 7000)] * 200, offset=1500, length=1_260_000, interval=200)
+@given(
+    layout=layouts,
+    offset=st.integers(-60_000, 120_000),
+    length=st.integers(1, 3 * 3600 * 1000),
+    interval=st.one_of(
+        st.sampled_from([200, 1000, 7000, 60_000, 299_999, 300_000, 300_001]),
+        st.integers(200, 900_000),
+    ),
+)
+def test_a_start_inside_a_fragment_keeps_every_image_for_a_few_extra_instants(
+    layout: list[tuple[int, int]], offset: int, length: int, interval: int
+) -> None:
+    """Listed from 300 s before the range, every instant where media is stored has its image;
+    each request starts on the grid and asks at most ceil(fragment / interval) extra instants."""
+    spans, at = [], T0
+    for gap, duration in layout:
+        at += gap
+        spans.append((at, at + duration))
+        at += duration
+    grid = SamplingGrid(T0 + offset, T0 + offset + length, interval)
+    listed = [s for s in spans if grid.start - MAX_SPAN_MS <= s[0] <= grid.end]
+    assert replay(grid, spans, listed) == stored_answer(grid, spans)
+    for step in plan_requests(grid, listed):
+        if isinstance(step, ImageRequest):
+            if step.interval == interval:
+                assert (step.start - grid.start) % interval == 0, step
+            # (A request may begin with the instant at a fragment's very end.)
+            holder = next(b - a for a, b in spans if a <= step.first <= b)
+            assert extra_instants(grid, step) <= -(-holder // interval), step
+
+
 def test_a_range_of_exactly_five_minutes_is_one_request() -> None:
     """A 300 s range covered by one stored span is one request, end included."""
     grid = SamplingGrid(T0, T0 + MAX_SPAN_MS, 1000)
     assert list(plan_requests(grid, [(T0, T0 + MAX_SPAN_MS)])) == [
         ImageRequest(T0, T0 + MAX_SPAN_MS, 1000, T0, T0 + MAX_SPAN_MS)
+    ]
+
+
+def test_a_short_tail_goes_with_the_last_request() -> None:
+    """Instants past the last listed fragment, up to a page of them, go with the last request:
+    media stored since the listing (which may not show it yet) still gives its images."""
+    grid = SamplingGrid(T0, T0 + 60_000, 1000)
+    assert list(plan_requests(grid, [(T0, T0 + 50_000)])) == [
+        ImageRequest(T0, T0 + 60_000, 1000, T0, T0 + 60_000)
     ]
 
 

@@ -21,15 +21,15 @@ def instants(start: datetime, end: datetime, interval: timedelta) -> list[dateti
     return [start + k * interval for k in range((end - start) // interval + 1)]
 
 
-def covered(stream: Any, at: datetime, start: datetime, selector: str = "SERVER_TIMESTAMP") -> bool:
-    """Whether a fragment that starts at or after ``start`` holds the instant ``at``."""
+def covered(stream: Any, at: datetime, selector: str = "SERVER_TIMESTAMP") -> bool:
+    """Whether a stored fragment holds the instant ``at`` (wherever it starts)."""
     for fragment in stream.fragments:
         first = (
             fragment.producer_timestamp
             if selector == "PRODUCER_TIMESTAMP"
             else fragment.server_timestamp
         )
-        if start <= first <= at < first + timedelta(milliseconds=fragment.duration_ms):
+        if first <= at < first + timedelta(milliseconds=fragment.duration_ms):
             return True
     return False
 
@@ -46,10 +46,13 @@ def image_requests(emulator: Emulator) -> list[tuple[datetime, datetime]]:
     ]
 
 
-def check_requests(emulator: Emulator, start: datetime, end: datetime) -> None:
-    """Every GetImages request lies in [start, end], is longer than 0 s and at most 300 s."""
+def check_requests(
+    emulator: Emulator, start: datetime, end: datetime, lead: timedelta = timedelta(0)
+) -> None:
+    """Every GetImages request lies in [start - lead, end], is longer than 0 s and at most 300 s
+    (``lead``: how far before ``start`` the fragment holding it may begin, plus an interval)."""
     for first, last in image_requests(emulator):
-        assert start <= first < last <= end, (first, last)
+        assert start - lead <= first < last <= end, (first, last)
         assert last - first <= timedelta(seconds=300)
 
 
@@ -79,10 +82,33 @@ def test_instants_inside_fragments_that_straddle_a_cut_keep_their_image(
     images = list(
         kv.get_images(stream_name="cam", start=start, end=end, sampling_interval=interval)
     )
-    expected = [at for at in instants(start, end, interval) if covered(stream, at, start)]
+    expected = [at for at in instants(start, end, interval) if covered(stream, at)]
     assert [i.timestamp for i in images] == expected
     assert all(i.data for i in images)
-    check_requests(emulator, start, end)
+    check_requests(emulator, start, end, timedelta(seconds=7) + interval)
+
+
+@pytest.mark.parametrize("seconds", [10, 299, 400, 1000])
+def test_a_start_inside_a_fragment_gives_its_image_too(
+    emulator: Emulator, kv: ArchivedMediaClient, seconds: int
+) -> None:
+    """start 1.5 s into a 2 s fragment: its image comes too, under and over 300 s; requests
+    begin on the sampling grid and ask at most 2 instants each that are not yielded."""
+    emulator.add_stream(
+        "cam", fragment_count=600, fragment_duration_ms=2000, start=T0, payload_size=64
+    )
+    start = T0 + timedelta(milliseconds=1500)
+    end, interval = start + timedelta(seconds=seconds), timedelta(seconds=1)
+    images = list(
+        kv.get_images(stream_name="cam", start=start, end=end, sampling_interval=interval)
+    )
+    assert [i.timestamp for i in images] == instants(start, end, interval)
+    assert all(i.data and i.data[:2] == b"\xff\xd8" for i in images)
+    requests = image_requests(emulator)
+    assert all((first - start) % interval == timedelta(0) for first, _ in requests)
+    asked = sum((last - first) // interval + 1 for first, last in requests)
+    assert asked - len(images) <= 2 * len(requests)  # ceil(2 s / 1 s) a request
+    check_requests(emulator, start, end, timedelta(seconds=2) + interval)
 
 
 @pytest.mark.parametrize("selector", ["SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP"])
@@ -112,10 +138,10 @@ def test_a_long_gappy_range_matches_one_unbounded_request(
     )
     images = list(pager)
     assert [i.timestamp for i in images] == instants(start, end, interval)
-    with_media = [covered(stream, i.timestamp, start, selector) for i in images]
+    with_media = [covered(stream, i.timestamp, selector) for i in images]
     assert [i.data is not None for i in images] == with_media
     assert {i.error for i in images if i.data is None} == {"NO_MEDIA"}
-    check_requests(emulator, start, end)
+    check_requests(emulator, start, end, timedelta(seconds=3) + interval)
     skipping = list(
         kv.get_images(
             stream_name="gappy",
@@ -157,10 +183,10 @@ def test_more_fragments_than_a_listing_page_are_all_found(
     images = list(
         kv.get_images(stream_name="dense", start=start, end=end, sampling_interval=interval)
     )
-    expected = [at for at in instants(start, end, interval) if covered(stream, at, start)]
+    expected = [at for at in instants(start, end, interval) if covered(stream, at)]
     assert [i.timestamp for i in images] == expected
     assert emulator.count("ListFragments") > 3
-    check_requests(emulator, start, end)
+    check_requests(emulator, start, end, timedelta(seconds=1) + interval)
 
 
 def test_start_equal_to_end_is_refused_before_any_request(
@@ -188,7 +214,7 @@ def test_a_year_with_a_minute_of_video_costs_a_few_calls(
     assert [i.timestamp for i in images] == [
         at
         for at in instants(stored_at, stored_at + timedelta(seconds=60), timedelta(seconds=1))
-        if covered(stream, at, start)
+        if covered(stream, at)
     ]
     assert emulator.count("ListFragments") <= 60
     check_requests(emulator, start, end)
@@ -226,5 +252,6 @@ def test_the_cli_images_of_the_last_five_minutes(
     status = main([*argv, "-o", str(tmp_path / "frames")])
     out, err = capsys.readouterr()
     assert status == 0, err
-    assert len(out.split()) >= 4  # the first instant lies in a fragment begun before it
-    check_requests(emulator, datetime.now(UTC) - timedelta(minutes=6), datetime.now(UTC))
+    assert len(out.split()) >= 5  # each instant, but perhaps the last, past the stream's end
+    now = datetime.now(UTC)  # after the command's own "now"
+    check_requests(emulator, now - timedelta(minutes=6), now, timedelta(seconds=2 + 60))

@@ -237,9 +237,9 @@ class StreamDecoder:
         yield from decoder.run(planner.plan(frames))
 
     def _close(self, number: int) -> Iterator[DecodedFrame]:
-        """Decode what the track's planner still holds, drain its decoder and drop it."""
+        """Drain the track's decoder and drop it (its planner goes on with the next one)."""
         decoder = self._decoders[number]
-        yield from decoder.run(self._planners[number].finish())
+        self._planners[number].reset()
         yield from decoder.drain()
         del self._decoders[number]
         self._retired_sent += decoder.sent

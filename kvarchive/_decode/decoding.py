@@ -2,12 +2,13 @@
 
 The Matroska reader gives each document's track list, then its frames; they
 go to :class:`~kvarchive._decode.decoder.StreamDecoder` in batches that end
-where a video keyframe or a new document begins. The frame planner looks one
-batch ahead, so a batch is one GOP, as a fragment from the service is (each
-starts with a keyframe), and a one-document recording of gigabytes is held a
-GOP at a time, not whole. A GOP longer than ``MAX_BATCH_BYTES`` is cut there
-too, so that memory stays bounded whatever the producer's keyframe interval.
-Frames of other tracks than video are dropped before they are held.
+where a video keyframe or a new document begins, so a batch is one GOP, as a
+fragment from the service is (each starts with a keyframe), and a one-document
+recording of gigabytes is held a GOP at a time, not whole. A GOP longer than
+``MAX_BATCH_BYTES`` is cut there too (before a frame shown after all the
+batch's, so that batches follow each other in time), so that memory stays
+bounded whatever the producer's keyframe interval. Frames of other tracks than video are dropped
+before they are held.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from kvarchive._matroska.tracks import Tracks
 __all__ = ["MAX_BATCH_BYTES", "DecodedFrames"]
 
 MAX_BATCH_BYTES = 8 << 20
-"""The most frame bytes handed to the decoder at once (a longer GOP is cut)."""
+"""Frame bytes past which a GOP is cut, to be handed to the decoder in pieces (each piece is at
+most about twice this)."""
 
 
 def check_options(every: Optional[timedelta], keyframes_only: bool, threads: int) -> None:
@@ -93,15 +95,17 @@ def _batches(items: Iterable[Union[Tracks, Frame]]) -> Iterator[tuple[Tracks, li
     tracks: Tracks = ()  # the track list still to hand over, with the next batch
     batch: list[Frame] = []
     size = 0
+    latest = 0  # the latest time shown in the batch (ns)
     video: frozenset[int] = frozenset()
     other: frozenset[int] = frozenset()  # tracks declared, not video: never decoded
     for item in items:
         if isinstance(item, Frame):
             if item.track in other:
                 continue
-            if batch and ((item.keyframe and item.track in video) or size >= MAX_BATCH_BYTES):
+            if batch and ((item.keyframe and item.track in video) or _full(size, item, latest)):
                 yield tracks, batch
                 tracks, batch, size = (), [], 0
+            latest = max(latest, item.time_ns) if batch else item.time_ns
             batch.append(item)
             size += len(item.data)
             continue
@@ -114,3 +118,16 @@ def _batches(items: Iterable[Union[Tracks, Frame]]) -> Iterator[tuple[Tracks, li
             other = frozenset(entry.number for entry in item) - video
     if batch:
         yield tracks, batch
+
+
+def _full(size: int, frame: Frame, latest: int) -> bool:
+    """Whether a batch of ``size`` bytes, shown up to ``latest``, ends before ``frame``.
+
+    Past ``MAX_BATCH_BYTES``, it ends before a frame shown after all of its
+    own: B-frames stored after a frame are shown before it, and one handed
+    over in the next batch could be the first of a window already served.
+    At twice that, it ends whatever the times say.
+    """
+    if size < MAX_BATCH_BYTES:
+        return False
+    return frame.time_ns > latest or size >= 2 * MAX_BATCH_BYTES

@@ -10,16 +10,12 @@ Which frame is kept:
 - with ``keyframes_only``, every keyframe;
 - with ``every=T``: the timeline of ``Frame.utc_time`` is cut into windows
   ``[k*T, (k+1)*T)`` aligned on the Unix epoch (with T one second, windows
-  start on whole seconds), and each window that holds frames gives one:
-
-  * with ``keyframes_only``, the first keyframe shown in it;
-  * otherwise, the first frame *f* shown in it, unless a keyframe shown
-    after *f* in the same window lies nearer to the window's start than the
-    keyframe *f* is decoded from (the last keyframe before *f* in decode
-    order) lies before it: then that keyframe, which costs one frame where
-    *f* costs its GOP up to *f*. The keyframe is looked for in *f*'s
-    fragment and the next one (the same decoder's: not across a change of
-    codec private data).
+  start on whole seconds), and each window that holds frames gives its first
+  frame shown (with ``keyframes_only``, its first keyframe shown). That
+  frame may sit late in its GOP, with a keyframe after it in the window: it
+  is kept all the same, and its GOP decoded up to it. Fragments come in time
+  order (each one's frames shown after those of the fragments before), so a
+  window's first frame is known once the fragment that holds it is.
 
   A frame is kept only if its window differs from that of the frame kept
   last, so a stream whose time goes back (a new recording) starts windows
@@ -40,7 +36,6 @@ about one fragment of frames is held.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Optional
@@ -58,19 +53,6 @@ _MICROSECOND = timedelta(microseconds=1)
 def _micros(frame: Frame) -> int:
     """The frame's ``utc_time`` in microseconds since the epoch (the windows' clock)."""
     return (frame.utc_time - EPOCH) // _MICROSECOND
-
-
-def _later_key(
-    frames: list[Frame], order: list[int], at: int, times: dict[int, int], *, end: int, held: int
-) -> Optional[int]:
-    """The first keyframe after ``order[at]`` in ``order``, shown after it and before ``end``."""
-    shown = times[order[at]]
-    for i in itertools.islice(order, at + 1, None):
-        if times[i] >= end and i >= held:
-            return None  # this fragment's frames are in time order: the window is past
-        if frames[i].keyframe and shown < times[i] < end:
-            return i
-    return None
 
 
 @attrs.frozen
@@ -98,9 +80,8 @@ class FramePlanner:
         # or from where the decoder stands (``_in_step``: it has had every frame before).
         self._held: list[Frame] = []
         self._in_step = True
-        self._last_key: Optional[int] = None  # time of the last keyframe seen (decode order)
+        self._keyed = False  # whether a keyframe came since the decoder (re)started
         self._last_window: Optional[int] = None
-        self._open_window: Optional[int] = None  # a window whose choice waits for a fragment
 
     @property
     def keeps_all(self) -> bool:
@@ -111,83 +92,47 @@ class FramePlanner:
         """The runs to decode for one fragment's frames of the track (in decode order)."""
         if self.keeps_all:
             return [Run(False, tuple((frame, True) for frame in frames))] if frames else []
-        return self._plan([*self._held, *frames], len(self._held), final=False)
+        return self._plan([*self._held, *frames], len(self._held))
 
-    def finish(self) -> list[Run]:
-        """The runs still to decode at the end of the stream (a choice left open is made).
+    def reset(self) -> None:
+        """Go on with a new decoder (new codec private data), or end: nothing is left to decode.
 
-        The planner can go on with a new decoder (new codec private data): the
-        windows already served stay served, and frames count as decodable
-        again from the next keyframe.
+        Every window was served as its fragment came, so the frames held are
+        forgotten (no kept frame needs them). The windows already served stay
+        served, and frames count as decodable again from the next keyframe.
         """
-        runs = [] if self.keeps_all else self._plan(self._held, len(self._held), final=True)
-        self._held, self._in_step, self._last_key = [], True, None
-        return runs
+        self._held, self._in_step, self._keyed = [], True, False
 
-    def _plan(self, frames: list[Frame], held: int, *, final: bool) -> list[Run]:
+    def _plan(self, frames: list[Frame], held: int) -> list[Run]:
         """Runs for ``frames``: the ``held`` first ones carried from earlier fragments."""
-        key_times: list[Optional[int]] = []  # per frame, the time of the keyframe it needs
+        decodable: list[bool] = []  # per frame, whether a keyframe before it leads to it
         for frame in frames:
-            if frame.keyframe:
-                self._last_key = _micros(frame)
-            key_times.append(self._last_key)
-        kept = self._choose(frames, key_times, held, final=final)
+            self._keyed = self._keyed or frame.keyframe
+            decodable.append(self._keyed)
+        kept = self._choose(frames, decodable, held)
         runs, stand = self._runs(frames, kept)
         self._hold(frames, stand)
-        if not final and held and self._held and self._held[0] is frames[0]:
+        if held and self._held and self._held[0] is frames[0]:
             # Held through a second fragment end: decode them now rather than hold more.
             runs.append(Run(not self._in_step, tuple((f, False) for f in self._held)))
             self._held, self._in_step = [], True
         return runs
 
-    def _choose(
-        self, frames: list[Frame], key_times: list[Optional[int]], held: int, *, final: bool
-    ) -> set[int]:
-        """Indexes of the frames to keep, as the module's text says.
-
-        Held frames were weighed already: they count only for a window left
-        open. A window is left open (and nothing after it chosen) when its
-        first frame is in this fragment, no keyframe follows it in the window
-        yet, and one in the next fragment could still be nearer its start.
-        """
-        needs = {  # candidate index: time of the keyframe it is decoded from
-            i: key
-            for i, (frame, key) in enumerate(zip(frames, key_times))
-            if key is not None and (frame.keyframe or not self._keyframes_only)
-        }
+    def _choose(self, frames: list[Frame], decodable: list[bool], held: int) -> set[int]:
+        """Indexes of the frames to keep, as the module's text says (held frames were weighed)."""
+        candidates = [
+            i
+            for i in range(held, len(frames))
+            if decodable[i] and (frames[i].keyframe or not self._keyframes_only)
+        ]
         if self._every is None:
-            return {i for i in needs if i >= held}
-        every = self._every
-        times = {i: _micros(frames[i]) for i in needs}
-        open_window, self._open_window = self._open_window, None
-        # The window left open comes first (its frames precede this fragment's), then the
-        # new frames by time.
-        order = sorted(
-            (i for i in needs if i < held and times[i] // every == open_window),
-            key=times.__getitem__,
-        ) + sorted((i for i in needs if i >= held), key=times.__getitem__)
-        last_time = max(_micros(frame) for frame in frames) if frames else 0
+            return set(candidates)
         kept: set[int] = set()
-        for position, first in enumerate(order):
-            window = times[first] // every
-            if window == self._last_window:
-                continue
-            start = window * every
-            cost = start - needs[first]  # how far back the keyframe it needs lies
-            key = _later_key(frames, order, position, times, end=start + every, held=held)
-            # Wait for the next fragment if this one ends inside the window with no
-            # keyframe after ``first`` yet, and a keyframe just past its end would be nearer.
-            if (
-                key is None
-                and not final
-                and first >= held
-                and start + every > last_time
-                and last_time - start < cost
-            ):
-                self._open_window = window
-                break
-            kept.add(key if key is not None and times[key] - start < cost else first)
-            self._last_window = window
+        for i in sorted(candidates, key=lambda i: _micros(frames[i])):
+            window = _micros(frames[i]) // self._every
+            if window != self._last_window:
+                kept.add(i)
+                self._last_window = window
         return kept
 
     def _runs(self, frames: list[Frame], kept: set[int]) -> tuple[list[Run], Optional[int]]:

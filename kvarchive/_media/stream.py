@@ -211,8 +211,8 @@ class MediaStream(io.RawIOBase):
 
         With ``decode=True``: the video frames decoded to RGB pictures
         (``DecodedFrame``), with PyAV (``pip install "kvarchive[decode]"``), a GOP
-        in memory at a time. ``every=timedelta(...)`` keeps one frame per
-        interval, ``keyframes_only`` only keyframes, and each decodes only the
+        in memory at a time. ``every=timedelta(...)`` keeps the first frame of
+        each interval (from the epoch), ``keyframes_only`` only keyframes, and each decodes only the
         frames it needs; ``threads`` is FFmpeg's thread count (0: its choice).
         Bad arguments, a missing extra and misuse raise at the call.
         """

@@ -8,7 +8,13 @@ import sys
 import warnings
 from typing import Any, Callable, Optional
 
-from kvarchive import ArchivedMediaClient, ClipTruncationWarning, KVArchiveError, MediaStream
+from kvarchive import (
+    ArchivedMediaClient,
+    ClipTruncationWarning,
+    KVArchiveError,
+    MediaStream,
+    ValidationError,
+)
 from kvarchive._decode.decoded_frame import require_images
 from kvarchive._decode.decoder import require_decoder
 from kvarchive._files import output_file, output_folder
@@ -127,6 +133,8 @@ def clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 
 
 def images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    if (args.width is None) != (args.height is None):
+        raise ValidationError("--width and --height go together: give both or neither")
     output_folder(args.outfile)
     images = kv.get_images(
         **_span(args),

@@ -569,6 +569,24 @@ def test_images_png_format(
     assert all(Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
+@pytest.mark.parametrize("alone", [["--width", "320"], ["--height", "240"]], ids=["w", "h"])
+def test_images_with_width_or_height_alone_exits_2_naming_both_before_any_request(
+    capsys: pytest.CaptureFixture[str],
+    base: list[str],
+    cam: Any,
+    tmp_path: Path,
+    emulator: Emulator,
+    alone: list[str],
+) -> None:
+    """``--width`` without ``--height`` (or the reverse) is one error line naming both flags."""
+    argv = ["images", "--stream-name", "cam", "-o", str(tmp_path / "out"), *alone]
+    status, out, err = run(capsys, *base, *argv, "--start", START, "--end", END)
+    assert (status, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1
+    assert "--width" in err and "--height" in err
+    assert emulator.count() == 0 and not (tmp_path / "out").exists()
+
+
 def test_download_writes_one_mkv_and_reports_it(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, tmp_path: Path
 ) -> None:

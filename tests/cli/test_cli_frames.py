@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from isolated import python_with_only
-from pictures import encode, ffmpeg_pictures, ffprobe_image, needs_ffmpeg
+from pictures import (
+    encode,
+    ffmpeg_pictures,
+    ffprobe_image,
+    first_per_window,
+    needs_ffmpeg,
+    unaligned_gops,
+)
 from PIL import Image
 from realdata import PRODUCER_SDK, SAMPLE
 
@@ -173,6 +180,25 @@ def test_frames_of_a_local_file_need_no_aws_configuration(tmp_path: Path) -> Non
     assert [time_of(path) for path in written] == expected and len(expected) > 5
     assert sorted(os.listdir(folder)) == [Path(path).name for path in written]
     assert {ffprobe_image(Path(path)) for path in written} == {"mjpeg,640,480"}
+
+
+@needs_ffmpeg
+def test_every_keeps_the_first_frame_of_each_window_of_a_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``frames --every 1s`` on 2 s GOPs whose frames fall at .123 past the second writes the
+    first frame of each second, as the rule gives it from iter_frames() times."""
+    path = unaligned_gops(tmp_path / "unaligned.mkv")
+    argv = ["frames", "--file", str(path), "--every", "1s", "-o", str(tmp_path / "out")]
+    status, out, err = run(capsys, *argv, "--output", "json")
+    assert status == 0, err
+    written = [
+        datetime.fromisoformat(frame["utc_time"][:-1] + "+00:00")
+        for frame in json.loads(out)["frames"]
+    ]
+    with MediaStream.from_file(path) as media:
+        frames = [frame for frame in media.iter_frames() if frame.track == 1]
+    assert written == first_per_window(frames, timedelta(seconds=1)) and len(written) == 11
 
 
 @needs_ffmpeg

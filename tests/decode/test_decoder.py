@@ -15,15 +15,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pytest
 from pictures import (
     assert_same_pictures,
     digests,
     encode,
     ffmpeg_pictures,
+    first_per_window,
     needed_frames,
     needs_ffmpeg,
     probe,
+    unaligned_gops,
 )
 from realdata import REALDATA, SAMPLE
 
@@ -260,8 +263,9 @@ def sample(fragments: list[bytes], **options: Any) -> tuple[list[DecodedFrame], 
 
 
 @needs_ffmpeg
-def test_every_second_keeps_one_frame_per_second_and_decodes_about_half(bframes: Path) -> None:
-    """every=1s: one frame per whole second, as a full decode shows it, from half the work."""
+def test_every_second_keeps_one_frame_per_second_decoding_what_they_need(bframes: Path) -> None:
+    """every=1s: each second's first frame, as a full decode shows it, decoding just the frames
+    from each one's keyframe (here nearly all: B-frames put 2.0 s at a GOP's end)."""
     fragments = split(bframes, 2)
     frames = video_frames(fragments)
     kept, decoded = sample(fragments, every=timedelta(seconds=1))
@@ -270,8 +274,28 @@ def test_every_second_keeps_one_frame_per_second_and_decodes_about_half(bframes:
     assert len(kept) in (10, 11)  # 10 s, maybe shifted by the B-frames' delay
     full = digests(decode(fragments))
     assert all(full[time] == digest for time, digest in digests(kept).items())
+    assert [f.utc_time for f in kept] == first_per_window(frames, timedelta(seconds=1))
     assert decoded == needed_frames(frames, {f.utc_time for f in kept})
-    assert decoded <= 0.6 * len(frames)
+
+
+@needs_ffmpeg
+def test_every_second_keeps_each_windows_first_frame_on_unaligned_gops(tmp_path: Path) -> None:
+    """2 s GOPs at 25 fps, frames at .123 past the second, as 2 s fragments: every=1s keeps the
+    first frame of each second (x.003, also at a GOP's end), as ffmpeg decodes it, decoding
+    just the frames from each one's keyframe."""
+    path = unaligned_gops(tmp_path / "unaligned.mkv")
+    fragments = split(path, 2, offset=0.123)
+    frames = video_frames(fragments)
+    kept, decoded = sample(fragments, every=timedelta(seconds=1))
+    times = [frame.utc_time for frame in kept]
+    assert times == first_per_window(frames, timedelta(seconds=1))
+    assert [t.microsecond for t in times] == [123_000] + [3000] * 10
+    assert decoded == needed_frames(frames, set(times))
+    pictures = list(ffmpeg_pictures(path))  # in presentation order, as the times sort
+    shown = sorted(frame.utc_time for frame in frames)
+    assert len(pictures) == len(shown) == 250
+    for frame in kept:
+        assert np.array_equal(frame.image, pictures[shown.index(frame.utc_time)]), frame.utc_time
 
 
 @needs_ffmpeg

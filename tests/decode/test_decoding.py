@@ -4,6 +4,7 @@ and refusing at the call what it cannot do."""
 from __future__ import annotations
 
 import io
+import subprocess
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pictures import (
     digests,
     encode,
     ffmpeg_pictures,
+    first_per_window,
     needed_frames,
     needs_ffmpeg,
 )
@@ -212,6 +214,55 @@ def test_a_gop_cut_for_memory_still_decodes_like_ffmpeg(big_recording: Path) -> 
     with MediaStream.from_file(big_recording) as media:
         all_digests = digests(media.iter_frames(decode=True))
     assert len(every) == 6 and all(all_digests[time] == d for time, d in every.items())
+
+
+@pytest.fixture(scope="module")
+def long_gop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One GOP of 12 s (about 39 MB, over MAX_BATCH_BYTES four times): noisy 320x240
+    H.264 at 30 fps, near-lossless, two B-frames between references."""
+    path = tmp_path_factory.mktemp("long-gop") / "long-gop.mkv"
+    return encode(path, "testsrc2=size=320x240:rate=30,noise=alls=30:allf=t", "-t", "12",
+                  "-c:v", "libx264", "-preset", "superfast", "-bf", "2", "-qp", "2",
+                  "-g", "360", "-sc_threshold", "0", "-pix_fmt", "yuv420p")  # fmt: skip
+
+
+@needs_ffmpeg
+def test_a_gop_cut_for_memory_keeps_each_windows_first_frame_with_b_frames(
+    long_gop: Path,
+) -> None:
+    """A GOP with B-frames handed over in pieces: every=100ms still keeps each window's first
+    frame once (a piece never begins with B-frames shown before the end of the one before),
+    decoding just what they need."""
+    assert long_gop.stat().st_size > 4 * MAX_BATCH_BYTES
+    every = timedelta(milliseconds=100)
+    with MediaStream.from_file(long_gop) as media:
+        frames = [frame for frame in media.iter_frames() if frame.track == 1]
+    with MediaStream.from_file(long_gop) as media:
+        decoded = media.iter_frames(decode=True, every=every)
+        kept = [frame.utc_time for frame in decoded]
+    assert kept == first_per_window(frames, every) and len(kept) == 120
+    assert decoded.frames_decoded == needed_frames(frames, set(kept))
+
+
+@needs_ffmpeg
+def test_a_long_gop_of_one_timestamp_still_decodes_in_bounded_memory(
+    long_gop: Path, tmp_path: Path
+) -> None:
+    """The same GOP with every frame stamped 0 (no frame shown after the others, so no natural
+    place to cut it) is still handed over in pieces: Python's peak stays within a few
+    MAX_BATCH_BYTES, not the file's 39 MB."""
+    flat = tmp_path / "flat.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(long_gop), "-c", "copy",
+                    "-bsf:v", "setts=ts=0", str(flat)], check=True)  # fmt: skip
+    tracemalloc.start()
+    try:
+        with MediaStream.from_file(flat) as media:
+            count = sum(1 for _ in media.iter_frames(decode=True))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 360
+    assert peak < 4 * MAX_BATCH_BYTES < flat.stat().st_size, f"peak {peak} bytes"
 
 
 def test_a_body_read_from_memory_decodes_as_the_file() -> None:

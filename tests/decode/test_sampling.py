@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Optional
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +13,7 @@ from kvarchive._decode.sampling import FramePlanner, Run
 from kvarchive._matroska.frames import Frame
 
 SECOND = 1_000_000_000
+MS = 1_000_000
 EPOCH_2026 = 1_767_225_600 * SECOND
 
 
@@ -33,8 +33,7 @@ def gop(start_ns: int, count: int, *, b_frames: int = 2) -> list[Frame]:
 
 
 def plan(planner: FramePlanner, fragments: Sequence[Sequence[Frame]]) -> list[Run]:
-    runs = [run for fragment in fragments for run in planner.plan(fragment)]
-    return runs + planner.finish()
+    return [run for fragment in fragments for run in planner.plan(fragment)]
 
 
 def kept_times(runs: Sequence[Run]) -> list[int]:
@@ -46,25 +45,13 @@ def sent(runs: Sequence[Run]) -> list[Frame]:
 
 
 def reference_kept(frames: Sequence[Frame], every_ns: int) -> list[int]:
-    """The module's rule, with the whole stream in view: per epoch-aligned window, its first
-    frame, or a later keyframe of the window nearer to the window's start than the keyframe
-    that first frame needs (on the microsecond clock of ``utc_time``)."""
+    """The rule, with the whole stream in view: per epoch-aligned window, the first frame shown
+    in it (on the microsecond clock of ``utc_time``), among frames a keyframe leads to."""
     every = every_ns // 1000
-    needs: dict[int, tuple[int, int]] = {}  # time (µs): (time of its keyframe, time_ns)
-    key: Optional[int] = None
-    for frame in frames:
-        key = frame.time_ns // 1000 if frame.keyframe else key
-        if key is not None:
-            needs[frame.time_ns // 1000] = (key, frame.time_ns)
-    keys = sorted(f.time_ns // 1000 for f in frames if f.keyframe)
+    first_key = next(i for i, frame in enumerate(frames) if frame.keyframe)
     chosen: dict[int, int] = {}
-    for time in sorted(needs):
-        window = time // every
-        if window in chosen:
-            continue
-        start, end = window * every, (window + 1) * every
-        nearer = [k for k in keys if time < k < end and k - start < start - needs[time][0]]
-        chosen[window] = needs[nearer[0] if nearer else time][1]
+    for frame in sorted(frames[first_key:], key=lambda f: f.time_ns):
+        chosen.setdefault(frame.time_ns // 1000 // every, frame.time_ns)
     return [chosen[w] for w in sorted(chosen)]
 
 
@@ -101,21 +88,27 @@ def test_every_second_keeps_keyframes_and_the_frame_on_each_odd_second() -> None
     assert len(sent(runs)) == 3 * 29
 
 
-def test_a_nearer_later_keyframe_is_kept_instead_across_fragments() -> None:
-    """Keyframes 0.1 s after each even second: those windows keep the keyframe, not a GOP's tail."""
-    offset = SECOND // 10
-    fragments = [gop(EPOCH_2026 + offset + 2 * SECOND * i, 60) for i in range(10)]
+def test_each_window_keeps_its_first_frame_even_late_in_its_gop() -> None:
+    """2 s GOPs at 25 fps from 0.123 s past a second: every window keeps its frame at .003,
+    the one at the end of a GOP too, not the keyframe at .123 after it (issue 20)."""
+    fragments = [
+        [Frame(1, EPOCH_2026 + 123 * MS + 2 * SECOND * g + 40 * MS * i, i == 0, b"")
+         for i in range(50)]
+        for g in range(5)
+    ]  # fmt: skip
     runs = plan(FramePlanner(every=timedelta(seconds=1)), fragments)
     frames = [frame for fragment in fragments for frame in fragment]
+    assert kept_times(runs) == [EPOCH_2026 + 123 * MS] + [
+        EPOCH_2026 + k * SECOND + 3 * MS for k in range(1, 11)
+    ]
     assert kept_times(runs) == reference_kept(frames, SECOND)
-    assert kept_times(runs)[2] == EPOCH_2026 + 2 * SECOND + offset  # a keyframe, not 2.0 s
+    # Each GOP up to its frame at .003 two seconds on: 48 of its 50 frames.
     assert [f.time_ns for f in sent(runs)] == minimal_decode(frames, set(kept_times(runs)))
-    # About 0.9 s of each GOP, and the whole last one for the frame at 20.0 s.
-    assert len(sent(runs)) <= 0.55 * len(frames)
+    assert len(sent(runs)) == 5 * 48
 
 
-def test_a_farther_later_keyframe_is_not_taken() -> None:
-    """A keyframe 0.6 s into the window loses to the first frame when its GOP began 0.4 s before."""
+def test_a_later_keyframe_in_the_window_is_not_taken() -> None:
+    """A keyframe 0.6 s into the window loses to the window's first frame, from the GOP before."""
     fragments = [gop(EPOCH_2026 - 4 * SECOND // 10, 30), gop(EPOCH_2026 + 6 * SECOND // 10, 30)]
     runs = plan(FramePlanner(every=timedelta(seconds=1)), fragments)
     assert EPOCH_2026 in kept_times(runs)
