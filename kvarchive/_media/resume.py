@@ -7,7 +7,9 @@ that the last few KiB of them are the same), and go on. Every answer must
 begin with the first fragment it asked for (its fragment number tag says so)
 and hold no more fragments than it asked for. A close-delimited body that is
 cut looks like a clean end, so the end of every body is checked against the
-Matroska structure and the number of fragments asked for.
+Matroska structure and the number of fragments asked for. A fragment the
+service cannot serve comes inside the 200 as an error chunk (its tags say so):
+the reader gets the bytes of the fragments before it, then its ServiceError.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import logging
 from typing import Callable, Optional
 
 from kvarchive._aws.translate import is_connection_error
-from kvarchive._errors import EndpointUnreachableError, MediaIncompleteError
+from kvarchive._errors import EndpointUnreachableError, KVArchiveError, MediaIncompleteError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.ids import TAGS
 from kvarchive._matroska.scanner import FragmentScanner
-from kvarchive._media.scanned import ScannedBody
+from kvarchive._media.scanned import ScannedBody, fragment_error
 from kvarchive._types import Body
 
 __all__ = ["FragmentListBody"]
@@ -51,6 +53,9 @@ class FragmentListBody(ScannedBody):
     for or holds more fragments than were asked for.
     """
 
+    # Error chunks are told by their tags: read them for plain reads too (they are small).
+    plain_metadata = frozenset({TAGS})
+
     def __init__(
         self,
         numbers: list[str],
@@ -73,7 +78,7 @@ class FragmentListBody(ScannedBody):
         self._progress_mark = 0
         self._check: Optional[_AnswerCheck] = None  # until the answer's first fragment is known
         self._held = bytearray()  # answer bytes for the reader, held while the check runs
-        self._refusal: Optional[MediaIncompleteError] = None
+        self._refusal: Optional[KVArchiveError] = None  # raised by the next read
         self.content_type = self._request(0)
 
     def read(self, amt: Optional[int] = None) -> bytes:
@@ -85,7 +90,7 @@ class FragmentListBody(ScannedBody):
             if self._held and self._check is None:
                 data = bytes(self._held[:size])
                 del self._held[:size]
-                return self._deliver(data)
+                return self._hand_out(data)
             if self._body is None:
                 return b""
             try:
@@ -105,7 +110,7 @@ class FragmentListBody(ScannedBody):
             if self._check is not None or self._held:
                 self._held += data
             elif data:
-                return self._deliver(data)
+                return self._hand_out(data)
 
     def close(self) -> None:
         """Release the connection in use, if any."""
@@ -188,6 +193,14 @@ class FragmentListBody(ScannedBody):
             )
         return data[count:]
 
+    def _hand_out(self, data: bytes) -> bytes:
+        """What a read returns of ``data``: never ``b""`` for an error chunk (that reads as
+        the end), its ServiceError instead."""
+        delivered = self._deliver(data)
+        if not delivered and self._refusal is not None:
+            raise self._refusal
+        return delivered
+
     def _deliver(self, data: bytes) -> bytes:
         """Account for bytes handed to the reader (fragment boundaries, the checked tail).
 
@@ -203,6 +216,10 @@ class FragmentListBody(ScannedBody):
             if infos[-1].end > chunk_start:
                 data = data[: infos[-1].end - chunk_start]
             self._refuse_extra_fragments()
+        failed = self._error_chunk(infos, index)
+        if failed is not None:
+            position, infos = failed
+            data = data[: max(0, position - chunk_start)]
         tail = _tail(self._partial_tail, data)
         if infos:
             # The new fragment may have begun in an earlier read (its header cut by a
@@ -213,6 +230,22 @@ class FragmentListBody(ScannedBody):
                 self._completed(info, self._numbers[index + offset])
         self._partial_tail = tail
         return data
+
+    def _error_chunk(
+        self, infos: list[FragmentInfo], index: int
+    ) -> Optional[tuple[int, list[FragmentInfo]]]:
+        """Where the first error chunk among ``infos`` and the fragment in progress starts,
+        and the fragments before it; the next read raises its ServiceError. None if none."""
+        current = self._scanner.current_fragment
+        candidates = [*infos, current] if current is not None else infos
+        for offset, info in enumerate(candidates):
+            error = fragment_error(info, self._numbers[min(index + offset, len(self._numbers) - 1)])
+            if error is not None:
+                error.operation = "GetMediaForFragmentList"
+                self.close()
+                self._refusal = error
+                return info.start, infos[:offset]
+        return None
 
     def _refuse_extra_fragments(self) -> None:
         """Stop at the end of the fragments asked for: the next read raises."""

@@ -21,7 +21,7 @@ from kvarchive._matroska.frames import (
 )
 from kvarchive._media.file_body import FileBody, FileLike
 from kvarchive._media.resume import FragmentListBody
-from kvarchive._media.scanned import Collected, ScannedBody
+from kvarchive._media.scanned import Collected, ScannedBody, fragment_error
 from kvarchive._models import MediaFragment
 from kvarchive._types import Body
 
@@ -318,10 +318,8 @@ def _media_fragment(
     A fragment from the service must carry its timestamps; a file's need not.
     """
     number = info.number or requested
-    error = info.error()
+    error = fragment_error(info, requested)
     if error is not None:
-        error.message = f"fragment {number}: {error.message}"
-        error.args = (error.message,)
         raise error
     server, producer = info.server_timestamp, info.producer_timestamp
     if service and (server is None or producer is None):
