@@ -15,6 +15,7 @@ from kvarchive import (
     Backoff,
     ClientLimitExceededError,
     Fragment,
+    NoDataRetentionError,
     ResourceNotFoundError,
     WrongEndpointError,
 )
@@ -280,6 +281,16 @@ def test_unknown_stream(kv: ArchivedMediaClient, emulator: Emulator) -> None:
     with pytest.raises(ResourceNotFoundError) as caught:
         list(kv.list_fragments(stream_name="nope", start=T0, end=T0 + timedelta(seconds=3)))
     assert caught.value.operation == "GetDataEndpoint"
+
+
+def test_a_stream_without_retention_is_no_data_retention_error(
+    kv: ArchivedMediaClient, emulator: Emulator
+) -> None:
+    """Listing a stream that keeps no archive raises NoDataRetentionError, as on the service."""
+    emulator.add_stream("cold", fragment_count=3, start=T0, retention_hours=0)
+    with pytest.raises(NoDataRetentionError) as caught:
+        list(kv.list_fragments(stream_name="cold", start=T0, end=T0 + timedelta(seconds=10)))
+    assert (caught.value.operation, caught.value.status_code) == ("ListFragments", 400)
 
 
 def test_a_200_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any) -> None:

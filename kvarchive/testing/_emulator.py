@@ -24,7 +24,6 @@ from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
     MediaCache,
-    StreamDescription,
     first_fragment_ms,
     synthetic_stream,
 )
@@ -253,7 +252,7 @@ class Emulator(Controls):
             raise ValueError(f"magic must be one of {MAGIC_MODES}")
         step = fragment_duration_ms + gap_ms
         start_ms = first_fragment_ms(start, fragment_count * step)
-        described = self._description(
+        described = self._service.describe(
             name,
             start_ms,
             created=created,
@@ -313,7 +312,7 @@ class Emulator(Controls):
         if repeat < 1:
             raise ValueError("repeat must be at least 1")
         start_ms = first_fragment_ms(start, load_sample().duration_ms * repeat)
-        described = self._description(
+        described = self._service.describe(
             name,
             start_ms,
             created=created,
@@ -333,31 +332,6 @@ class Emulator(Controls):
         )
         self._service.add_stream(stream)
         return stream
-
-    def _description(
-        self,
-        name: str,
-        start_ms: int,
-        *,
-        created: Optional[datetime],
-        retention_hours: int,
-        kms_key_id: Optional[str],
-        media_type: Optional[str],
-        audio: bool,
-    ) -> StreamDescription:
-        if isinstance(retention_hours, bool) or not isinstance(retention_hours, int):
-            raise ValueError("retention_hours must be an int")
-        if retention_hours < 0:
-            raise ValueError("retention_hours must not be negative")
-        creation_ms = start_ms - 3_600_000 if created is None else to_epoch_ms(created)
-        default_type = "video/h264,audio/aac" if audio else "video/h264"
-        return StreamDescription(
-            self._service.arn(name, creation_ms),
-            creation_ms,
-            retention_hours,
-            kms_key_id,
-            media_type or default_type,
-        )
 
     def stream(self, name: str) -> EmulatedStream:
         """The stream called ``name`` (KeyError if none)."""

@@ -28,11 +28,13 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any, Callable, Optional, Union
 
 import attrs
 
 from kvarchive import _service as service
+from kvarchive._times import to_epoch_ms
 from kvarchive.testing._checks import (
     ApiError,
     check_range,
@@ -49,7 +51,12 @@ from kvarchive.testing._get_images import get_images
 from kvarchive.testing._mkv_writer import error_chunk
 from kvarchive.testing._mp4 import Mp4Sample, mp4_header
 from kvarchive.testing._playback.sessions import NO_FRAGMENTS, SessionRequest, SessionStore
-from kvarchive.testing._streams import EmulatedStream, FragmentRecord, MediaCache
+from kvarchive.testing._streams import (
+    EmulatedStream,
+    FragmentRecord,
+    MediaCache,
+    StreamDescription,
+)
 
 __all__ = [
     "API_NAMES",
@@ -142,9 +149,31 @@ class Service:
         with self._lock:
             return self._streams[name]
 
-    def arn(self, name: str, creation_ms: int) -> str:
-        """The ARN the service would give a stream created at ``creation_ms``."""
-        return f"arn:aws:kinesisvideo:{self.region}:{self.account_id}:stream/{name}/{creation_ms}"
+    def describe(
+        self,
+        name: str,
+        start_ms: int,
+        *,
+        created: Optional[datetime],
+        retention_hours: int,
+        kms_key_id: Optional[str],
+        media_type: Optional[str],
+        audio: bool,
+    ) -> StreamDescription:
+        """What DescribeStream will say of a new stream whose first fragment is at ``start_ms``:
+        created an hour before it unless ``created`` says, its media type from its tracks
+        unless ``media_type`` says; its ARN holds its name and creation time, as the service's.
+        """
+        if isinstance(retention_hours, bool) or not isinstance(retention_hours, int):
+            raise ValueError("retention_hours must be an int")
+        if retention_hours < 0:
+            raise ValueError("retention_hours must not be negative")
+        creation_ms = start_ms - 3_600_000 if created is None else to_epoch_ms(created)
+        arn = f"arn:aws:kinesisvideo:{self.region}:{self.account_id}:stream/{name}/{creation_ms}"
+        default_type = "video/h264,audio/aac" if audio else "video/h264"
+        return StreamDescription(
+            arn, creation_ms, retention_hours, kms_key_id, media_type or default_type
+        )
 
     def stream_key(self, params: dict[str, Any]) -> str:
         """The stream a request names, for throttling (unvalidated)."""

@@ -41,14 +41,14 @@ from kvarchive.testing._playback.resources import (
     Playback,
 )
 
-__all__ = ["UNKNOWN_OPERATION", "Dispatcher", "EndpointServer", "RecordedRequest"]
+__all__ = ["Dispatcher", "EndpointServer", "RecordedRequest"]
 
 _log = logging.getLogger("kvarchive.testing")
 
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.kinesis.video.v20170930/"
 # What the control-plane host answers to an operation it does not know: HTTP 200, these
 # 90 bytes exactly (quoted in user reports).
-UNKNOWN_OPERATION = (
+_UNKNOWN_OPERATION = (
     b'{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}'
 )
 _ALL_OPERATIONS = {
@@ -235,7 +235,7 @@ class Dispatcher:
         name = operation or _ALL_OPERATIONS.get(path, path)
         self._record(RecordedRequest(server.role, server.url, name, recorded))
         if operation is None:
-            _write(handler, Response([UNKNOWN_OPERATION], len(UNKNOWN_OPERATION)), "length")
+            _write(handler, Response([_UNKNOWN_OPERATION], len(_UNKNOWN_OPERATION)), "length")
             return
 
         stall = self.faults.take_stall(operation)
