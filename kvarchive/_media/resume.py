@@ -9,7 +9,9 @@ and hold no more fragments than it asked for. A close-delimited body that is
 cut looks like a clean end, so the end of every body is checked against the
 Matroska structure and the number of fragments asked for. A fragment the
 service cannot serve comes inside the 200 as an error chunk (its tags say so):
-the reader gets the bytes of the fragments before it, then its ServiceError.
+the reader gets the bytes of the fragments before it, then its ServiceError. To
+tell the two apart, the start of each fragment (up to its first Cluster, a few
+KiB: an error chunk has none) is handed out only once its tags are known.
 """
 
 from __future__ import annotations
@@ -79,20 +81,29 @@ class FragmentListBody(ScannedBody):
         self._check: Optional[_AnswerCheck] = None  # until the answer's first fragment is known
         self._held = bytearray()  # answer bytes for the reader, held while the check runs
         self._refusal: Optional[KVArchiveError] = None  # raised by the next read
+        self._error_at: Optional[int] = None  # body offset of an error chunk found
+        self._withheld = bytearray()  # scanned, not yet handed out (a fragment's start)
+        self._withheld_start = 0  # its body offset
+        self._release_to = 0  # body offset up to which the withheld bytes may go out
         self.content_type = self._request(0)
 
     def read(self, amt: Optional[int] = None) -> bytes:
         """The next bytes of the uninterrupted body; ``b""`` once every fragment is in."""
+        size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
+        if self._withheld_start < self._release_to:
+            return self._release(size)
         if self._refusal is not None:
             raise self._refusal
-        size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
         while True:
             if self._held and self._check is None:
                 data = bytes(self._held[:size])
                 del self._held[:size]
-                return self._hand_out(data)
-            if self._body is None:
-                return b""
+                if out := self._hand_out(data, size):
+                    return out
+                continue
+            if self._body is None:  # the end: a last fragment without a Cluster too
+                self._release_to = self._withheld_start + len(self._withheld)
+                return self._release(size)
             try:
                 data = self._body.read(size)
             except Exception as exc:
@@ -109,8 +120,8 @@ class FragmentListBody(ScannedBody):
                 data = self._skip_delivered(data)
             if self._check is not None or self._held:
                 self._held += data
-            elif data:
-                return self._hand_out(data)
+            elif data and (out := self._hand_out(data, size)):
+                return out
 
     def close(self) -> None:
         """Release the connection in use, if any."""
@@ -193,13 +204,44 @@ class FragmentListBody(ScannedBody):
             )
         return data[count:]
 
-    def _hand_out(self, data: bytes) -> bytes:
-        """What a read returns of ``data``: never ``b""`` for an error chunk (that reads as
-        the end), its ServiceError instead."""
-        delivered = self._deliver(data)
-        if not delivered and self._refusal is not None:
+    def _hand_out(self, data: bytes, size: int) -> bytes:
+        """At most ``size`` bytes of what was withheld and ``data``, as far as they may go out.
+
+        The start of a fragment whose first Cluster has not begun is withheld (an
+        error chunk is never handed out); ``b""`` means "read on", except that
+        with nothing to hand out before an error chunk, its ServiceError is raised.
+        """
+        chunk_start = self._scanner.offset
+        fed = self._deliver(data)
+        if not self._withheld:
+            self._withheld_start = chunk_start
+        base = self._withheld_start
+        end = base + len(self._withheld) + len(fed)
+        if self._error_at is not None:
+            end = keep = max(base, min(end, self._error_at))
+        else:
+            current = self._scanner.current_fragment
+            keep = min(end, self._scanner.settled)  # a cut header may start the next fragment
+            if current is not None and current.clusters == 0:
+                keep = min(keep, current.start)
+            keep = max(keep, base)
+        if keep == base and self._refusal is not None:
             raise self._refusal
-        return delivered
+        if not self._withheld and keep == end and len(fed) <= size:
+            self._withheld_start = self._release_to = end  # the usual case: no copy
+            return fed
+        self._withheld += fed
+        del self._withheld[end - base :]
+        self._release_to = keep
+        return self._release(size)
+
+    def _release(self, size: int) -> bytes:
+        """Hand out up to ``size`` of the withheld bytes that may go out."""
+        count = min(size, self._release_to - self._withheld_start)
+        out = bytes(self._withheld[:count])
+        del self._withheld[:count]
+        self._withheld_start += count
+        return out
 
     def _deliver(self, data: bytes) -> bytes:
         """Account for bytes handed to the reader (fragment boundaries, the checked tail).
@@ -243,7 +285,7 @@ class FragmentListBody(ScannedBody):
             if error is not None:
                 error.operation = "GetMediaForFragmentList"
                 self.close()
-                self._refusal = error
+                self._refusal, self._error_at = error, info.start
                 return info.start, infos[:offset]
         return None
 

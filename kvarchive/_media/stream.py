@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
 from kvarchive._aws.translate import read_failure
 from kvarchive._decode.decoding import DecodedFrames
-from kvarchive._errors import MediaParseError, UsageError, ValidationError
+from kvarchive._errors import KVArchiveError, MediaParseError, UsageError, ValidationError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.frames import (
     Frame,
@@ -163,14 +163,23 @@ class MediaStream(io.RawIOBase):
         collected: Collected = deque()
         source.collected = collected
         pieces = _Pieces(self._position)
+
+        def read_whole() -> Iterator[MediaFragment]:
+            """The fragments found whose bytes have all been read."""
+            while collected and collected[0][0].end <= self._position:
+                info, requested = collected.popleft()
+                data = pieces.take(info.start, info.end)
+                yield _media_fragment(info, requested, data, service=source.service)
+
         try:
             while True:
-                chunk = self.read(chunk_size)
+                try:
+                    chunk = self.read(chunk_size)
+                except KVArchiveError:
+                    yield from read_whole()  # the fragments before a failure still come first
+                    raise
                 pieces.append(chunk)
-                while collected:
-                    info, requested = collected.popleft()
-                    data = pieces.take(info.start, info.end)
-                    yield _media_fragment(info, requested, data, service=source.service)
+                yield from read_whole()
                 if not chunk:
                     return
         finally:
