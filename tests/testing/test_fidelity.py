@@ -451,6 +451,11 @@ def _(env: Env) -> None:
     before = selector(START - timedelta(hours=2), START - timedelta(hours=1))
     refused(env.data.get_clip, "ResourceNotFoundException", 404, message, StreamName="cam",
             ClipFragmentSelector=before)  # fmt: skip
+    ok(
+        env.data.get_clip(
+            StreamName="cam", ClipFragmentSelector=selector(START, START + timedelta(seconds=1))
+        )
+    )
 
 
 def clip_samples(env: Env, stream: str) -> int:
@@ -600,6 +605,8 @@ def _(env: Env) -> None:
     for call, name in sessions(env):
         refused(call, "ResourceNotFoundException", 404, message, StreamName="cam",
                 PlaybackMode="ON_DEMAND", **{name: before})  # fmt: skip
+        window = selector(START, START + timedelta(seconds=1))
+        ok(call(StreamName="cam", PlaybackMode="ON_DEMAND", **{name: window}))
 
 
 @probe("session-expires")
