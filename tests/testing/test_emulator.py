@@ -36,6 +36,7 @@ from kvarchive.testing import (
     EBML_MAGIC,
     EmulatedStream,
     Emulator,
+    FragmentRecord,
     SyntheticFragment,
     fragment_numbers,
     synthetic_fragment,
@@ -756,6 +757,34 @@ def test_a_bug_in_a_handler_is_answered_500_and_raised_at_the_next_call(
         emu.count()
     assert raised.traceback[-1].name == "broken_image"
     assert emu.count("GetImages") == 1
+
+
+class BrokenSource:
+    """Fragment bytes whose making fails half-way, as a bug in the double would."""
+
+    size = 2048
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        yield b"\x1a\x45\xdf\xa3"
+        raise RuntimeError("the fragment maker broke")
+
+    def frames(self) -> list[Any]:
+        return []
+
+
+def test_a_bug_while_sending_a_body_is_raised_at_the_next_call(
+    emu: Emulator, cam: EmulatedStream, data: Any
+) -> None:
+    """An exception while a body streams cuts the connection, and the next call raises it."""
+    last = cam.fragments[-1]
+    broken = FragmentRecord("9" * 47, last.server_ms + 2000, last.producer_ms + 2000, 2000,
+                            BrokenSource.size, last.index + 1, BrokenSource())  # fmt: skip
+    cam.next_fragment = lambda _: broken
+    emu.append_fragments("cam")
+    with pytest.raises(ResponseStreamingError):
+        read_media(data, [broken.number])
+    with pytest.raises(RuntimeError, match="the fragment maker broke"):
+        emu.clear_requests()
 
 
 def test_a_bug_in_a_handler_is_raised_at_close(cam: EmulatedStream, make_client: Any) -> None:
