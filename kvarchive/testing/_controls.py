@@ -110,21 +110,6 @@ class Controls:
         """Answer the next ``count`` calls of ``operation`` (any when None) with an error."""
         self._faults.add_failure(operation, code, count=count, status=status, message=message)
 
-    def fail_fragment(
-        self,
-        stream_name: str,
-        number: str,
-        *,
-        code: str = "4000",
-        message: str = "Requested fragment is not available",
-    ) -> None:
-        """Serve fragment ``number`` of ``stream_name`` as an error chunk in every
-        GetMediaForFragmentList body (HTTP 200), as the service does for a fragment it cannot
-        serve: the fragment's number and ``AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE`` /
-        ``..._EXCEPTION_MESSAGE`` tags in place of its media.
-        """
-        self._faults.fail_fragment(stream_name, number, code, message)
-
     def throttle(self, operation: str, per_second: Optional[float]) -> None:
         """Allow ``per_second`` calls per (stream, operation); excess calls get
         ``ClientLimitExceededException``. None lifts the limit.

@@ -337,6 +337,23 @@ class Emulator(Controls):
         """The stream called ``name`` (KeyError if none)."""
         return self._service.stream(name)
 
+    def fail_fragment(
+        self,
+        stream_name: str,
+        number: str,
+        *,
+        code: str = "4000",
+        message: str = "Requested fragment is not available",
+    ) -> None:
+        """Serve fragment ``number`` of ``stream_name`` as an error chunk in every
+        GetMediaForFragmentList body (HTTP 200), as the service does for a fragment it cannot
+        serve: the fragment's number and ``AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE`` /
+        ``..._EXCEPTION_MESSAGE`` tags in place of its media, until :meth:`reset_faults`.
+        The fragment need not exist yet (one a producer will add).
+        """
+        self.stream(stream_name)  # KeyError for a stream the emulator does not hold
+        self._faults.fail_fragment(stream_name, number, code, message)
+
     def append_fragments(self, name: str, count: int = 1) -> list[FragmentRecord]:
         """Add ``count`` fragments at the end of stream ``name``, as its producer would.
 

@@ -662,6 +662,14 @@ def test_fail_next_answers_injected_errors_then_recovers(
     assert len(data.list_fragments(**query)["Fragments"]) == 1
 
 
+def test_fail_fragment_refuses_an_unknown_stream_or_a_bad_number(emu: Emulator, cam: Any) -> None:
+    """fail_fragment names a stream the emulator holds and a number of digits, or raises."""
+    with pytest.raises(KeyError):
+        emu.fail_fragment("nope", cam.fragments[0].number)
+    with pytest.raises(ValueError, match="decimal digits"):
+        emu.fail_fragment("cam", "12a")
+
+
 def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: Any) -> None:
     """throttle() lets `per_second` calls through per stream; the rest are ClientLimitExceeded."""
     emu.throttle("ListFragments", per_second=2)
