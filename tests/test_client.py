@@ -19,7 +19,7 @@ from kvarchive import (
     ResourceNotFoundError,
     WrongEndpointError,
 )
-from kvarchive._aws.translate import answer_field
+from kvarchive._aws.translate import answer_field, media_answer
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -306,6 +306,18 @@ def test_a_200_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any)
     raw.close()
     with pytest.raises(WrongEndpointError, match="Fragments"):
         answer_field(response, "Fragments", "ListFragments")
+
+
+def test_media_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any) -> None:
+    """The control plane's 90-byte HTTP 200 answer to GetMediaForFragmentList is
+    WrongEndpointError, not an empty body."""
+    raw = boto3.client("kinesis-video-archived-media", endpoint_url=emulator.endpoint_url)
+    response = raw.get_media_for_fragment_list(
+        StreamName="cam", Fragments=[cam.fragments[0].number]
+    )
+    raw.close()
+    with pytest.raises(WrongEndpointError, match="instead of media"):
+        media_answer(response, "GetMediaForFragmentList")
 
 
 # -- media --------------------------------------------------------------------------------
