@@ -4,7 +4,7 @@ Each operation takes the decoded JSON request and returns a :class:`Response`
 or raises :class:`~._checks.ApiError`, validating as the service does (the
 checks and the NextToken codec are in :mod:`._checks`, the limits in
 ``kvarchive._service``). docs/testing/fidelity.md lists each behaviour with its
-source. Choices where the service is vague or unhelpful:
+source. In short:
 
 - ListFragments without ``FragmentSelector`` (and without ``NextToken``) answers
   ``InternalFailure`` (HTTP 500, which botocore retries), as the service does.
@@ -20,6 +20,8 @@ source. Choices where the service is vague or unhelpful:
   endpoint, where :mod:`._playback` serves its playlists and fragments.
 - Arguments are validated before the stream's data is looked at, so a bad
   argument is ``InvalidArgumentException`` even where no fragment exists.
+- GetMedia and PutMedia, on their own endpoint, answer HTTP 501 ``NotImplemented``:
+  the emulator serves no live media (a choice of its own, said in the code).
 """
 
 from __future__ import annotations
