@@ -21,7 +21,7 @@ source. In short:
 - Arguments are validated before the stream's data is looked at, so a bad
   argument is ``InvalidArgumentException`` even where no fragment exists.
 - GetMedia and PutMedia, on their own endpoint, answer HTTP 501 ``NotImplemented``:
-  the emulator serves no live media (a choice of its own, said in the code).
+  the emulator serves no live media, and says so rather than blame the caller.
 """
 
 from __future__ import annotations
