@@ -203,7 +203,7 @@ class ArchivedMediaClient(Jobs):
         ``check_truncation=False`` skips that. ``download_clips`` gets it all.
         """
         stream = self._stream(stream_name, stream_arn)
-        first, last = check_range(start, end, longest=MAX_SPAN)
+        first, last = check_range(start, end, longest=MAX_SPAN, empty=False)
         selector_type = check_timestamp_type(timestamp_type)
         if check_truncation and last - first > _CLIP_CHECK_SPAN:
             warn_if_truncated(self._listed(stream, first, last, selector_type))

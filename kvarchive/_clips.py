@@ -3,14 +3,15 @@
 GetClip returns at most 200 fragments or 100 MB of a range and says nothing
 about the rest. A clip's range selects the fragments that *start* within it
 (both ends inclusive), so a plan of fragment groups becomes ranges from each
-group's first start to its last start: consecutive, never overlapping.
+group's first start to its last start: consecutive, never overlapping. GetClip
+refuses an end equal to the start, so a group of one fragment ends 1 ms after it.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ._errors import ClipTruncationWarning
 from ._models import Fragment
@@ -23,6 +24,7 @@ __all__ = [
     "warn_if_truncated",
 ]
 
+_SMALLEST_RANGE = timedelta(milliseconds=1)
 CLIP_GROUP_BYTES = 80 * 1000 * 1000
 """The listed bytes ``download_clips`` asks one GetClip for by default, well within its limit."""
 
@@ -58,7 +60,8 @@ def clip_ranges(
             return fragment.producer_timestamp
         return fragment.server_timestamp
 
-    return [(start(group[0]), start(group[-1])) for group in groups]
+    ranges = [(start(group[0]), start(group[-1])) for group in groups]
+    return [(first, max(last, first + _SMALLEST_RANGE)) for first, last in ranges]
 
 
 def warn_if_truncated(fragments: Sequence[Fragment]) -> None:

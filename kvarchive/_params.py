@@ -200,7 +200,7 @@ def _shared_session_params(
     if end is None:
         time_range = {"StartTimestamp": parse_time(start, "start")}
     else:
-        first, last = check_range(start, end, longest=MAX_SPAN)
+        first, last = check_range(start, end, longest=MAX_SPAN, empty=False)
         time_range = {"StartTimestamp": first, "EndTimestamp": last}
     params[f"{kind}FragmentSelector"] = {
         "FragmentSelectorType": selector_type,

@@ -105,12 +105,16 @@ def check_range(
     end: TimeLike,
     *,
     longest: Optional[timedelta] = None,
+    empty: bool = True,
 ) -> tuple[datetime, datetime]:
-    """``start`` and ``end`` as aware UTC datetimes, ``end`` not before ``start``."""
+    """``start`` and ``end`` as aware UTC datetimes, ``end`` not before ``start`` (nor equal
+    to it unless ``empty``: GetClip and sessions refuse an end equal to the start)."""
     first = parse_time(start, "start")
     last = parse_time(end, "end")
     if last < first:
         raise ValidationError(f"end ({last.isoformat()}) is before start ({first.isoformat()})")
+    if last == first and not empty:
+        raise ValidationError(f"end must be after start ({first.isoformat()}), not equal to it")
     if longest is not None and last - first > longest:
         raise ValidationError(f"end - start must be at most {longest}: it is {last - first}")
     return first, last

@@ -15,10 +15,11 @@ from kvarchive import (
     Backoff,
     ClientLimitExceededError,
     Fragment,
+    NoDataRetentionError,
     ResourceNotFoundError,
     WrongEndpointError,
 )
-from kvarchive._aws.translate import answer_field
+from kvarchive._aws.translate import answer_field, media_answer
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -282,6 +283,16 @@ def test_unknown_stream(kv: ArchivedMediaClient, emulator: Emulator) -> None:
     assert caught.value.operation == "GetDataEndpoint"
 
 
+def test_a_stream_without_retention_is_no_data_retention_error(
+    kv: ArchivedMediaClient, emulator: Emulator
+) -> None:
+    """Listing a stream that keeps no archive raises NoDataRetentionError, as on the service."""
+    emulator.add_stream("cold", fragment_count=3, start=T0, retention_hours=0)
+    with pytest.raises(NoDataRetentionError) as caught:
+        list(kv.list_fragments(stream_name="cold", start=T0, end=T0 + timedelta(seconds=10)))
+    assert (caught.value.operation, caught.value.status_code) == ("ListFragments", 400)
+
+
 def test_a_200_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any) -> None:
     """The control plane's HTTP 200 answer to a data-plane call is WrongEndpointError, not emptiness."""
     raw = boto3.client("kinesis-video-archived-media", endpoint_url=emulator.endpoint_url)
@@ -295,6 +306,18 @@ def test_a_200_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any)
     raw.close()
     with pytest.raises(WrongEndpointError, match="Fragments"):
         answer_field(response, "Fragments", "ListFragments")
+
+
+def test_media_from_the_wrong_endpoint_is_an_error(emulator: Emulator, cam: Any) -> None:
+    """The control plane's 90-byte HTTP 200 answer to GetMediaForFragmentList is
+    WrongEndpointError, not an empty body."""
+    raw = boto3.client("kinesis-video-archived-media", endpoint_url=emulator.endpoint_url)
+    response = raw.get_media_for_fragment_list(
+        StreamName="cam", Fragments=[cam.fragments[0].number]
+    )
+    raw.close()
+    with pytest.raises(WrongEndpointError, match="instead of media"):
+        media_answer(response, "GetMediaForFragmentList")
 
 
 # -- media --------------------------------------------------------------------------------

@@ -45,13 +45,14 @@ def test_plan_respects_the_byte_limit() -> None:
 
 
 def test_clip_ranges_do_not_overlap() -> None:
-    """Each range runs from its group's first start to its last start."""
+    """Each range runs from its group's first start to its last start; a group of one fragment
+    ends 1 ms after it, since GetClip refuses an end equal to the start."""
     groups = plan_clips(fragments([1] * 5), max_fragments=2, max_bytes=100)
     ranges = clip_ranges(groups, "SERVER_TIMESTAMP")
     assert ranges == [
         (T0, T0 + timedelta(seconds=1)),
         (T0 + timedelta(seconds=2), T0 + timedelta(seconds=3)),
-        (T0 + timedelta(seconds=4), T0 + timedelta(seconds=4)),
+        (T0 + timedelta(seconds=4), T0 + timedelta(seconds=4, milliseconds=1)),
     ]
 
 
@@ -85,6 +86,19 @@ def test_download_clips_covers_the_range_once(
         sum(1 for s in starts if r["StartTimestamp"] <= s <= r["EndTimestamp"]) for r in ranges
     ]
     assert covered == [200, 200, 50]
+
+
+def test_download_clips_saves_a_last_clip_of_one_fragment(
+    emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
+) -> None:
+    """201 fragments make a clip of 200 and one of a single fragment, whose range the service
+    accepts (its end is after its start)."""
+    emulator.add_stream("one-over", fragment_count=201, start=T0, payload_size=64,
+                        fragment_duration_ms=1000)  # fmt: skip
+    results = kv.download_clips(
+        stream_name="one-over", start=T0, end=T0 + timedelta(hours=1), directory=tmp_path
+    )
+    assert [r.fragment_count for r in results] == [200, 1]
 
 
 def test_get_clip_warns_when_the_range_is_too_long(

@@ -90,6 +90,12 @@ CASES: list[tuple[str, Callable[[ArchivedMediaClient], Any], str]] = [
     ("bool end", lf(end=True), "end"),
     ("negative epoch", clip(start=-1), "start"),
     ("clip longer than a day", clip(end=T0 + timedelta(hours=25)), "end - start"),
+    ("clip of an empty range", clip(end=T0), "end must be after start"),
+    (
+        "session of an empty range",
+        dash(playback_mode="LIVE_REPLAY", start=T0, end=T0),
+        "end must be after start",
+    ),
     ("images end before start", images(start=T1, end=T0), "end"),
     (
         "on-demand range over a day",

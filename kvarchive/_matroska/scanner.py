@@ -146,6 +146,12 @@ class FragmentScanner:
         return self._consumed
 
     @property
+    def settled(self) -> int:
+        """Body offset where an element header cut by the last chunk's end begins (the next
+        fragment's, maybe), or :attr:`offset` if none."""
+        return self._consumed - len(self._pending)
+
+    @property
     def completed(self) -> int:
         """Fragments returned so far."""
         return self._completed

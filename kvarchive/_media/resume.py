@@ -7,7 +7,11 @@ that the last few KiB of them are the same), and go on. Every answer must
 begin with the first fragment it asked for (its fragment number tag says so)
 and hold no more fragments than it asked for. A close-delimited body that is
 cut looks like a clean end, so the end of every body is checked against the
-Matroska structure and the number of fragments asked for.
+Matroska structure and the number of fragments asked for. A fragment the
+service cannot serve comes inside the 200 as an error chunk (its tags say so):
+the reader gets the bytes of the fragments before it, then its ServiceError. To
+tell the two apart, the start of each fragment (up to its first Cluster, a few
+KiB: an error chunk has none) is handed out only once its tags are known.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ import logging
 from typing import Callable, Optional
 
 from kvarchive._aws.translate import is_connection_error
-from kvarchive._errors import EndpointUnreachableError, MediaIncompleteError
+from kvarchive._errors import EndpointUnreachableError, KVArchiveError, MediaIncompleteError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.ids import TAGS
 from kvarchive._matroska.scanner import FragmentScanner
-from kvarchive._media.scanned import ScannedBody
+from kvarchive._media.scanned import ScannedBody, fragment_error
 from kvarchive._types import Body
 
 __all__ = ["FragmentListBody"]
@@ -51,6 +55,9 @@ class FragmentListBody(ScannedBody):
     for or holds more fragments than were asked for.
     """
 
+    # Error chunks are told by their tags: read them for plain reads too (they are small).
+    plain_metadata = frozenset({TAGS})
+
     def __init__(
         self,
         numbers: list[str],
@@ -73,21 +80,30 @@ class FragmentListBody(ScannedBody):
         self._progress_mark = 0
         self._check: Optional[_AnswerCheck] = None  # until the answer's first fragment is known
         self._held = bytearray()  # answer bytes for the reader, held while the check runs
-        self._refusal: Optional[MediaIncompleteError] = None
+        self._refusal: Optional[KVArchiveError] = None  # raised by the next read
+        self._error_at: Optional[int] = None  # body offset of an error chunk found
+        self._withheld = bytearray()  # scanned, not yet handed out (a fragment's start)
+        self._withheld_start = 0  # its body offset
+        self._release_to = 0  # body offset up to which the withheld bytes may go out
         self.content_type = self._request(0)
 
     def read(self, amt: Optional[int] = None) -> bytes:
         """The next bytes of the uninterrupted body; ``b""`` once every fragment is in."""
+        size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
+        if self._withheld_start < self._release_to:
+            return self._release(size)
         if self._refusal is not None:
             raise self._refusal
-        size = _MAX_READ if amt is None or amt < 0 else min(amt, _MAX_READ)
         while True:
             if self._held and self._check is None:
                 data = bytes(self._held[:size])
                 del self._held[:size]
-                return self._deliver(data)
-            if self._body is None:
-                return b""
+                if out := self._hand_out(data, size):
+                    return out
+                continue
+            if self._body is None:  # the end: a last fragment without a Cluster too
+                self._release_to = self._withheld_start + len(self._withheld)
+                return self._release(size)
             try:
                 data = self._body.read(size)
             except Exception as exc:
@@ -104,8 +120,8 @@ class FragmentListBody(ScannedBody):
                 data = self._skip_delivered(data)
             if self._check is not None or self._held:
                 self._held += data
-            elif data:
-                return self._deliver(data)
+            elif data and (out := self._hand_out(data, size)):
+                return out
 
     def close(self) -> None:
         """Release the connection in use, if any."""
@@ -188,6 +204,45 @@ class FragmentListBody(ScannedBody):
             )
         return data[count:]
 
+    def _hand_out(self, data: bytes, size: int) -> bytes:
+        """At most ``size`` bytes of what was withheld and ``data``, as far as they may go out.
+
+        The start of a fragment whose first Cluster has not begun is withheld (an
+        error chunk is never handed out); ``b""`` means "read on", except that
+        with nothing to hand out before an error chunk, its ServiceError is raised.
+        """
+        chunk_start = self._scanner.offset
+        fed = self._deliver(data)
+        if not self._withheld:
+            self._withheld_start = chunk_start
+        base = self._withheld_start
+        end = base + len(self._withheld) + len(fed)
+        if self._error_at is not None:
+            end = keep = max(base, min(end, self._error_at))
+        else:
+            current = self._scanner.current_fragment
+            keep = min(end, self._scanner.settled)  # a cut header may start the next fragment
+            if current is not None and current.clusters == 0:
+                keep = min(keep, current.start)
+            keep = max(keep, base)
+        if keep == base and self._refusal is not None:
+            raise self._refusal
+        if not self._withheld and keep == end and len(fed) <= size:
+            self._withheld_start = self._release_to = end  # the usual case: no copy
+            return fed
+        self._withheld += fed
+        del self._withheld[end - base :]
+        self._release_to = keep
+        return self._release(size)
+
+    def _release(self, size: int) -> bytes:
+        """Hand out up to ``size`` of the withheld bytes that may go out."""
+        count = min(size, self._release_to - self._withheld_start)
+        out = bytes(self._withheld[:count])
+        del self._withheld[:count]
+        self._withheld_start += count
+        return out
+
     def _deliver(self, data: bytes) -> bytes:
         """Account for bytes handed to the reader (fragment boundaries, the checked tail).
 
@@ -203,6 +258,10 @@ class FragmentListBody(ScannedBody):
             if infos[-1].end > chunk_start:
                 data = data[: infos[-1].end - chunk_start]
             self._refuse_extra_fragments()
+        failed = self._error_chunk(infos, index)
+        if failed is not None:
+            position, infos = failed
+            data = data[: max(0, position - chunk_start)]
         tail = _tail(self._partial_tail, data)
         if infos:
             # The new fragment may have begun in an earlier read (its header cut by a
@@ -213,6 +272,22 @@ class FragmentListBody(ScannedBody):
                 self._completed(info, self._numbers[index + offset])
         self._partial_tail = tail
         return data
+
+    def _error_chunk(
+        self, infos: list[FragmentInfo], index: int
+    ) -> Optional[tuple[int, list[FragmentInfo]]]:
+        """Where the first error chunk among ``infos`` and the fragment in progress starts,
+        and the fragments before it; the next read raises its ServiceError. None if none."""
+        current = self._scanner.current_fragment
+        candidates = [*infos, current] if current is not None else infos
+        for offset, info in enumerate(candidates):
+            error = fragment_error(info, self._numbers[min(index + offset, len(self._numbers) - 1)])
+            if error is not None:
+                error.operation = "GetMediaForFragmentList"
+                self.close()
+                self._refusal, self._error_at = error, info.start
+                return info.start, infos[:offset]
+        return None
 
     def _refuse_extra_fragments(self) -> None:
         """Stop at the end of the fragments asked for: the next read raises."""

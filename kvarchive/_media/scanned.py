@@ -12,12 +12,13 @@ import abc
 from collections import deque
 from typing import Optional
 
+from kvarchive._errors import ServiceError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.frames import ReadAt
 from kvarchive._matroska.ids import TAGS
 from kvarchive._matroska.scanner import DEFAULT_MAX_METADATA_SIZE, FragmentScanner
 
-__all__ = ["Collected", "ScannedBody"]
+__all__ = ["Collected", "ScannedBody", "fragment_error"]
 
 Collected = deque[tuple[FragmentInfo, Optional[str]]]
 """Completed fragments, each with the number that was asked for at its place (None for a file)."""
@@ -33,10 +34,13 @@ class ScannedBody(abc.ABC):
     service = True
     read_at: Optional[ReadAt] = None
     """Read bytes at a body offset, for a body that can seek (a file on disk)."""
+    plain_metadata: frozenset[int] = frozenset()
+    """What the scanner reads when nobody collects: boundaries only, by default."""
 
     def __init__(self, *, max_metadata_size: int = DEFAULT_MAX_METADATA_SIZE) -> None:
-        # Boundaries only, until someone collects.
-        self._scanner = FragmentScanner(max_metadata_size=max_metadata_size, metadata=frozenset())
+        self._scanner = FragmentScanner(
+            max_metadata_size=max_metadata_size, metadata=self.plain_metadata
+        )
         self._fragment_base = 0  # body offset where the fragment in progress began
         self._collected: Optional[Collected] = None
 
@@ -49,7 +53,7 @@ class ScannedBody(abc.ABC):
     def collected(self, queue: Optional[Collected]) -> None:
         # Tags are read only for a collector (iter_fragments); plain reads need boundaries.
         self._collected = queue
-        self._scanner.metadata = frozenset() if queue is None else frozenset({TAGS})
+        self._scanner.metadata = self.plain_metadata if queue is None else frozenset({TAGS})
 
     @property
     def fragment_base(self) -> int:
@@ -68,3 +72,15 @@ class ScannedBody(abc.ABC):
         self._fragment_base = info.end
         if self._collected is not None:
             self._collected.append((info, requested))
+
+
+def fragment_error(info: FragmentInfo, requested: Optional[str]) -> Optional[ServiceError]:
+    """The ServiceError an error chunk stands for, naming its fragment; None for media.
+
+    ``requested`` is the number asked for at its place, for a chunk without its own.
+    """
+    error = info.error()
+    if error is not None:
+        error.message = f"fragment {info.number or requested}: {error.message}"
+        error.args = (error.message,)
+    return error

@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
 from kvarchive._aws.translate import read_failure
 from kvarchive._decode.decoding import DecodedFrames
-from kvarchive._errors import MediaParseError, UsageError, ValidationError
+from kvarchive._errors import KVArchiveError, MediaParseError, UsageError, ValidationError
 from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.frames import (
     Frame,
@@ -21,7 +21,7 @@ from kvarchive._matroska.frames import (
 )
 from kvarchive._media.file_body import FileBody, FileLike
 from kvarchive._media.resume import FragmentListBody
-from kvarchive._media.scanned import Collected, ScannedBody
+from kvarchive._media.scanned import Collected, ScannedBody, fragment_error
 from kvarchive._models import MediaFragment
 from kvarchive._types import Body
 
@@ -163,14 +163,23 @@ class MediaStream(io.RawIOBase):
         collected: Collected = deque()
         source.collected = collected
         pieces = _Pieces(self._position)
+
+        def read_whole() -> Iterator[MediaFragment]:
+            """The fragments found whose bytes have all been read."""
+            while collected and collected[0][0].end <= self._position:
+                info, requested = collected.popleft()
+                data = pieces.take(info.start, info.end)
+                yield _media_fragment(info, requested, data, service=source.service)
+
         try:
             while True:
-                chunk = self.read(chunk_size)
+                try:
+                    chunk = self.read(chunk_size)
+                except KVArchiveError:
+                    yield from read_whole()  # the fragments before a failure still come first
+                    raise
                 pieces.append(chunk)
-                while collected:
-                    info, requested = collected.popleft()
-                    data = pieces.take(info.start, info.end)
-                    yield _media_fragment(info, requested, data, service=source.service)
+                yield from read_whole()
                 if not chunk:
                     return
         finally:
@@ -318,10 +327,8 @@ def _media_fragment(
     A fragment from the service must carry its timestamps; a file's need not.
     """
     number = info.number or requested
-    error = info.error()
+    error = fragment_error(info, requested)
     if error is not None:
-        error.message = f"fragment {number}: {error.message}"
-        error.args = (error.message,)
         raise error
     server, producer = info.server_timestamp, info.producer_timestamp
     if service and (server is None or producer is None):

@@ -8,13 +8,16 @@
         stream = emu.add_stream("cam", fragment_count=30)
         kv = ArchivedMediaClient(endpoint_url=emu.endpoint_url, region_name=emu.region)
 
-It serves the control plane (GetDataEndpoint, DescribeStream) and, on a
-separate data endpoint, ListFragments, GetMediaForFragmentList, GetClip,
+It serves the control plane (GetDataEndpoint, DescribeStream, ListStreams) and,
+on a separate data endpoint, ListFragments, GetMediaForFragmentList, GetClip,
 GetImages and the HLS/DASH session URLs, in the wire format botocore speaks,
-and can inject faults: errors, throttling, cut connections, stalls, limited
-bandwidth and a retired data endpoint. ``emu.start_producing(name, ...)`` grows a
-stream in real time, with fragments listed late and out of order, as the
-service's eventually consistent ListFragments does.
+answering as the service does (docs/testing/fidelity.md lists how, with
+sources), and can inject faults: errors, throttling, cut connections, stalls,
+limited bandwidth, a retired data endpoint and fragments served as error chunks.
+An exception inside the emulator is raised in the test, never retried as a 500.
+``emu.start_producing(name, ...)`` grows a stream in real time, with fragments
+listed late and out of order, as the service's eventually consistent
+ListFragments does.
 """
 
 from __future__ import annotations

@@ -21,12 +21,15 @@ from kvarchive.testing._faults import ERROR_STATUS
 __all__ = [
     "MAX_SPAN_US",
     "ApiError",
+    "check_range",
     "decode_token",
     "encode_token",
     "enum_param",
+    "epoch_seconds",
     "fragment_selector",
     "int_param",
     "invalid",
+    "request_key",
     "struct_param",
     "time_range",
     "time_us",
@@ -117,6 +120,25 @@ def time_range(
     return start, end
 
 
+def check_range(kind: str, start_us: int, end_us: Optional[int], now: float) -> None:
+    """Refuse a clip's or session's range as the API reference does: EndTimestamp later than
+    StartTimestamp, within 24 hours of it, and in the past (``now``, epoch s) for server
+    timestamps. A range without an end (LIVE_REPLAY) is not checked here."""
+    if end_us is None:
+        return
+    if end_us <= start_us:
+        raise invalid("EndTimestamp must be later than StartTimestamp")
+    if end_us - start_us > MAX_SPAN_US:
+        raise invalid("EndTimestamp must be within 24 hours of StartTimestamp")
+    if kind == "SERVER_TIMESTAMP" and end_us > now * 1_000_000:
+        raise invalid("EndTimestamp must be in the past for SERVER_TIMESTAMP")
+
+
+def epoch_seconds(ms: int) -> float:
+    """Epoch seconds with milliseconds, as the service writes timestamps."""
+    return round(ms / 1000, 3)
+
+
 def fragment_selector(params: dict[str, Any], name: str) -> tuple[str, int, int]:
     """The selector type and ``[start, end]`` (microseconds) of a required ``name`` selector."""
     selector = struct_param(params, name)
@@ -124,6 +146,13 @@ def fragment_selector(params: dict[str, Any], name: str) -> tuple[str, int, int]
     start, end = time_range(selector, name)
     assert start is not None and end is not None  # required=True
     return kind, start, end
+
+
+def request_key(params: dict[str, Any], *names: str) -> str:
+    """What ``names`` of ``params`` hold, as text: a NextToken carries it, so that a token
+    sent with other parameters than those it was issued for is refused."""
+    chosen = {name: params.get(name) for name in names}
+    return json.dumps(chosen, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def encode_token(value: dict[str, Any]) -> str:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from kvarchive._service import STREAM_NAME
 from kvarchive._times import to_epoch_ms
-from kvarchive.testing._faults import FRAMINGS, Faults
+from kvarchive.testing._controls import Controls, surfacing_bugs
+from kvarchive.testing._faults import FRAMINGS
 from kvarchive.testing._fragments import MAGIC_MODES
 from kvarchive.testing._operations import Service
 from kvarchive.testing._playback.resources import Playback
@@ -18,7 +19,7 @@ from kvarchive.testing._playback.sessions import SessionStore
 from kvarchive.testing._producer import Producer, Producers, VisibilityDelay
 from kvarchive.testing._sample import load_sample, sample_stream
 from kvarchive.testing._seeded import mixed_seed
-from kvarchive.testing._server import Dispatcher, EndpointServer, RecordedRequest
+from kvarchive.testing._server import Dispatcher, EndpointServer
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
@@ -38,13 +39,19 @@ __all__ = ["Emulator"]
 _DUMMY_KEY = "kvarchive-emulator"
 
 
-class Emulator:
+@surfacing_bugs
+class Emulator(Controls):
     """A local Kinesis Video Streams archive, served over HTTP by background threads.
 
-    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream); it hands out
-    ``data_endpoint_url``, a separate server for the six archived-media operations. Servers
-    start at construction; :meth:`close` (or leaving the ``with`` block) stops them and joins
-    their threads. Credentials and signatures are not checked.
+    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream, ListStreams); it
+    hands out ``data_endpoint_url``, a separate server for the six archived-media operations,
+    and for GET_MEDIA / PUT_MEDIA ``live_endpoint_url``, another one (the service's hosts
+    differ too), where GetMedia and PutMedia answer that the emulator does not serve them.
+    Each server answers only its own operations. Servers start at construction;
+    :meth:`close` (or leaving the ``with`` block) stops them and joins their threads.
+    Credentials and signatures are not checked. An exception inside a request handler
+    (a bug of the emulator) is answered with HTTP 500 and raised in the test at the next
+    call of a method or at :meth:`close`, with its own traceback.
 
     Streaming-session URLs point at the data endpoint, which serves their HLS
     playlists, DASH manifests and fMP4 / MPEG-TS fragments to any player.
@@ -67,6 +74,7 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         media_cache_bytes: int = 0,
     ) -> None:
+        super().__init__()
         self.region = region
         self.account_id = account_id
         self.seed = seed
@@ -78,8 +86,6 @@ class Emulator:
         self._host = host
         self._closing = threading.Event()
         self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._faults = Faults()
         self._sessions = SessionStore(self.session_token, clock)
         self._service = Service(
             region=region,
@@ -87,6 +93,8 @@ class Emulator:
             seed=seed,
             sessions=self._sessions,
             data_endpoint=lambda: self.data_endpoint_url,
+            live_endpoint=lambda: self.live_endpoint_url,
+            failed_fragment=self._faults.fragment_failure,
             clock=clock,
             media=MediaCache(media_cache_bytes),
         )
@@ -97,25 +105,28 @@ class Emulator:
             lambda: self.body_framing,
             self._closing,
             playback=Playback(self._sessions, clock),
+            bugs=self._bugs.keep,
         )
         self._control = EndpointServer("control", self._dispatcher, host)
         self._data = EndpointServer("data", self._dispatcher, host)
-        self._control.start()
-        self._data.start()
+        self._live = EndpointServer("live", self._dispatcher, host)
+        for server in (self._control, self._data, self._live):
+            server.start()
         self._producers = Producers(clock, seed)
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop both servers and join their threads (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._producers.stop()
-        self._closing.set()
-        self._control.stop()
-        self._data.stop()
+        """Stop the servers and join their threads (idempotent); then raise an exception
+        that a request handler raised and no call has raised yet."""
+        if not self._closed:
+            self._closed = True
+            self._producers.stop()
+            self._closing.set()
+            for server in (self._control, self._data, self._live):
+                server.stop()
+        self._bugs.raise_kept()
 
     def __enter__(self) -> Emulator:
         return self
@@ -138,6 +149,11 @@ class Emulator:
     def data_endpoint_url(self) -> str:
         """The data endpoint GetDataEndpoint currently hands out."""
         return self._data.url
+
+    @property
+    def live_endpoint_url(self) -> str:
+        """The endpoint GetDataEndpoint hands out for GET_MEDIA and PUT_MEDIA."""
+        return self._live.url
 
     @property
     def body_framing(self) -> str:
@@ -212,6 +228,9 @@ class Emulator:
         trailing_tags: bool = False,
         magic: str = "sometimes",
         retention_hours: int = 24,
+        kms_key_id: Optional[str] = None,
+        media_type: Optional[str] = None,
+        created: Optional[datetime] = None,
     ) -> EmulatedStream:
         """Create a stream of synthetic fragments and return it.
 
@@ -222,6 +241,8 @@ class Emulator:
         hole between fragments; ``mixed_number_lengths`` makes fragment
         numbers of 46 and 47 digits; ``magic`` ("never", "sometimes",
         "always") plants the EBML magic bytes inside frames.
+        ``retention_hours``, ``kms_key_id``, ``media_type`` and ``created`` are what
+        DescribeStream reports (see :meth:`add_sample_stream`).
         """
         if not STREAM_NAME.fullmatch(name):
             raise ValueError(f"invalid stream name {name!r}")
@@ -231,9 +252,18 @@ class Emulator:
             raise ValueError(f"magic must be one of {MAGIC_MODES}")
         step = fragment_duration_ms + gap_ms
         start_ms = first_fragment_ms(start, fragment_count * step)
+        described = self._service.describe(
+            name,
+            start_ms,
+            created=created,
+            retention_hours=retention_hours,
+            kms_key_id=kms_key_id,
+            media_type=media_type,
+            audio=audio,
+        )
         stream = synthetic_stream(
             name,
-            self._service.arn(name, start_ms - 3_600_000),
+            described,
             fragment_count=fragment_count,
             fragment_duration_ms=fragment_duration_ms,
             start_ms=start_ms,
@@ -246,7 +276,6 @@ class Emulator:
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
             magic=magic,
-            retention_hours=retention_hours,
         )
         self._service.add_stream(stream)
         return stream
@@ -261,6 +290,9 @@ class Emulator:
         cluster_size_known: bool = False,
         trailing_tags: bool = False,
         retention_hours: int = 24,
+        kms_key_id: Optional[str] = None,
+        media_type: Optional[str] = None,
+        created: Optional[datetime] = None,
     ) -> EmulatedStream:
         """Create a stream of the bundled real sample and return it.
 
@@ -270,22 +302,33 @@ class Emulator:
         and GetImages answers the real keyframe of each fragment (JPEG or PNG,
         at the native size; a size asked gives flat images instead).
         ``start`` is the first fragment's server timestamp; by default the
-        stream ends now.
+        stream ends now. DescribeStream reports ``retention_hours`` (0: the archived
+        APIs answer NoDataRetentionException), ``kms_key_id`` (default: the service's
+        key ``alias/aws/kinesisvideo``), ``media_type`` (default: from the tracks) and
+        ``created`` (default: an hour before ``start``; the ARN holds it).
         """
         if not STREAM_NAME.fullmatch(name):
             raise ValueError(f"invalid stream name {name!r}")
         if repeat < 1:
             raise ValueError("repeat must be at least 1")
         start_ms = first_fragment_ms(start, load_sample().duration_ms * repeat)
+        described = self._service.describe(
+            name,
+            start_ms,
+            created=created,
+            retention_hours=retention_hours,
+            kms_key_id=kms_key_id,
+            media_type=media_type,
+            audio=True,
+        )
         stream = sample_stream(
             name,
-            self._service.arn(name, start_ms - 3_600_000),
+            described,
             start_ms=start_ms,
             repeat=repeat,
             seed=mixed_seed(self.seed, name) if seed is None else seed,
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
-            retention_hours=retention_hours,
         )
         self._service.add_stream(stream)
         return stream
@@ -293,6 +336,23 @@ class Emulator:
     def stream(self, name: str) -> EmulatedStream:
         """The stream called ``name`` (KeyError if none)."""
         return self._service.stream(name)
+
+    def fail_fragment(
+        self,
+        stream_name: str,
+        number: str,
+        *,
+        code: str = "4000",
+        message: str = "Requested fragment is not available",
+    ) -> None:
+        """Serve fragment ``number`` of ``stream_name`` as an error chunk in every
+        GetMediaForFragmentList body (HTTP 200), as the service does for a fragment it cannot
+        serve: the fragment's number and ``AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE`` /
+        ``..._EXCEPTION_MESSAGE`` tags in place of its media, until :meth:`reset_faults`.
+        The fragment need not exist yet (one a producer will add).
+        """
+        self.stream(stream_name)  # KeyError for a stream the emulator does not hold
+        self._faults.fail_fragment(stream_name, number, code, message)
 
     def append_fragments(self, name: str, count: int = 1) -> list[FragmentRecord]:
         """Add ``count`` fragments at the end of stream ``name``, as its producer would.
@@ -326,75 +386,3 @@ class Emulator:
     def session_tokens(self) -> list[str]:
         """Every streaming-session token handed out so far, oldest first."""
         return self._sessions.tokens
-
-    # -- recorded requests -----------------------------------------------------
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
-
-    def count(self, operation: Optional[str] = None) -> int:
-        """How many requests of ``operation`` (all when None) were received."""
-        return sum(1 for r in self.requests if operation in (None, r.operation))
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        with self._lock:
-            self._requests.clear()
-
-    # -- fault injection -------------------------------------------------------
-
-    def fail_next(
-        self,
-        operation: Optional[str],
-        code: str = "InternalFailure",
-        *,
-        count: int = 1,
-        status: Optional[int] = None,
-        message: Optional[str] = None,
-    ) -> None:
-        """Answer the next ``count`` calls of ``operation`` (any when None) with an error."""
-        self._faults.add_failure(operation, code, count=count, status=status, message=message)
-
-    def throttle(self, operation: str, per_second: Optional[float]) -> None:
-        """Allow ``per_second`` calls per (stream, operation); excess calls get
-        ``ClientLimitExceededException``. None lifts the limit.
-        """
-        self._faults.set_rate(operation, per_second)
-
-    @property
-    def throttled_count(self) -> int:
-        """How many calls were refused by :meth:`throttle` limits."""
-        return self._faults.throttled_count
-
-    def cut_next(
-        self,
-        operation: Optional[str],
-        after_bytes: int,
-        *,
-        count: int = 1,
-        framing: Optional[str] = None,
-    ) -> None:
-        """Drop the connection after ``after_bytes`` body bytes of the next ``count`` answers.
-
-        ``framing`` overrides :attr:`body_framing` for those answers.
-        """
-        self._faults.add_cut(operation, after_bytes, count, framing)
-
-    def stall_next(self, operation: Optional[str], seconds: float, *, count: int = 1) -> None:
-        """Wait ``seconds`` before answering the next ``count`` calls (for read timeouts)."""
-        self._faults.add_stall(operation, seconds, count)
-
-    def bandwidth(self, bytes_per_second: Optional[int]) -> None:
-        """Cap every connection's body rate (None: unlimited)."""
-        self._faults.set_bandwidth(bytes_per_second)
-
-    def reset_faults(self) -> None:
-        """Remove every injected fault, limit and the throttled count."""
-        self._faults.reset()

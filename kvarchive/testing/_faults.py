@@ -1,4 +1,5 @@
-"""Fault injection state of the emulator: errors, throttling, cuts, stalls, bandwidth.
+"""Fault injection state of the emulator: errors, throttling, cuts, stalls, bandwidth, and
+fragments served as error chunks.
 
 All methods are thread-safe; every request consults this once per fault kind.
 """
@@ -77,6 +78,7 @@ class Faults:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         self.throttled_count = 0
         self.bandwidth: Optional[int] = None
+        self._failed_fragments: dict[tuple[str, str], tuple[str, str]] = {}
 
     def reset(self) -> None:
         """Forget every injected fault and the throttled count."""
@@ -88,6 +90,7 @@ class Faults:
             self._buckets.clear()
             self.throttled_count = 0
             self.bandwidth = None
+            self._failed_fragments.clear()
 
     def add_failure(
         self,
@@ -141,6 +144,18 @@ class Faults:
         if bytes_per_second is not None and bytes_per_second <= 0:
             raise ValueError("bytes_per_second must be positive")
         self.bandwidth = bytes_per_second
+
+    def fail_fragment(self, stream: str, number: str, code: str, message: str) -> None:
+        """Serve fragment ``number`` of ``stream`` as an error chunk of ``code`` and ``message``."""
+        if not number.isdigit():
+            raise ValueError(f"a fragment number is decimal digits, got {number!r}")
+        with self._lock:
+            self._failed_fragments[stream, number] = (code, message)
+
+    def fragment_failure(self, stream: str, number: str) -> Optional[tuple[str, str]]:
+        """The (code, message) fragment ``number`` of ``stream`` is served as, or None."""
+        with self._lock:
+            return self._failed_fragments.get((stream, number))
 
     def take_failure(self, operation: str) -> Optional[Failure]:
         """The next queued failure for ``operation``, consuming one use of it."""

@@ -34,6 +34,7 @@ __all__ = [
     "Piece",
     "Track",
     "document_pieces",
+    "error_chunk",
     "iter_pieces",
     "pieces_size",
     "tracks_element",
@@ -247,3 +248,22 @@ def iter_pieces(pieces: Sequence[Piece]) -> Iterator[bytes]:
 def pieces_size(pieces: Sequence[Piece]) -> int:
     """Total length of ``pieces`` without generating them."""
     return sum(_piece_len(p) for p in pieces)
+
+
+def error_chunk(number: str, code: str, message: str) -> bytes:
+    """The Matroska document GetMediaForFragmentList sends for a fragment it cannot serve.
+
+    An EBML header and a Segment holding only Tags: the fragment's number and the
+    error's integer code and text, under the names of the GetMediaForFragmentList
+    reference (``AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE`` / ``..._EXCEPTION_MESSAGE``).
+    """
+    tags = _tags(
+        [
+            ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", number),
+            ("AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE", code),
+            ("AWS_KINESISVIDEO_EXCEPTION_MESSAGE", message),
+        ]
+    )
+    return (
+        _ebml_header() + vint.encode_id(ebml.SEGMENT) + vint.encode_size(vint.UNKNOWN_SIZE) + tags
+    )

@@ -3,66 +3,76 @@
 Each operation takes the decoded JSON request and returns a :class:`Response`
 or raises :class:`~._checks.ApiError`, validating as the service does (the
 checks and the NextToken codec are in :mod:`._checks`, the limits in
-``kvarchive._service``). Choices where the service is vague or unhelpful:
+``kvarchive._service``). docs/testing/fidelity.md lists each behaviour with its
+source. In short:
 
-- ListFragments without ``FragmentSelector`` (and without ``NextToken``) is an
-  ``InvalidArgumentException``; the service answers an unhelpful ``InternalFailure``.
+- ListFragments without ``FragmentSelector`` (and without ``NextToken``) answers
+  ``InternalFailure`` (HTTP 500, which botocore retries), as the service does.
   Fragments are selected by their start timestamp within [Start, End], inclusive,
-  and listed in a seeded shuffle (the same query gives the same order).
+  and listed in a seeded shuffle (the same query gives the same order). A
+  NextToken belongs to the request it came from: sent with other parameters, it
+  is refused.
 - GetClip, HLS and DASH select fragments that start within [Start, End], as
   the API reference's ClipTimestampRange says. GetClip stops silently at 200
-  fragments or 100 MB (100 MiB here), as the service does.
-- GetImages samples ``StartTimestamp + k * SamplingInterval`` up to
-  ``EndTimestamp``, both included (the API reference calls the range
-  inclusive); without ``SamplingInterval`` it samples every 3000 ms. An instant
-  gets the image of the fragment covering it, if that fragment *starts* within
-  [Start, End]; otherwise ``NO_MEDIA``, as the service does for an instant in a
-  fragment that began before ``StartTimestamp`` (boto/boto3#3712). An empty
-  range (End not after Start) is refused: the service documents no answer for it.
+  fragments or 100 MB (100,000,000 bytes), as the service does.
+- GetImages: see :mod:`._get_images`.
 - Each HLS/DASH session gets its own token, in a URL on the emulator's data
   endpoint, where :mod:`._playback` serves its playlists and fragments.
 - Arguments are validated before the stream's data is looked at, so a bad
   argument is ``InvalidArgumentException`` even where no fragment exists.
+- GetMedia and PutMedia, on their own endpoint, answer HTTP 501 ``NotImplemented``:
+  the emulator serves no live media, and says so rather than blame the caller.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional
+from datetime import datetime
+from typing import Any, Callable, Optional, Union
 
 import attrs
 
 from kvarchive import _service as service
+from kvarchive._times import to_epoch_ms
 from kvarchive.testing._checks import (
-    MAX_SPAN_US,
     ApiError,
+    check_range,
     decode_token,
     encode_token,
     enum_param,
+    epoch_seconds,
     fragment_selector,
     int_param,
     invalid,
-    struct_param,
-    time_us,
 )
-from kvarchive.testing._images import image_size
+from kvarchive.testing._control_plane import list_streams, stream_info
+from kvarchive.testing._get_images import get_images
+from kvarchive.testing._mkv_writer import error_chunk
 from kvarchive.testing._mp4 import Mp4Sample, mp4_header
-from kvarchive.testing._playback.sessions import SessionRequest, SessionStore
-from kvarchive.testing._streams import EmulatedStream, FragmentRecord, MediaCache
+from kvarchive.testing._playback.sessions import NO_FRAGMENTS, SessionRequest, SessionStore
+from kvarchive.testing._streams import (
+    EmulatedStream,
+    FragmentRecord,
+    MediaCache,
+    StreamDescription,
+)
 
 __all__ = [
     "API_NAMES",
-    "CONTROL_OPERATIONS",
-    "DATA_OPERATIONS",
+    "ENDPOINT_OPERATIONS",
+    "NOT_FOUND",
     "Response",
     "Service",
 ]
 
-CONTROL_OPERATIONS = {"/getDataEndpoint": "GetDataEndpoint", "/describeStream": "DescribeStream"}
+CONTROL_OPERATIONS = {
+    "/getDataEndpoint": "GetDataEndpoint",
+    "/describeStream": "DescribeStream",
+    "/listStreams": "ListStreams",
+}
 DATA_OPERATIONS = {
     "/listFragments": "ListFragments",
     "/getMediaForFragmentList": "GetMediaForFragmentList",
@@ -70,15 +80,20 @@ DATA_OPERATIONS = {
     "/getImages": "GetImages",
     "/getHLSStreamingSessionURL": "GetHLSStreamingSessionURL",
     "/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL",
-    # Live media, which the emulator does not serve; named so requests are recorded by name.
-    "/getMedia": "GetMedia",
-    "/putMedia": "PutMedia",
 }
+# Live media, which the emulator does not serve, on an endpoint of its own as on AWS.
+LIVE_OPERATIONS = {"/getMedia": "GetMedia", "/putMedia": "PutMedia"}
+ENDPOINT_OPERATIONS = {
+    "control": CONTROL_OPERATIONS,
+    "data": DATA_OPERATIONS,
+    "live": LIVE_OPERATIONS,
+}
+"""The operations each endpoint (by role) serves: path to operation name."""
 # GetDataEndpoint's APIName also names the live-media APIs.
-API_NAMES = ("PUT_MEDIA", "GET_MEDIA", *service.API_NAMES)
-# The emulator stops a clip at 100 MiB; the service documents "100 MB".
-_CLIP_MAX_BYTES = 100 * 2**20
-_IMAGES_PAGE = 25
+LIVE_API_NAMES = ("PUT_MEDIA", "GET_MEDIA")
+API_NAMES = (*LIVE_API_NAMES, *service.API_NAMES)
+NOT_FOUND = "The requested stream is not found or not active."
+"""The service's message for a stream it does not have."""
 
 
 @attrs.frozen
@@ -109,6 +124,8 @@ class Service:
         seed: int,
         sessions: SessionStore,
         data_endpoint: Callable[[], str],
+        live_endpoint: Callable[[], str],
+        failed_fragment: Callable[[str, str], Optional[tuple[str, str]]],
         clock: Callable[[], float] = time.time,
         media: Optional[MediaCache] = None,
     ) -> None:
@@ -117,6 +134,8 @@ class Service:
         self.seed = seed
         self.sessions = sessions
         self._data_endpoint = data_endpoint
+        self._live_endpoint = live_endpoint
+        self._failed_fragment = failed_fragment
         self._clock = clock
         self._media = media or MediaCache(0)
         self._lock = threading.Lock()
@@ -132,9 +151,31 @@ class Service:
         with self._lock:
             return self._streams[name]
 
-    def arn(self, name: str, creation_ms: int) -> str:
-        """The ARN the service would give a stream created at ``creation_ms``."""
-        return f"arn:aws:kinesisvideo:{self.region}:{self.account_id}:stream/{name}/{creation_ms}"
+    def describe(
+        self,
+        name: str,
+        start_ms: int,
+        *,
+        created: Optional[datetime],
+        retention_hours: int,
+        kms_key_id: Optional[str],
+        media_type: Optional[str],
+        audio: bool,
+    ) -> StreamDescription:
+        """What DescribeStream will say of a new stream whose first fragment is at ``start_ms``:
+        created an hour before it unless ``created`` says, its media type from its tracks
+        unless ``media_type`` says; its ARN holds its name and creation time, as the service's.
+        """
+        if isinstance(retention_hours, bool) or not isinstance(retention_hours, int):
+            raise ValueError("retention_hours must be an int")
+        if retention_hours < 0:
+            raise ValueError("retention_hours must not be negative")
+        creation_ms = start_ms - 3_600_000 if created is None else to_epoch_ms(created)
+        arn = f"arn:aws:kinesisvideo:{self.region}:{self.account_id}:stream/{name}/{creation_ms}"
+        default_type = "video/h264,audio/aac" if audio else "video/h264"
+        return StreamDescription(
+            arn, creation_ms, retention_hours, kms_key_id, media_type or default_type
+        )
 
     def stream_key(self, params: dict[str, Any]) -> str:
         """The stream a request names, for throttling (unvalidated)."""
@@ -160,23 +201,22 @@ class Service:
             if arn is not None:
                 found = next((s for s in self._streams.values() if s.arn == arn), None)
                 if found is None:
-                    raise ApiError("ResourceNotFoundException", f"The stream {arn} does not exist")
+                    raise ApiError("ResourceNotFoundException", NOT_FOUND)
                 if name is not None and name != found.name:
                     raise invalid("StreamName and StreamARN name different streams")
                 return found
             stream = self._streams.get(str(name))
         if stream is None:
-            raise ApiError(
-                "ResourceNotFoundException",
-                f"The requested stream {name} under account {self.account_id} was not found.",
-            )
+            raise ApiError("ResourceNotFoundException", NOT_FOUND)
         return stream
 
     def call(self, operation: str, params: dict[str, Any]) -> Response:
         """Run ``operation``; raises :class:`ApiError` for an error answer."""
         handler = getattr(self, f"_op_{operation}", None)
-        if handler is None:
-            raise ApiError("InvalidArgumentException", f"{operation} is not emulated")
+        if handler is None:  # GetMedia, PutMedia: not the caller's mistake, nor retried
+            raise ApiError(
+                "NotImplemented", f"The kvarchive emulator does not serve {operation}", 501
+            )
         response: Response = handler(params)
         return response
 
@@ -185,29 +225,27 @@ class Service:
     def _op_GetDataEndpoint(self, params: dict[str, Any]) -> Response:
         if "APIName" not in params:
             raise invalid("APIName is required")
-        enum_param(params, "APIName", API_NAMES, "")
+        api = enum_param(params, "APIName", API_NAMES, "")
         self.resolve(params)
-        return Response.json({"DataEndpoint": self._data_endpoint()})
+        live = api in LIVE_API_NAMES
+        return Response.json(
+            {"DataEndpoint": (self._live_endpoint if live else self._data_endpoint)()}
+        )
 
     def _op_DescribeStream(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
-        info = {
-            "DeviceName": "kvarchive-emulator",
-            "StreamName": stream.name,
-            "StreamARN": stream.arn,
-            "MediaType": "video/h264",
-            "KmsKeyId": f"arn:aws:kms:{self.region}:{self.account_id}:alias/aws/kinesisvideo",
-            "Version": "1",
-            "Status": "ACTIVE",
-            "CreationTime": _epoch_seconds(stream.creation_ms),
-            "DataRetentionInHours": stream.retention_hours,
-        }
-        return Response.json({"StreamInfo": info})
+        return Response.json({"StreamInfo": stream_info(stream, self.region, self.account_id)})
+
+    def _op_ListStreams(self, params: dict[str, Any]) -> Response:
+        with self._lock:
+            streams = list(self._streams.values())
+        return Response.json(list_streams(streams, params, self.region, self.account_id))
 
     # -- data plane ------------------------------------------------------------
 
     def _op_ListFragments(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
+        self._check_retention(stream)
         max_results = (
             int_param(params, "MaxResults", 1, service.LIST_MAX_RESULTS) or service.LIST_MAX_RESULTS
         )
@@ -217,10 +255,16 @@ class Service:
             if state.get("s") != stream.name:
                 raise invalid("NextToken does not belong to this stream")
             kind, start, end, offset = state["t"], state["a"], state["b"], state["o"]
+            if "FragmentSelector" in params and fragment_selector(params, "FragmentSelector") != (
+                kind,
+                start,
+                end,
+            ):
+                raise invalid("NextToken was issued for another FragmentSelector")
         else:
             if "FragmentSelector" not in params:
-                # The service answers InternalFailure here; an explicit error helps more.
-                raise invalid("FragmentSelector is required on the first ListFragments call")
+                # What the service answers (and botocore retries), unhelpful as it is.
+                raise ApiError("InternalFailure", "Internal failure", 500)
             kind, start, end = fragment_selector(params, "FragmentSelector")
             offset = 0
         selected = stream.listed(kind, start, end, self.seed)
@@ -234,27 +278,33 @@ class Service:
 
     def _op_GetMediaForFragmentList(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
+        self._check_retention(stream)
         numbers = params.get("Fragments")
         most = service.MEDIA_MAX_FRAGMENTS
         if not isinstance(numbers, list) or not 1 <= len(numbers) <= most:
             raise invalid(f"Fragments must list 1 to {most} fragment numbers")
-        fragments: list[FragmentRecord] = []
         for number in numbers:
             if not isinstance(number, str) or not number.isdigit() or len(number) > 128:
                 raise invalid(f"Fragment number is invalid: {number!r}")
-            fragment = stream.fragment(number)
-            if fragment is None:
-                raise ApiError(
-                    "ResourceNotFoundException",
-                    f"Fragment {number} was not found in stream {stream.name}",
-                )
-            fragments.append(fragment)
+        fragments = [stream.fragment(number) for number in numbers]
+        if None in fragments:
+            raise invalid("Fragment numbers are invalid")
+        # A fragment failed by emu.fail_fragment() comes as an error chunk, inside the 200.
+        parts: list[Union[FragmentRecord, bytes]] = []
+        for fragment in fragments:
+            assert fragment is not None
+            failure = self._failed_fragment(stream.name, fragment.number)
+            parts.append(fragment if failure is None else error_chunk(fragment.number, *failure))
 
         def chunks() -> Iterator[bytes]:
-            for fragment in fragments:
-                yield from self._media.chunks(fragment)
+            for part in parts:
+                if isinstance(part, bytes):
+                    yield part
+                else:
+                    yield from self._media.chunks(part)
 
-        return Response(chunks(), sum(f.size for f in fragments), "video/webm", streamed=True)
+        length = sum(len(p) if isinstance(p, bytes) else p.size for p in parts)
+        return Response(chunks(), length, "video/webm", streamed=True)
 
     def _check_retention(self, stream: EmulatedStream) -> None:
         if stream.retention_hours == 0:
@@ -266,22 +316,19 @@ class Service:
         if "ClipFragmentSelector" not in params:
             raise invalid("ClipFragmentSelector is required")
         kind, start, end = fragment_selector(params, "ClipFragmentSelector")
-        if end - start > MAX_SPAN_US:
-            raise invalid("The clip's time range must be within 24 hours")
+        check_range(kind, start, end, self._clock())
         chosen: list[FragmentRecord] = []
         total = 0
         # The service silently stops at 200 fragments or 100 MB.
         for fragment in stream.starting_within(kind, start, end):
             if len(chosen) == service.CLIP_MAX_FRAGMENTS or (
-                chosen and total + fragment.size > _CLIP_MAX_BYTES
+                chosen and total + fragment.size > service.CLIP_MAX_BYTES
             ):
                 break
             chosen.append(fragment)
             total += fragment.size
         if not chosen:
-            raise ApiError(
-                "ResourceNotFoundException", "No fragments found in the requested time range"
-            )
+            raise ApiError("ResourceNotFoundException", NO_FRAGMENTS)
         frames = [(f, frame) for f in chosen for frame in f.source.frames()]
         samples = [
             Mp4Sample(frame.track, f.producer_ms + frame.offset_ms, frame.keyframe, frame.size)
@@ -301,60 +348,7 @@ class Service:
     def _op_GetImages(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
         self._check_retention(stream)
-        for required in ("ImageSelectorType", "StartTimestamp", "EndTimestamp", "Format"):
-            if required not in params:
-                raise invalid(f"{required} is required")
-        kind = enum_param(params, "ImageSelectorType", service.TIMESTAMP_TYPES, "")
-        fmt = enum_param(params, "Format", service.IMAGE_FORMATS, "")
-        start = time_us(params["StartTimestamp"], "StartTimestamp")
-        end = time_us(params["EndTimestamp"], "EndTimestamp")
-        if end <= start:
-            raise invalid("EndTimestamp must be after StartTimestamp")
-        if end - start > service.IMAGES_MAX_SPAN_MS * 1000:
-            raise invalid("The time range of GetImages must be at most 300 seconds")
-        interval_ms = (
-            int_param(params, "SamplingInterval", service.IMAGES_MIN_INTERVAL_MS, None) or 3000
-        )
-        quality = 80
-        config = struct_param(params, "FormatConfig")
-        for key, value in config.items():
-            if key != "JPEGQuality":
-                raise invalid(f"FormatConfig key {key!r} is not supported")
-            if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 100:
-                raise invalid("JPEGQuality must be 1..100")
-            quality = int(value)
-        width = int_param(params, "WidthPixels", 1, service.IMAGE_MAX_WIDTH)
-        height = int_param(params, "HeightPixels", 1, service.IMAGE_MAX_HEIGHT)
-        size = image_size(stream.image_size, width, height)
-        page_size = min(
-            int_param(params, "MaxResults", 1, service.IMAGES_MAX_RESULTS) or _IMAGES_PAGE,
-            _IMAGES_PAGE,
-        )
-        offset = 0
-        if params.get("NextToken") is not None:
-            state = decode_token(params["NextToken"])
-            if (state.get("s"), state.get("a"), state.get("b")) != (stream.name, start, end):
-                raise invalid("NextToken does not match this request")
-            offset = int(state.get("o", 0))
-        interval_us = interval_ms * 1000
-        total = (end - start) // interval_us + 1
-        images = []
-        for index in range(offset, min(total, offset + page_size)):
-            at = start + index * interval_us
-            image: dict[str, Any] = {"TimeStamp": _epoch_seconds(at // 1000)}
-            fragment = stream.covering(kind, at)
-            if fragment is None or fragment.timestamp_ms(kind) * 1000 < start:
-                image["Error"] = "NO_MEDIA"
-            else:
-                data = stream.image(fragment, fmt, size, quality)
-                image["ImageContent"] = base64.b64encode(data).decode()
-            images.append(image)
-        body: dict[str, Any] = {"Images": images}
-        if offset + page_size < total:
-            body["NextToken"] = encode_token(
-                {"s": stream.name, "a": start, "b": end, "o": offset + page_size}
-            )
-        return Response.json(body)
+        return Response.json(get_images(stream, params))
 
     def _session_url(self, protocol: str, params: dict[str, Any], path: str) -> str:
         """Open a session (HLS or DASH) as ``params`` ask: its URL on the data endpoint."""
@@ -373,16 +367,11 @@ class Service:
         return Response.json({"DASHStreamingSessionURL": url})
 
 
-def _epoch_seconds(ms: int) -> float:
-    """Epoch seconds with milliseconds, as the service writes timestamps."""
-    return round(ms / 1000, 3)
-
-
 def _fragment_json(fragment: FragmentRecord) -> dict[str, Any]:
     return {
         "FragmentNumber": fragment.number,
         "FragmentSizeInBytes": fragment.size,
-        "ProducerTimestamp": _epoch_seconds(fragment.producer_ms),
-        "ServerTimestamp": _epoch_seconds(fragment.server_ms),
+        "ProducerTimestamp": epoch_seconds(fragment.producer_ms),
+        "ServerTimestamp": epoch_seconds(fragment.server_ms),
         "FragmentLengthInMilliseconds": fragment.duration_ms,
     }

@@ -26,6 +26,7 @@ from kvarchive.testing._seeded import mixed_seed, rng
 from kvarchive.testing._streams import (
     EmulatedStream,
     FragmentRecord,
+    StreamDescription,
     fragment_numbers,
     next_number,
 )
@@ -201,14 +202,13 @@ class SampleFragmentSource(DocumentSource):
 
 def sample_stream(
     name: str,
-    arn: str,
+    description: StreamDescription,
     *,
     start_ms: int,
     repeat: int,
     seed: int,
     cluster_size_known: bool,
     trailing_tags: bool,
-    retention_hours: int,
 ) -> EmulatedStream:
     """A stream playing the sample ``repeat`` times from ``start_ms`` (server time)."""
     sample = load_sample()
@@ -241,11 +241,9 @@ def sample_stream(
 
     return EmulatedStream(
         name,
-        arn,
-        start_ms - 3_600_000,
+        description,
         [record(index, number) for index, number in enumerate(numbers)],
         list(sample.tracks),
-        retention_hours=retention_hours,
         image_size=sample.video_size,
         stored_image=keyframe_image,
         next_fragment=lambda last: record(last.index + 1, next_number(last, seed)),

@@ -2,9 +2,14 @@
 
 Speaks the AWS rest-json protocol as botocore expects it: ``POST /operationName``
 with a JSON body; errors carry ``x-amzn-ErrorType`` and ``x-amzn-RequestId``
-headers and a ``{"message": ...}`` body. The data endpoint also answers the
+headers and a ``{"Message": ...}`` body, as the service's. Each endpoint serves
+its own operations (control plane, archived media, live media) and answers any
+other one as the control-plane host does: HTTP 200 with an
+``UnknownOperationException`` inside. The data endpoint also answers the
 ``GET`` playback resources of streaming sessions (see :mod:`._playback`), with
-CORS headers, and their ``OPTIONS`` preflights.
+CORS headers, and their ``OPTIONS`` preflights. An exception inside a handler
+is a bug of the emulator: the request gets a 500 and the test gets the
+exception (see :mod:`._controls`).
 """
 
 from __future__ import annotations
@@ -28,12 +33,7 @@ import attrs
 from kvarchive._redact import Redactor
 from kvarchive.testing._checks import ApiError
 from kvarchive.testing._faults import FRAMINGS, Faults
-from kvarchive.testing._operations import (
-    CONTROL_OPERATIONS,
-    DATA_OPERATIONS,
-    Response,
-    Service,
-)
+from kvarchive.testing._operations import ENDPOINT_OPERATIONS, Response, Service
 from kvarchive.testing._playback.resources import (
     CORS_HEADERS,
     PLAYBACK_OPERATIONS,
@@ -46,11 +46,14 @@ __all__ = ["Dispatcher", "EndpointServer", "RecordedRequest"]
 _log = logging.getLogger("kvarchive.testing")
 
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.kinesis.video.v20170930/"
-# What the control-plane host answers to an operation it does not know: HTTP 200.
+# What the control-plane host answers to an operation it does not know: HTTP 200, these
+# 90 bytes exactly (quoted in user reports).
 _UNKNOWN_OPERATION = (
-    b'{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException",'
-    b'"message":null},"Version":"1.0"}'
+    b'{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}'
 )
+_ALL_OPERATIONS = {
+    path: name for table in ENDPOINT_OPERATIONS.values() for path, name in table.items()
+}
 _WRITE_SIZE = 64 * 1024
 _DISCONNECTS = (
     BrokenPipeError,
@@ -99,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EndpointServer(ThreadingHTTPServer):
-    """One listening endpoint ("control" or "data") on a free port, served by threads."""
+    """One listening endpoint ("control", "data" or "live") on a free port, served by threads."""
 
     daemon_threads = True
 
@@ -181,8 +184,10 @@ class Dispatcher:
         closing: threading.Event,
         *,
         playback: Playback,
+        bugs: Callable[[BaseException], None],
     ) -> None:
         self.service = service
+        self._bugs = bugs
         self.playback = playback
         self.faults = faults
         self._record = record
@@ -195,6 +200,9 @@ class Dispatcher:
             self._handle(handler, server)
         except _DISCONNECTS:
             handler.close_connection = True
+        except Exception as exc:  # a bug of the emulator, raised in the test instead
+            self._bugs(exc)
+            handler.close_connection = True
 
     def preflight(self, handler: _Handler) -> None:
         """Answer a CORS preflight: any origin may GET the playback resources."""
@@ -206,7 +214,7 @@ class Dispatcher:
         path, _, query = handler.path.partition("?")
         playback = server.role == "data" and path in PLAYBACK_OPERATIONS
         headers = CORS_HEADERS if playback else ()
-        operations = CONTROL_OPERATIONS if server.role == "control" else DATA_OPERATIONS
+        operations = ENDPOINT_OPERATIONS[server.role]
         operation = PLAYBACK_OPERATIONS[path] if playback else operations.get(path)
         try:
             params: dict[str, Any] = json.loads(raw or b"{}", parse_float=Decimal)
@@ -224,7 +232,7 @@ class Dispatcher:
             # Playback resources take their parameters from the query; tokens are not kept.
             params = dict(parse_qsl(query))
             recorded = {k: v for k, v in params.items() if k != "SessionToken"}
-        name = operation or {**CONTROL_OPERATIONS, **DATA_OPERATIONS}.get(path, path)
+        name = operation or _ALL_OPERATIONS.get(path, path)
         self._record(RecordedRequest(server.role, server.url, name, recorded))
         if operation is None:
             _write(handler, Response([_UNKNOWN_OPERATION], len(_UNKNOWN_OPERATION)), "length")
@@ -250,10 +258,10 @@ class Dispatcher:
         except ApiError as error:
             self._write_error(handler, error, headers)
             return
-        except Exception:
-            _log.exception("emulated %s failed", operation)
-            failed = ApiError("InternalFailure", "Internal failure", 500)
-            self._write_error(handler, failed, headers)
+        except Exception as exc:  # a bug of the emulator: answered, and raised in the test
+            self._bugs(exc)
+            message = f"The emulator failed on {operation}: {type(exc).__name__}: {exc}"
+            self._write_error(handler, ApiError("InternalFailure", message, 500), headers)
             return
 
         cut = self.faults.take_cut(operation)
@@ -273,7 +281,7 @@ class Dispatcher:
     def _write_error(
         self, handler: _Handler, error: ApiError, headers: Sequence[tuple[str, str]] = ()
     ) -> None:
-        body = json.dumps({"message": error.message}).encode()
+        body = json.dumps({"Message": error.message}).encode()
         _write(
             handler,
             Response([body], len(body), status=error.status),

@@ -27,6 +27,7 @@ __all__ = [
     "FragmentRecord",
     "FragmentSource",
     "MediaCache",
+    "StreamDescription",
     "first_fragment_ms",
     "fragment_numbers",
 ]
@@ -112,16 +113,29 @@ class FragmentRecord:
         return b"".join(self.source.iter_chunks())
 
 
-@attrs.define(eq=False)
-class EmulatedStream:
-    """A stream held by the emulator: name, ARN and fragments in time order."""
+@attrs.frozen
+class StreamDescription:
+    """What DescribeStream tells of a stream besides its name, set when it is added.
 
-    name: str
+    ``kms_key_id`` None is the service's default key for Kinesis Video
+    (``alias/aws/kinesisvideo``); a retention of 0 keeps no archive.
+    """
+
     arn: str
     creation_ms: int
+    retention_hours: int = 24
+    kms_key_id: Optional[str] = None
+    media_type: str = "video/h264"
+
+
+@attrs.define(eq=False)
+class EmulatedStream:
+    """A stream held by the emulator: name, description and fragments in time order."""
+
+    name: str
+    description: StreamDescription
     fragments: list[FragmentRecord]
     tracks: list[Track]
-    retention_hours: int = 24
     image_size: tuple[int, int] = (VIDEO_WIDTH, VIDEO_HEIGHT)
     stored_image: Optional[Callable[[FragmentRecord, str], Optional[bytes]]] = attrs.field(
         default=None, repr=False
@@ -173,9 +187,24 @@ class EmulatedStream:
             self._order = {}
 
     @property
+    def arn(self) -> str:
+        """The stream's ARN, as the service forms it (name and creation time in ms)."""
+        return self.description.arn
+
+    @property
+    def creation_ms(self) -> int:
+        """When the stream was created, epoch ms."""
+        return self.description.creation_ms
+
+    @property
     def creation_time(self) -> datetime:
         """When the stream was created (aware UTC)."""
         return from_epoch_ms(self.creation_ms)
+
+    @property
+    def retention_hours(self) -> int:
+        """DataRetentionInHours: 0 means the stream keeps no archive."""
+        return self.description.retention_hours
 
     def fragment(self, number: str) -> Optional[FragmentRecord]:
         """The fragment with this number, or None."""
@@ -273,7 +302,7 @@ class EmulatedStream:
 
 def synthetic_stream(
     name: str,
-    arn: str,
+    description: StreamDescription,
     *,
     fragment_count: int,
     fragment_duration_ms: int,
@@ -287,7 +316,6 @@ def synthetic_stream(
     cluster_size_known: bool,
     trailing_tags: bool,
     magic: str,
-    retention_hours: int,
 ) -> EmulatedStream:
     """A stream of ``fragment_count`` synthetic fragments starting at ``start_ms``."""
     # One lag for the stream keeps the producer timeline (the media's) continuous.
@@ -314,14 +342,11 @@ def synthetic_stream(
             number, server_ms, producer_ms, fragment_duration_ms, spec.size, index, spec
         )
 
-    creation_ms = start_ms - 3_600_000
     return EmulatedStream(
         name,
-        arn,
-        creation_ms,
+        description,
         [record(index, number) for index, number in enumerate(numbers)],
         synthetic_tracks(audio),
-        retention_hours=retention_hours,
         next_fragment=lambda last: record(last.index + 1, next_number(last, seed)),
     )
 

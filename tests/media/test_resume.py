@@ -7,7 +7,7 @@ from typing import Optional
 
 import pytest
 
-from kvarchive import MediaIncompleteError, MediaStream
+from kvarchive import MediaIncompleteError, MediaStream, ServiceError
 from kvarchive._media.resume import FragmentListBody
 from kvarchive.testing import synthetic_fragment
 
@@ -203,3 +203,32 @@ def test_a_first_answer_that_begins_elsewhere_is_refused() -> None:
     with media, pytest.raises(MediaIncompleteError, match="answered with 100") as caught:
         media.read(10)
     assert caught.value.first_missing == "101"
+
+
+def getmedia_error_chunk(number: str) -> bytes:
+    """An error chunk spelled as GetMedia and the parsers spell it: ERROR_ID and ERROR_CODE."""
+    from mkvbuild import B, E
+
+    tags = {
+        "AWS_KINESISVIDEO_FRAGMENT_NUMBER": number,
+        "AWS_KINESISVIDEO_ERROR_ID": "4000",
+        "AWS_KINESISVIDEO_ERROR_CODE": "Requested fragment is not found",
+    }
+    return B.header() + B.master(E.SEGMENT, B.tags(tags), known=False)
+
+
+@pytest.mark.parametrize("read_size", [1, 7, 1000, 1 << 20])
+def test_reads_stop_before_an_error_chunk_of_either_spelling(read_size: int) -> None:
+    """Reads of any size return exactly the fragments before an error chunk (GetMedia's
+    ERROR_ID / ERROR_CODE tags here), then raise its ServiceError naming the fragment."""
+    data = fragment("100") + getmedia_error_chunk("101") + fragment("102")
+    body = FragmentListBody(NUMBERS, lambda batch: (Body(data), "video/webm"), batch_size=1000)
+    out = b""
+    with pytest.raises(ServiceError) as caught:
+        while chunk := body.read(read_size):
+            out += chunk
+    assert out == fragment("100")
+    assert (caught.value.code, caught.value.message) == (
+        "4000",
+        "fragment 101: Requested fragment is not found",
+    )

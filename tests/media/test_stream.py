@@ -15,8 +15,8 @@ from kvarchive import (
     KVArchiveError,
     MediaIncompleteError,
     MediaStream,
-    ServiceError,
 )
+from kvarchive.errors import InvalidArgumentError
 from kvarchive.testing import Emulator
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
@@ -153,10 +153,10 @@ def test_iter_fragments_must_start_at_a_boundary(kv: ArchivedMediaClient, cam: A
 
 
 def test_unknown_fragment_number_fails_at_the_call(kv: ArchivedMediaClient, cam: Any) -> None:
-    """A fragment the stream does not hold is a ServiceError when the call is made."""
-    with pytest.raises(ServiceError) as caught:
+    """A fragment the stream does not hold is the service's InvalidArgumentError at the call."""
+    with pytest.raises(InvalidArgumentError) as caught:
         kv.get_media_for_fragment_list(stream_name="cam", fragments=["123"])
-    assert caught.value.code == "ResourceNotFoundException"
+    assert caught.value.message == "Fragment numbers are invalid"
 
 
 # -- resume -------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from kvarchive.testing import (
     EBML_MAGIC,
     EmulatedStream,
     Emulator,
+    FragmentRecord,
     SyntheticFragment,
     fragment_numbers,
     synthetic_fragment,
@@ -200,39 +201,6 @@ def test_describe_stream_reports_name_arn_and_creation_time(
     assert info["CreationTime"] == cam.creation_time
 
 
-def test_unknown_stream_error_is_parsed_by_botocore(emu: Emulator, control: Any) -> None:
-    """Error code, message, status and request id reach botocore from the wire format."""
-    with pytest.raises(ClientError) as caught:
-        control.get_data_endpoint(StreamName="nope", APIName="GET_CLIP")
-    response = caught.value.response
-    assert response["Error"]["Code"] == "ResourceNotFoundException"
-    assert "nope" in response["Error"]["Message"]
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    assert UUID.fullmatch(response["ResponseMetadata"]["RequestId"])
-    error_type = response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"]
-    assert error_type.startswith("ResourceNotFoundException:http://internal.amazon.com/coral/")
-
-
-def test_invalid_api_name_is_an_invalid_argument(cam: Any, control: Any) -> None:
-    """An APIName outside the enum is refused by the server with HTTP 400."""
-    with pytest.raises(ClientError) as caught:
-        control.get_data_endpoint(StreamName="cam", APIName="GET_EVERYTHING")
-    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-
-
-def test_data_operation_on_control_plane_answers_200_unknown_operation(
-    emu: Emulator, cam: Any, make_client: Callable[..., Any]
-) -> None:
-    """A data-plane call sent to the control plane gets HTTP 200 and no data, as on AWS."""
-    wrong = make_client("kinesis-video-archived-media", emu.endpoint_url)
-    answer = wrong.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
-    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert "Fragments" not in answer
-    raw = emu.requests[-1]
-    assert (raw.endpoint, raw.operation) == ("control", "ListFragments")
-
-
 # -- ListFragments -------------------------------------------------------------
 
 
@@ -348,13 +316,6 @@ def test_list_fragments_keeps_request_milliseconds(
     assert sent == pytest.approx(START.timestamp() + 0.001, abs=1e-6)
 
 
-def test_list_fragments_without_selector_is_an_invalid_argument(cam: Any, data: Any) -> None:
-    """A first ListFragments call needs a FragmentSelector (documented emulator choice)."""
-    with pytest.raises(ClientError) as caught:
-        data.list_fragments(StreamName="cam")
-    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -403,20 +364,6 @@ def test_media_body_is_chunked_by_default_and_length_on_request(
     emu.body_framing = "length"
     _, answer = read_media(data, [cam.fragments[0].number])
     assert int(answer["ResponseMetadata"]["HTTPHeaders"]["content-length"]) == cam.fragments[0].size
-
-
-def test_media_unknown_fragment_is_resource_not_found(cam: EmulatedStream, data: Any) -> None:
-    """Asking for a fragment number the stream lacks is ResourceNotFoundException."""
-    with pytest.raises(ClientError) as caught:
-        read_media(data, [cam.fragments[0].number, "1234"])
-    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
-
-
-def test_media_refuses_more_than_1000_fragments(cam: EmulatedStream, data: Any) -> None:
-    """More than 1000 fragment numbers in one call is InvalidArgumentException."""
-    with pytest.raises(ClientError) as caught:
-        read_media(data, [cam.fragments[0].number] * 1001)
-    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
 
 
 # -- synthetic fragments -------------------------------------------------------
@@ -547,34 +494,6 @@ def test_get_clip_returns_an_mp4(cam: EmulatedStream, data: Any) -> None:
     assert boxes(body)[2][1] == 8 + sum(f.size for f in frames)
 
 
-def test_get_clip_of_an_empty_range_is_resource_not_found(cam: Any, data: Any) -> None:
-    """A range with no fragment is ResourceNotFoundException."""
-    with pytest.raises(ClientError) as caught:
-        data.get_clip(
-            StreamName="cam",
-            ClipFragmentSelector=selector(START - timedelta(1), START - timedelta(hours=1)),
-        )
-    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
-
-
-def test_get_clip_stops_silently_at_200_fragments(emu: Emulator, data: Any) -> None:
-    """Like the service, a clip holds at most 200 fragments."""
-    emu.add_stream(
-        "many",
-        fragment_count=230,
-        fragment_duration_ms=1000,
-        frame_rate=1,
-        start=START,
-        payload_size=64,
-    )
-    answer = data.get_clip(
-        StreamName="many", ClipFragmentSelector=selector(START, START + timedelta(1))
-    )
-    body = read_body(answer)
-    stsz = body.index(b"stsz")
-    assert struct.unpack(">I", body[stsz + 12 : stsz + 16])[0] == 200
-
-
 # -- GetImages -----------------------------------------------------------------
 
 
@@ -624,17 +543,6 @@ def test_get_images_includes_the_instant_at_end(cam: Any, data: Any) -> None:
     assert [i["TimeStamp"] for i in images["Images"]] == [
         START + timedelta(seconds=s) for s in (0, 2, 4)
     ]
-
-
-def test_get_images_uses_only_fragments_starting_in_the_range(cam: Any, data: Any) -> None:
-    """An instant inside a fragment that began before StartTimestamp is NO_MEDIA, as the service does."""
-    # cam's fragments last 2 s from START: the one holding START + 1 s starts at START.
-    images = get_images(
-        data,
-        StartTimestamp=START + timedelta(seconds=1),
-        EndTimestamp=START + timedelta(seconds=3),
-    )["Images"]
-    assert [i.get("Error") for i in images] == ["NO_MEDIA", None, None]
 
 
 def test_get_images_refuses_an_empty_range(cam: Any, data: Any) -> None:
@@ -714,16 +622,6 @@ def test_dash_url_carries_the_session_token(emu: Emulator, cam: Any, data: Any) 
     )
 
 
-def test_live_session_needs_a_fragment_in_the_last_30_seconds(emu: Emulator, data: Any) -> None:
-    """LIVE fails with ResourceNotFoundException on an old stream and works on a fresh one."""
-    with pytest.raises(ClientError) as caught:
-        data.get_hls_streaming_session_url(StreamName="cam", PlaybackMode="LIVE")
-    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    emu.add_stream("fresh", fragment_count=3)
-    answer = data.get_hls_streaming_session_url(StreamName="fresh", PlaybackMode="LIVE")
-    assert "SessionToken=" in answer["HLSStreamingSessionURL"]
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -762,6 +660,14 @@ def test_fail_next_answers_injected_errors_then_recovers(
         }
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert len(data.list_fragments(**query)["Fragments"]) == 1
+
+
+def test_fail_fragment_refuses_an_unknown_stream_or_a_bad_number(emu: Emulator, cam: Any) -> None:
+    """fail_fragment names a stream the emulator holds and a number of digits, or raises."""
+    with pytest.raises(KeyError):
+        emu.fail_fragment("nope", cam.fragments[0].number)
+    with pytest.raises(ValueError, match="decimal digits"):
+        emu.fail_fragment("cam", "12a")
 
 
 def test_throttle_refuses_calls_beyond_the_rate(emu: Emulator, cam: Any, data: Any) -> None:
@@ -835,6 +741,73 @@ def test_retired_data_endpoint_refuses_connections(
         data.list_fragments(StreamName="cam", FragmentSelector=selector(START, START))
     handed = control.get_data_endpoint(StreamName="cam", APIName="LIST_FRAGMENTS")
     assert handed["DataEndpoint"] == new
+
+
+# -- the emulator's own bugs ---------------------------------------------------
+
+
+def broken_image(fragment: Any, fmt: str) -> bytes:
+    """A stream's image source with a bug in it."""
+    raise ZeroDivisionError("a bug in the test double")
+
+
+def test_a_bug_in_a_handler_is_answered_500_and_raised_at_the_next_call(
+    emu: Emulator, cam: EmulatedStream, data: Any
+) -> None:
+    """An exception inside a handler answers HTTP 500, then the next call of the emulator
+    raises it, with the traceback of where it happened, once."""
+    cam.stored_image = broken_image
+    with pytest.raises(ClientError) as caught:
+        get_images(data)
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    with pytest.raises(ZeroDivisionError, match="a bug in the test double") as raised:
+        emu.count()
+    assert raised.traceback[-1].name == "broken_image"
+    assert emu.count("GetImages") == 1
+
+
+class BrokenSource:
+    """Fragment bytes whose making fails half-way, as a bug in the double would."""
+
+    size = 2048
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        yield b"\x1a\x45\xdf\xa3"
+        raise RuntimeError("the fragment maker broke")
+
+    def frames(self) -> list[Any]:
+        return []
+
+
+def test_a_bug_while_sending_a_body_is_raised_at_the_next_call(
+    emu: Emulator, cam: EmulatedStream, data: Any
+) -> None:
+    """An exception while a body streams cuts the connection, and the next call raises it."""
+    last = cam.fragments[-1]
+    broken = FragmentRecord("9" * 47, last.server_ms + 2000, last.producer_ms + 2000, 2000,
+                            BrokenSource.size, last.index + 1, BrokenSource())  # fmt: skip
+    cam.next_fragment = lambda _: broken
+    emu.append_fragments("cam")
+    with pytest.raises(ResponseStreamingError):
+        read_media(data, [broken.number])
+    with pytest.raises(RuntimeError, match="the fragment maker broke"):
+        emu.clear_requests()
+
+
+def test_a_bug_in_a_handler_is_raised_at_close(cam: EmulatedStream, make_client: Any) -> None:
+    """A bug no call has raised yet is raised by close() (the end of a with block), after the
+    servers stopped."""
+    with pytest.raises(ZeroDivisionError, match="a bug in the test double"):
+        with Emulator() as emu:
+            stream = emu.add_stream("cam", fragment_count=3, start=START)
+            stream.stored_image = broken_image
+            data = make_client("kinesis-video-archived-media", emu.data_endpoint_url)
+            with pytest.raises(ClientError):
+                get_images(data)
+            port = urlsplit(emu.data_endpoint_url).port
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
 # -- requests and lifecycle ----------------------------------------------------

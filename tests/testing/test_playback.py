@@ -432,7 +432,7 @@ def assert_refused(url: str, status: int = 403, code: str = "NotAuthorizedExcept
     assert answer == status
     assert headers["x-amzn-ErrorType"].split(":")[0] == code
     assert headers["Access-Control-Allow-Origin"] == "*"
-    assert json.loads(body)["message"]
+    assert json.loads(body)["Message"]
 
 
 def test_tampered_token_is_refused(kv: ArchivedMediaClient, demo: EmulatedStream) -> None:

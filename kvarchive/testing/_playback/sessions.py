@@ -31,8 +31,8 @@ import attrs
 
 from kvarchive import _service as service
 from kvarchive.testing._checks import (
-    MAX_SPAN_US,
     ApiError,
+    check_range,
     enum_param,
     int_param,
     invalid,
@@ -41,7 +41,7 @@ from kvarchive.testing._checks import (
 )
 from kvarchive.testing._streams import EmulatedStream, FragmentRecord
 
-__all__ = ["Session", "SessionRequest", "SessionStore", "Window"]
+__all__ = ["NO_FRAGMENTS", "Session", "SessionRequest", "SessionStore", "Window"]
 
 MAX_ACTIVE_SESSIONS = 10
 _DEFAULT_RESULTS = {"ON_DEMAND": 1000, "LIVE": 5, "LIVE_REPLAY": 5}
@@ -50,6 +50,10 @@ _LIVE_WINDOW_MS = 30_000
 # ON_DISCONTINUITY marks "a gap or overlap of more than 50 milliseconds".
 _DISCONTINUITY_MS = 50
 _FAR_FUTURE_US = 2**62
+# Where the first enum value is not the default: DASH shows fragment numbers only when asked.
+_DEFAULTS = {"DisplayFragmentNumber": "NEVER"}
+NO_FRAGMENTS = "No fragments found in the stream for the streaming request."
+"""The service's message for a clip or session whose range holds no fragment."""
 
 
 @attrs.frozen
@@ -90,7 +94,8 @@ class SessionRequest:
             limit_name = "MaxManifestFragmentResults"
             enums = {"DisplayFragmentNumber": service.ALWAYS_NEVER}
         chosen = {
-            name: enum_param(params, name, allowed, allowed[0]) for name, allowed in enums.items()
+            name: enum_param(params, name, allowed, _DEFAULTS.get(name, allowed[0]))
+            for name, allowed in enums.items()
         }
         mode = enum_param(params, "PlaybackMode", service.PLAYBACK_MODES, "LIVE")
         timestamps = enum_param(params, "DisplayFragmentTimestamp", service.ALWAYS_NEVER, "NEVER")
@@ -122,23 +127,16 @@ class SessionRequest:
             now_ms = int(clock() * 1000)
             recent = stream.overlapping(kind, (now_ms - _LIVE_WINDOW_MS) * 1000, now_ms * 1000)
             if not recent:
-                raise ApiError(
-                    "ResourceNotFoundException",
-                    "No fragments found in the stream in the last 30 seconds",
-                )
+                raise ApiError("ResourceNotFoundException", NO_FRAGMENTS)
             return request
         if start is None:
             raise invalid(f"StartTimestamp is required in {mode} mode")
-        if mode == "ON_DEMAND":
-            if end is None:
-                raise invalid("EndTimestamp is required in ON_DEMAND mode")
-            if end - start > MAX_SPAN_US:
-                raise invalid("The time range must be within 24 hours")
+        if mode == "ON_DEMAND" and end is None:
+            raise invalid("EndTimestamp is required in ON_DEMAND mode")
+        check_range(kind, start, end, clock())
         found = stream.starting_within(kind, start, end if end is not None else 2**62)
         if not found:
-            raise ApiError(
-                "ResourceNotFoundException", "No fragments found in the requested time range"
-            )
+            raise ApiError("ResourceNotFoundException", NO_FRAGMENTS)
         return request
 
 
