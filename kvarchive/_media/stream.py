@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
+from kvarchive._audio.models import AudioChunk
+from kvarchive._audio.reader import TracksArg, audio_chunks, check_tracks
 from kvarchive._aws.translate import read_failure
 from kvarchive._decode.decoding import DecodedFrames
 from kvarchive._errors import MediaParseError, UsageError, ValidationError
@@ -15,8 +17,10 @@ from kvarchive._matroska.fragment_info import FragmentInfo
 from kvarchive._matroska.frames import (
     Frame,
     iter_frames,
+    iter_media_items,
     iter_tracks_and_frames,
     read_frames,
+    read_media_items,
     read_tracks_and_frames,
 )
 from kvarchive._media.file_body import FileBody, FileLike
@@ -228,6 +232,24 @@ class MediaStream(io.RawIOBase):
         )
         self._fragment_source()
         return frames
+
+    def iter_audio(
+        self, *, tracks: TracksArg = None, chunk_size: int = 1 << 20
+    ) -> Iterator[AudioChunk]:
+        """Every block of the chosen audio tracks, decoded to s16le (see ``AudioChunk``).
+
+        ``tracks`` names them (Matroska Name or number; None: every audio track, in
+        track-number order). PCM and G.711 need nothing more; AAC and Opus need
+        PyAV (``pip install kvarchive[decode]``). A ``MimeType`` tag (Amazon
+        Connect's raw PCM labelled ``A_AAC``) wins over the CodecID. An unknown
+        track, or a first fragment without audio, is a ValidationError naming
+        the tracks there are; a track whose bytes cannot be what it claims is a
+        MediaParseError naming it.
+        """
+        chosen = check_tracks(tracks)
+        self._fragment_source()
+        items = self._read_frames(chunk_size, read_media_items, iter_media_items)
+        return audio_chunks(items, chosen)
 
     def _read_frames(
         self,

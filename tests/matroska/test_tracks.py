@@ -95,7 +95,8 @@ def test_sample_holds_video_then_audio() -> None:
 
 
 def test_built_tracks_with_extra_elements() -> None:
-    """Void, CRC-32 and unknown children are passed over; absent fields stay None."""
+    """Void, CRC-32 and unknown children are passed over; the Name is read; absent fields
+    stay None."""
     payload = (
         encode_element(E.VOID, b"\0" * 3)
         + track(
@@ -115,7 +116,7 @@ def test_built_tracks_with_extra_elements() -> None:
         + track(uint(E.TRACK_NUMBER, 3), encode_element(CONTENT_ENCODINGS, b""))
     )
     assert read_tracks(payload) == (
-        TrackEntry(7, "video", "V_MPEGH/ISO/HEVC", b"\x01hvcC", 1280, 720),
+        TrackEntry(7, "video", "V_MPEGH/ISO/HEVC", b"\x01hvcC", 1280, 720, name="name"),
         TrackEntry(9, "subtitle", "S_TEXT/UTF8"),
         TrackEntry(3, "unknown", "", content_encoded=True),
     )
