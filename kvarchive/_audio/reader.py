@@ -190,7 +190,8 @@ class AudioReader:
 
     def _formats(self) -> Iterator[list[TrackFormat]]:
         """The first document's formats, once, when every chosen track is decided."""
-        if self._formats_told or any(t.decoder is None for t in self._chosen.values()):
+        undecided = any(t.decoder is None for t in self._chosen.values())
+        if self._formats_told or not self._chosen or undecided:
             return
         self._formats_told = True
         formats = []

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
 from kvarchive._audio.models import AudioChunk
-from kvarchive._audio.reader import TracksArg, audio_chunks, check_tracks
+from kvarchive._audio.reader import AudioReader, TracksArg, TrackSpec, audio_chunks, check_tracks
 from kvarchive._aws.translate import read_failure
 from kvarchive._decode.decoding import DecodedFrames
 from kvarchive._errors import MediaParseError, UsageError, ValidationError
 from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frame import TagGroup
 from kvarchive._matroska.frames import (
     Frame,
     iter_frames,
@@ -23,6 +24,7 @@ from kvarchive._matroska.frames import (
     read_media_items,
     read_tracks_and_frames,
 )
+from kvarchive._matroska.tracks import Tracks
 from kvarchive._media.file_body import FileBody, FileLike
 from kvarchive._media.resume import FragmentListBody
 from kvarchive._media.scanned import Collected, ScannedBody
@@ -248,8 +250,15 @@ class MediaStream(io.RawIOBase):
         """
         chosen = check_tracks(tracks)
         self._fragment_source()
-        items = self._read_frames(chunk_size, read_media_items, iter_media_items)
-        return audio_chunks(items, chosen)
+        return audio_chunks(self._media_items(chunk_size), chosen)
+
+    def _audio_reader(self, tracks: Optional[tuple[TrackSpec, ...]]) -> AudioReader:
+        """The chunks of checked ``tracks`` and their formats, for ``download_audio``."""
+        self._fragment_source()
+        return AudioReader(self._media_items(1 << 20), tracks)
+
+    def _media_items(self, chunk_size: int) -> Iterator[Union[Tracks, Frame, TagGroup]]:
+        return self._read_frames(chunk_size, read_media_items, iter_media_items)
 
     def _read_frames(
         self,
