@@ -34,6 +34,9 @@ from kvarchive._types import Body
 __all__ = ["MediaStream"]
 
 _Item = TypeVar("_Item")
+# Audio fragments are small (Connect's: 32 KB a second): reads of this size keep a
+# few of them in memory, not the 30 that a read of 1 MiB brings in at once.
+_AUDIO_READ = 64 << 10
 
 
 class MediaStream(io.RawIOBase):
@@ -236,7 +239,7 @@ class MediaStream(io.RawIOBase):
         return frames
 
     def iter_audio(
-        self, *, tracks: TracksArg = None, chunk_size: int = 1 << 20
+        self, *, tracks: TracksArg = None, chunk_size: int = _AUDIO_READ
     ) -> Iterator[AudioChunk]:
         """Every block of the chosen audio tracks, decoded to s16le (see ``AudioChunk``).
 
@@ -255,7 +258,7 @@ class MediaStream(io.RawIOBase):
     def _audio_reader(self, tracks: Optional[tuple[TrackSpec, ...]]) -> AudioReader:
         """The chunks of checked ``tracks`` and their formats, for ``download_audio``."""
         self._fragment_source()
-        return AudioReader(self._media_items(1 << 20), tracks)
+        return AudioReader(self._media_items(_AUDIO_READ), tracks)
 
     def _media_items(self, chunk_size: int) -> Iterator[Union[Tracks, Frame, TagGroup]]:
         return self._read_frames(chunk_size, read_media_items, iter_media_items)
