@@ -129,7 +129,7 @@ class AudioReader:
         if self._documents == 1 and not audio:
             raise ValidationError(f"this stream has no audio track ({_describe(tracks)})")
         if self._specs is None:
-            chosen = audio
+            chosen = sorted(audio, key=lambda entry: entry.number)
         else:
             chosen = [entry for spec in self._specs if (entry := _find(audio, spec)) is not None]
             missing = [spec for spec in self._specs if _find(audio, spec) is None]

@@ -71,11 +71,11 @@ class Block:
     count: int
 
 
-def connect_tracks(names: Sequence[str] = NAMES, rate: float = RATE) -> bytes:
+def connect_tracks(names: Sequence[str] = NAMES, numbers: Sequence[int] = (1, 2)) -> bytes:
     """The Tracks of a Connect stream: A_AAC with a CodecPrivate, 8 kHz mono each."""
     entries = b""
-    for number, name in enumerate(names, start=1):
-        audio = B.el(E.SAMPLING_FREQUENCY, struct.pack(">d", rate)) + B.el(E.CHANNELS, b"\x01")
+    for number, name in zip(numbers, names):
+        audio = B.el(E.SAMPLING_FREQUENCY, struct.pack(">d", RATE)) + B.el(E.CHANNELS, b"\x01")
         entries += B.el(
             E.TRACK_ENTRY,
             B.el(E.TRACK_NUMBER, encode_uint(number))

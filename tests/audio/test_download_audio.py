@@ -11,18 +11,22 @@ from pathlib import Path
 
 import pytest
 from calls import (
+    NAMES,
     RATE,
     T0,
     B,
     Block,
+    call_blocks,
     call_fragments,
     connect_fragment,
+    connect_tracks,
     number,
+    pcm,
     sample_value,
     serve,
 )
 
-from kvarchive import ArchivedMediaClient, AudioResult
+from kvarchive import ArchivedMediaClient, AudioResult, MediaStream
 from kvarchive._matroska import ids as E
 from kvarchive.errors import ValidationError
 from kvarchive.testing import Emulator
@@ -167,3 +171,41 @@ def test_a_long_call_is_written_in_the_memory_of_a_few_fragments(
     assert result.duration == timedelta(minutes=10)
     assert result.bytes_written > 9_600_000
     assert peak < 3_000_000
+
+
+def test_a_download_recording_of_a_call_reads_back_as_the_call(
+    emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
+) -> None:
+    """download()'s one-document MKV of a Connect call: iter_audio finds the MimeType after
+    each Cluster and gives every stored sample of both tracks, at its instant."""
+    spans = [(0, 1000), (1000, 1000), (2700, 1000)]
+    serve(emulator, "call", call_fragments(spans))
+    path = tmp_path / "call.mkv"
+    kv.download(stream_name="call", start=T0, end=END, path=path)
+    with MediaStream.from_file(path) as media:
+        chunks = list(media.iter_audio())
+    for track in (1, 2):
+        mine = [c for c in chunks if c.track == track]
+        assert b"".join(c.data for c in mine) == b"".join(
+            pcm(track, start * 8, length * 8) for start, length in spans
+        )
+        assert mine[0].utc_time == T0
+
+
+def test_every_audio_track_comes_in_track_number_order(
+    emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
+) -> None:
+    """Tracks listed 2 then 1: without tracks=, channel 0 is track 1 and channel 1 track 2."""
+    tracks = connect_tracks(NAMES[::-1], numbers=(2, 1))
+    blocks = call_blocks(0, 1000)
+    serve(
+        emulator, "call", [(number(0), 0, 1000, connect_fragment(number(0), blocks, tracks=tracks))]
+    )
+    path = tmp_path / "call.wav"
+    result = kv.download_audio(stream_name="call", start=T0, end=END, path=path)
+    assert result.tracks == NAMES
+    _, (first, second) = channels_of(path)
+    assert (first[:50], second[:50]) == (
+        [sample_value(1, k) for k in range(50)],
+        [sample_value(2, k) for k in range(50)],
+    )
