@@ -26,6 +26,7 @@ __all__ = ["LAG", "TOLERANCE", "Mixer"]
 TOLERANCE = timedelta(milliseconds=10)
 LAG = timedelta(seconds=20)
 _WRITE_EVERY = 8192  # samples: fewer, larger writes
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class _Lane:
@@ -53,6 +54,7 @@ class Mixer:
         self._write = write
         self._first: Optional[datetime] = None
         self._written = 0  # samples written
+        self._latest = 0  # the furthest end of a lane
         self._tolerance = round(TOLERANCE.total_seconds() * sample_rate)
         self._lag = round(LAG.total_seconds() * sample_rate)
 
@@ -71,14 +73,15 @@ class Mixer:
             )
         if self._first is None:
             self._first = chunk.utc_time
-        offset = (chunk.utc_time - self._first) / timedelta(seconds=1)
-        position = round(offset * self.sample_rate)
+        microseconds = (chunk.utc_time - self._first) // _MICROSECOND
+        position = (microseconds * self.sample_rate + 500_000) // 1_000_000  # rounded
         if position < 0 and not self._written:  # an earlier block of another track: start there
             self._first = chunk.utc_time
             for other in self._lanes.values():
                 other.pending[:0] = bytes(-position * 2 * other.channels)
                 if other.cursor is not None:
                     other.cursor -= position
+            self._latest -= position
             position = 0
         if lane.cursor is not None and abs(position - lane.cursor) <= self._tolerance:
             position = lane.cursor
@@ -92,7 +95,11 @@ class Mixer:
             lane.pending += bytes(at - len(lane.pending))
         lane.pending[at : at + len(data)] = data
         lane.cursor = position + len(data) // frame
-        self._flush(final=False)
+        self._latest = max(self._latest, self._written + len(lane.pending) // frame)
+        due = self._written + _WRITE_EVERY
+        # Nothing can be written before every lane (or the lag behind the latest) is due.
+        if lane.end(self._written) >= due or self._latest - self._lag >= due:
+            self._flush(final=False)
 
     def finish(self) -> None:
         """Write what is left (silence where a track ends early)."""

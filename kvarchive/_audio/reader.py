@@ -37,6 +37,8 @@ __all__ = [
 HOLD = timedelta(seconds=10)
 """The most media of a track held while waiting for a MimeType tag."""
 
+_HOLD_NS = HOLD // timedelta(microseconds=1) * 1000
+
 TrackSpec = Union[str, int]
 """A track by Matroska Name or number."""
 
@@ -156,7 +158,7 @@ class AudioReader:
             track.decoder = self._decoder(track.entry, self._mime)
         if track.decoder is None:
             track.held.append(frame)
-            if frame.utc_time - track.held[0].utc_time >= HOLD:
+            if len(track.held) > 1 and frame.time_ns - track.held[0].time_ns >= _HOLD_NS:
                 yield from self._decide(None, document_end=True)
             return
         yield from self._formats()
