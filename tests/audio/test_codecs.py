@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import array
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,3 +133,37 @@ def test_opus_matches_ffmpeg_within_one_step(tmp_path: Path) -> None:
     assert {(c.sample_rate, c.channels) for c in chunks} == {(48000, 1)}
     assert 0 <= len(ours) - len(theirs) <= 960 * 2
     assert within_one_step(ours, theirs) <= 1
+
+
+def run_without(module: str, code: str) -> str:
+    """What ``code`` prints in a fresh interpreter where ``module`` cannot be imported."""
+    answer = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.modules[{module!r}] = None\n{code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return answer.stdout
+
+
+def test_aac_without_pyav_raises_an_import_error_naming_the_extra() -> None:
+    """Without PyAV, decoding an AAC track raises an ImportError that names kvarchive[decode]."""
+    code = (
+        "from kvarchive import MediaStream\n"
+        f"with MediaStream.from_file({str(SAMPLE)!r}) as media:\n"
+        "    try:\n        list(media.iter_audio())\n"
+        "    except ImportError as exc:\n        print(exc)\n"
+    )
+    assert "needs PyAV: pip install kvarchive[decode]" in run_without("av", code)
+
+
+def test_to_numpy_without_numpy_raises_an_import_error_naming_the_extra() -> None:
+    """Without numpy, AudioChunk.to_numpy raises an ImportError that names kvarchive[decode]."""
+    code = (
+        "from datetime import datetime, timezone\n"
+        "from kvarchive import AudioChunk\n"
+        "chunk = AudioChunk(1, None, datetime.now(timezone.utc), 8000, 1, bytes(4))\n"
+        "try:\n    chunk.to_numpy()\nexcept ImportError as exc:\n    print(exc)\n"
+    )
+    assert "needs numpy: pip install kvarchive[decode]" in run_without("numpy", code)
