@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import struct
+import threading
 import tracemalloc
 import wave
 from datetime import timedelta
@@ -209,3 +211,21 @@ def test_every_audio_track_comes_in_track_number_order(
         [sample_value(1, k) for k in range(50)],
         [sample_value(2, k) for k in range(50)],
     )
+
+
+def test_ctrl_c_in_the_middle_leaves_no_file(
+    emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
+) -> None:
+    """A real SIGINT while the media streams in: KeyboardInterrupt, and nothing left on disk."""
+    serve(emulator, "call", call_fragments([(1000 * k, 1000) for k in range(60)]))
+    emulator.bandwidth(200_000)  # 2 MB of media: about ten seconds
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            kv.download_audio(stream_name="call", start=T0, end=END, path=tmp_path / "c.wav")
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert os.listdir(tmp_path) == []
