@@ -172,11 +172,15 @@ class AudioReader:
         for track in self._chosen.values():
             if track.decoder is None and (mime is not None or document_end):
                 track.decoder = self._decoder(track.entry, mime)
-        yield from self._formats()
+        # Decoded before the formats are told: a decoder knows its rate once it has
+        # decoded (HE-AAC doubles the rate its track declares).
+        ready: list[AudioChunk] = []
         for track in self._chosen.values():
             if track.decoder is not None and track.held:
                 held, track.held = track.held, []
-                yield from self._chunks(track, held)
+                ready += self._chunks(track, held)
+        yield from self._formats()
+        yield from ready
 
     def _decoder(self, entry: TrackEntry, mime: Optional[SampleFormat]) -> Decoder:
         """The track's decoder, kept across documents while the track stays the same
