@@ -101,7 +101,8 @@ def read_media_items(
     chunks: Iterable[Buffer], *, start: int = 0, read_at: Optional[ReadAt] = None
 ) -> Iterator[Union[Tracks, Frame, TagGroup]]:
     """As :func:`read_tracks_and_frames`, with each Tags element of a Segment as a
-    :class:`TagGroup` where it ends, among the frames."""
+    :class:`TagGroup` where it ends among the frames; those before a document's
+    first Cluster come right after its track list."""
     return _read_items(chunks, start, read_at, tags=True)
 
 
@@ -164,6 +165,13 @@ _WITH_PAYLOAD = frozenset({TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP})
 _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
 
 
+def _tag_group(payload: bytes, offset: int) -> TagGroup:
+    """The SimpleTags of a Tags element's ``payload`` (at body ``offset``, for errors)."""
+    pairs: list[tuple[str, str]] = []
+    read_tags(payload, 0, len(payload), offset, out=pairs)
+    return TagGroup(tuple(pairs))
+
+
 def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
     return None if when is None else (when - EPOCH) // MICROSECOND * 1000
 
@@ -187,6 +195,7 @@ class _FrameReader:
             ]
         )
         self._document_tracks: Tracks = ()
+        self._early_tags: list[TagGroup] = []  # a document's Tags before its first Cluster
         # Where a document's track list goes among the frames of the current feed.
         self._track_lists: list[tuple[int, Tracks]] = []
         self._events: list[_Event] = []
@@ -276,6 +285,7 @@ class _FrameReader:
             self._clusters = 0
             self._tags_at = []
             self._document_tracks = ()
+            self._early_tags = []
             self._producer_ns = self._epoch_offset_ns = self._cluster_time = None
         elif element_id == SEGMENT:
             self._segment_data = payload
@@ -288,10 +298,8 @@ class _FrameReader:
         elif element_id == TRACKS:
             self._document_tracks = read_tracks(data[payload - base : end - base], payload)
         elif element_id == TAGS:
-            pairs: list[tuple[str, str]] = []
-            payload_bytes = bytes(data[payload - base : end - base])
-            read_tags(payload_bytes, 0, end - payload, payload, out=pairs)
-            frames.append(TagGroup(tuple(pairs)))
+            group = _tag_group(bytes(data[payload - base : end - base]), payload)
+            (frames if self._clusters else self._early_tags).append(group)
         elif cluster is not None:
             self._scale, producer_ns = cluster
             if not self._clusters:
@@ -300,6 +308,8 @@ class _FrameReader:
                     self._producer_ns = self._producer_ns_after(start)
                 if self._tracks:
                     self._track_lists.append((len(frames), self._document_tracks))
+                frames.extend(self._early_tags)  # after the track list of their document
+                self._early_tags = []
             self._clusters += 1
             self._cluster_time = None
         elif element_id == TIMECODE:

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from calls import (
+    MIME,
     NAMES,
     RATE,
     T0,
@@ -20,6 +21,8 @@ from mkvbuild import B as Plain
 
 from kvarchive import AudioChunk, MediaStream
 from kvarchive._matroska import ids as E
+from kvarchive._matroska.frame import TagGroup
+from kvarchive._matroska.frames import read_media_items
 from kvarchive.errors import MediaParseError, ValidationError
 
 
@@ -123,3 +126,26 @@ def test_laced_blocks_are_refused_naming_the_track() -> None:
     laced = body.replace(b"\x81\x00\x00\x80", b"\x81\x00\x00\x82", 1)
     with pytest.raises(MediaParseError, match="track 1: laced blocks"):
         read(laced)
+
+
+def test_tags_come_in_document_order_after_the_track_list() -> None:
+    """read_media_items: the track list, the Tags before the Cluster, the blocks, then the Tags after."""
+    body = connect_fragment(number(0), [Block(1, 0, 80), Block(2, 0, 80)])
+    items = list(read_media_items([body]))
+    kinds = [type(item).__name__ for item in items]
+    assert kinds == ["tuple", "TagGroup", "Frame", "Frame", "TagGroup", "TagGroup"]
+    before, after = items[1], items[4]
+    assert isinstance(before, TagGroup) and isinstance(after, TagGroup)
+    assert dict(before.pairs)["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == number(0)
+    assert dict(after.pairs)["MimeType"] == MIME
+
+
+def test_a_mime_type_before_the_cluster_is_heeded_too() -> None:
+    """A producer that writes MimeType before the Cluster: its A_AAC tracks read as that PCM."""
+    body = connect_fragment(number(0), call_blocks(0, 1000), mime=False)
+    marker = B.tags({"AWS_KINESISVIDEO_MILLIS_BEHIND_NOW": "1200"})
+    cluster_at = body.index(bytes.fromhex("1F43B675"))
+    early = body[:cluster_at] + B.tags({"MimeType": MIME}) + body[cluster_at:]
+    assert marker in early
+    chunks = read(early)
+    assert b"".join(c.data for c in chunks if c.track == 2) == pcm(2, 0, RATE)
