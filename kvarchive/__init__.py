@@ -41,6 +41,7 @@ timestamp, time
 """
 
 from . import _errors, errors
+from ._audio.models import AudioChunk, AudioResult
 from ._aws.throttle import Backoff
 from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
@@ -61,6 +62,8 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ArchivedMediaClient",
+    "AudioChunk",
+    "AudioResult",
     "Backoff",
     "Checkpoint",
     "DASHPlayer",

@@ -15,8 +15,12 @@ from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import BinaryIO, Callable, Optional
 
+from ._audio.mixer import Mixer
+from ._audio.models import AudioChunk, AudioResult
+from ._audio.reader import TrackFormat, TrackSpec
+from ._audio.wav import WavWriter
 from ._clips import clip_ranges, plan_clips
-from ._errors import KVArchiveError
+from ._errors import KVArchiveError, ValidationError
 from ._files import PathLike, atomic_file
 from ._matroska.recording import RecordingWriter
 from ._media.resume import BatchOpener
@@ -27,7 +31,7 @@ from ._service import MEDIA_MAX_FRAGMENTS
 from ._stop_signal import StopSignal
 from ._types import Body
 
-__all__ = ["ClipOpener", "download_fragments", "save_clips", "save_stream"]
+__all__ = ["ClipOpener", "download_fragments", "save_audio", "save_clips", "save_stream"]
 
 _MediaOpener = Callable[[list[Fragment], StopSignal], MediaStream]
 """The media of some fragments; once the signal is set it must make no new request."""
@@ -254,3 +258,69 @@ def _span(fragments: Sequence[Fragment]) -> Optional[timedelta]:
         return None
     first = min(f.producer_timestamp for f in fragments)
     return max(f.producer_timestamp + f.duration for f in fragments) - first
+
+
+def save_audio(
+    fragments: Sequence[Fragment],
+    open_batch: BatchOpener,
+    path: PathLike,
+    *,
+    tracks: Optional[tuple[TrackSpec, ...]],
+    progress: bool = False,
+) -> AudioResult:
+    """Write the chosen audio tracks of ``fragments`` as one WAV file at ``path``.
+
+    A channel per channel of each track, in track order, all on one clock
+    (``kvarchive._audio.mixer``), streamed to disk with the header written
+    last. The tracks are checked against the first fragment's (unknown ones,
+    no audio, different rates: ValidationError) before a sample is written.
+    """
+    stop = threading.Event()
+    mixer: Optional[Mixer] = None
+    formats: list[TrackFormat] = []
+    early: list[AudioChunk] = []  # chunks before every track's format is known (a fragment)
+    with atomic_file(path) as out, _media(open_batch, list(fragments), stop) as media:
+        wav = WavWriter(out)
+        bar = progress_bar(progress, sum(f.size for f in fragments), "audio")
+        with bar as advance:
+            read = 0
+            for item in media._audio_reader(tracks):
+                advance(media.position - read)
+                read = media.position
+                if isinstance(item, list):
+                    formats = item
+                    mixer = Mixer(
+                        [(f.number, f.channels) for f in formats], _rate(formats), wav.write
+                    )
+                    for chunk in early:
+                        mixer.add(chunk)
+                    early = []
+                elif mixer is None:
+                    early.append(item)
+                else:
+                    mixer.add(item)
+        if mixer is None:
+            raise KVArchiveError("the chosen tracks hold no audio in this range")
+        mixer.finish()
+        written = wav.finish(mixer.sample_rate, mixer.channels)
+    return AudioResult(
+        path=path,
+        tracks=tuple(f.label for f in formats),
+        sample_rate=mixer.sample_rate,
+        channels=mixer.channels,
+        duration=timedelta(microseconds=mixer.samples * 1_000_000 // mixer.sample_rate),
+        fragment_count=len(fragments),
+        bytes_written=written,
+    )
+
+
+def _rate(formats: Sequence[TrackFormat]) -> int:
+    """The one sample rate of the chosen tracks (ValidationError naming them if they differ)."""
+    rates = {f.sample_rate for f in formats}
+    if len(rates) != 1:
+        listed = ", ".join(f"{f.label!r}: {f.sample_rate} Hz" for f in formats)
+        raise ValidationError(
+            f"the chosen tracks have different sample rates ({listed}); "
+            "choose tracks of one rate with tracks="
+        )
+    return rates.pop()

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional, Union
 
+from ._audio.models import AudioResult
+from ._audio.reader import TracksArg, check_tracks
 from ._checkpoint import Checkpoint
 from ._clips import CLIP_GROUP_BYTES
-from ._download import download_fragments, save_clips
+from ._download import download_fragments, save_audio, save_clips
 from ._errors import KVArchiveError
 from ._files import output_file, output_folder
 from ._follow import Follower, FollowOptions, open_follower
@@ -91,6 +93,41 @@ class Jobs:
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
         return self._save_recording(stream, fragments, path, progress=progress, concurrency=workers)
+
+    def download_audio(
+        self,
+        *,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        start: TimeLike,
+        end: TimeLike,
+        path: Union[str, os.PathLike[str]],
+        tracks: TracksArg = None,
+        timestamp_type: str = "SERVER_TIMESTAMP",
+        progress: bool = False,
+    ) -> AudioResult:
+        """Save the audio of ``[start, end]`` as one WAV file (PCM s16le) at ``path``.
+
+        Lists the range, fetches its fragments in order (GetMediaForFragmentList)
+        and writes a channel per mono track, in track order or ``tracks=``
+        order (names or numbers), every channel on one clock: sample ``k`` is at
+        the first block's time + ``k / sample_rate``, time without media is
+        silence. Memory stays at a few fragments' audio however long the call.
+        Unknown tracks, a stream without audio and tracks of different rates
+        are ValidationErrors found in the first fragment; the file appears only
+        when whole, as with :meth:`download`.
+        """
+        stream = self._stream(stream_name, stream_arn)
+        first, last = check_range(start, end)
+        selector_type = check_timestamp_type(timestamp_type)
+        chosen = check_tracks(tracks)
+        output_file(path)
+        fragments = self._listed(stream, first, last, selector_type)
+        if not fragments:
+            raise KVArchiveError(f"no fragments between {start} and {end}: no audio to write")
+        self._check_open()
+        open_batch = functools.partial(self._ops.media, stream)
+        return save_audio(fragments, open_batch, path, tracks=chosen, progress=progress)
 
     def plan_export(
         self,

@@ -16,6 +16,8 @@ def test_all_is_pinned() -> None:
     assert sorted(kvarchive.__all__) == sorted(
         [
             "ArchivedMediaClient",
+            "AudioChunk",
+            "AudioResult",
             "Backoff",
             "Checkpoint",
             "CheckpointConflictError",

@@ -5,16 +5,16 @@ so it accepts exactly what the scanner accepts and raises MediaParseError on
 the rest. It holds no more than the element being read (one block or
 BlockGroup) and what the scanner holds, so a one-document recording of
 gigabytes streams in bounded memory. :func:`read_tracks_and_frames` also
-gives each document's track list before its frames, for a decoder.
+gives each document's track list before its frames, for a decoder, and on
+request each Tags element where it stands among them (an audio reader needs
+the tags that follow a Cluster).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional, Union
-
-import attrs
+from datetime import datetime
+from typing import Callable, Optional, Union, cast
 
 from kvarchive._errors import MediaParseError
 from kvarchive._matroska.elements import (
@@ -27,6 +27,7 @@ from kvarchive._matroska.elements import (
     read_uint,
 )
 from kvarchive._matroska.fragment_info import first_producer_timestamp
+from kvarchive._matroska.frame import DATETIME_US, MICROSECOND, TIMEDELTA_US, Frame, TagGroup
 from kvarchive._matroska.ids import (
     BLOCK,
     BLOCK_GROUP,
@@ -49,59 +50,16 @@ from kvarchive._times import EPOCH
 __all__ = [
     "Frame",
     "ReadAt",
+    "TagGroup",
     "iter_frames",
+    "iter_media_items",
     "iter_tracks_and_frames",
     "read_frames",
+    "read_media_items",
     "read_tracks_and_frames",
 ]
 
-_MICROSECOND = timedelta(microseconds=1)
-# The microseconds a timedelta holds, and those from the epoch a datetime holds.
-_TIMEDELTA_US = (timedelta.min // _MICROSECOND, timedelta.max // _MICROSECOND)
-_DATETIME_US = (
-    (datetime.min.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND,
-    (datetime.max.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND,
-)
-
-
-@attrs.frozen
-class Frame:
-    """One frame (a SimpleBlock or a BlockGroup's Block) of a Matroska fragment.
-
-    ``time_ns`` is (Cluster Timecode + the block's relative timecode) times
-    TimecodeScale: the frame's time on its fragment's Matroska timeline.
-    ``keyframe`` is the SimpleBlock flag, or for a Block the absence of a
-    ReferenceBlock. Laced blocks are not split: ``data`` is then the whole
-    laced payload, lace sizes included, and ``laced`` is True.
-
-    ``utc_time`` is the frame's wall-clock time. When its fragment has a
-    producer timestamp tag, it is the first such tag plus the frame's offset
-    from the fragment's first Cluster Timecode: right both for producers that
-    write epoch Cluster Timecodes and for those that write them relative to
-    the stream's start (older SDKs). Without that tag, ``time_ns`` is read as
-    time since the Unix epoch. Frames stream, so the tag must come before the
-    first Cluster (as in every fragment from the service) or, in a file that
-    can seek, in Tags its SeekHead points to (mkvmerge writes tags last).
-    """
-
-    track: int
-    time_ns: int
-    keyframe: bool
-    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
-    laced: bool = False
-    # Nanoseconds from the Unix epoch to time_ns 0, as the fragment's tags place it.
-    _epoch_offset_ns: int = attrs.field(default=0, repr=False)
-
-    @property
-    def timestamp(self) -> timedelta:
-        """``time_ns`` as a timedelta (whole microseconds, rounded down)."""
-        return timedelta(microseconds=self.time_ns // 1000)
-
-    @property
-    def utc_time(self) -> datetime:
-        """The frame's wall-clock time, an aware UTC datetime (whole microseconds)."""
-        return EPOCH + timedelta(microseconds=(self.time_ns + self._epoch_offset_ns) // 1000)
-
+_Item = Union[Frame, TagGroup]
 
 ReadAt = Callable[[int, int], bytes]
 """Read ``size`` bytes at a body offset (fewer at the end), for a body that can seek."""
@@ -121,7 +79,7 @@ def read_frames(
     reader = _FrameReader(start, read_at)
     for chunk in chunks:
         frames, failure = reader.feed(chunk)
-        yield from frames
+        yield from cast(list[Frame], frames)  # without tags=True, only frames
         if failure is not None:
             raise failure
     reader.finish()
@@ -135,7 +93,23 @@ def read_tracks_and_frames(
     The list is empty for a document whose Tracks does not come before its
     first Cluster (a decoder then keeps the last one).
     """
-    reader = _FrameReader(start, read_at, tracks=True)
+    items = _read_items(chunks, start, read_at, tags=False)
+    return cast(Iterator[Union[Tracks, Frame]], items)  # without tags, no TagGroup
+
+
+def read_media_items(
+    chunks: Iterable[Buffer], *, start: int = 0, read_at: Optional[ReadAt] = None
+) -> Iterator[Union[Tracks, Frame, TagGroup]]:
+    """As :func:`read_tracks_and_frames`, with each Tags element of a Segment as a
+    :class:`TagGroup` where it ends among the frames; those before a document's
+    first Cluster come right after its track list."""
+    return _read_items(chunks, start, read_at, tags=True)
+
+
+def _read_items(
+    chunks: Iterable[Buffer], start: int, read_at: Optional[ReadAt], *, tags: bool
+) -> Iterator[Union[Tracks, Frame, TagGroup]]:
+    reader = _FrameReader(start, read_at, tracks=True, tags=tags)
     for chunk in chunks:
         frames, failure = reader.feed(chunk)
         done = 0
@@ -166,6 +140,15 @@ def iter_tracks_and_frames(fragment: Buffer, *, start: int = 0) -> Iterator[Unio
     return iter(list(read_tracks_and_frames([data], start=start, read_at=read_at)))
 
 
+def iter_media_items(
+    fragment: Buffer, *, start: int = 0
+) -> Iterator[Union[Tracks, Frame, TagGroup]]:
+    """As :func:`iter_tracks_and_frames`, with Tags as :func:`read_media_items` gives them."""
+    data = bytes(fragment)
+    read_at = _memory_reader(data, start)
+    return iter(list(read_media_items([data], start=start, read_at=read_at)))
+
+
 def _memory_reader(data: bytes, start: int) -> ReadAt:
     """Read ``data`` (whose first byte is at body offset ``start``) as a body that can seek."""
 
@@ -182,23 +165,37 @@ _WITH_PAYLOAD = frozenset({TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP})
 _MAX_HEADER = 12  # a 4-byte ID and an 8-byte size
 
 
+def _tag_group(payload: bytes, offset: int) -> TagGroup:
+    """The SimpleTags of a Tags element's ``payload`` (at body ``offset``, for errors)."""
+    pairs: list[tuple[str, str]] = []
+    read_tags(payload, 0, len(payload), offset, out=pairs)
+    return TagGroup(tuple(pairs))
+
+
 def _nanoseconds(when: Optional[datetime]) -> Optional[int]:
-    return None if when is None else (when - EPOCH) // _MICROSECOND * 1000
+    return None if when is None else (when - EPOCH) // MICROSECOND * 1000
 
 
 class _FrameReader:
     """Turns the element headers a scanner reports, and the bytes fed to it, into frames."""
 
-    def __init__(self, start: int, read_at: Optional[ReadAt], *, tracks: bool = False) -> None:
+    def __init__(
+        self, start: int, read_at: Optional[ReadAt], *, tracks: bool = False, tags: bool = False
+    ) -> None:
         self._scanner = FragmentScanner(listener=self._heard, start=start)
         self._read_at = read_at
         self._tracks = tracks  # whether to read each document's track list
         # The Segment's children whose payload is read: a SeekHead when read_at can reach the
-        # Tags it points to, Tracks when asked for.
+        # Tags it points to, Tracks and Tags when asked for.
         self._segment_payloads = frozenset(
-            [*([SEEK_HEAD] if read_at is not None else []), *([TRACKS] if tracks else [])]
+            [
+                *([SEEK_HEAD] if read_at is not None else []),
+                *([TRACKS] if tracks else []),
+                *([TAGS] if tags else []),
+            ]
         )
         self._document_tracks: Tracks = ()
+        self._early_tags: list[TagGroup] = []  # a document's Tags before its first Cluster
         # Where a document's track list goes among the frames of the current feed.
         self._track_lists: list[tuple[int, Tracks]] = []
         self._events: list[_Event] = []
@@ -214,9 +211,9 @@ class _FrameReader:
         self._epoch_offset_ns: Optional[int] = None  # set at the first Cluster Timecode
         self._cluster_time: Optional[int] = None
 
-    def feed(self, chunk: Buffer) -> tuple[list[Frame], Optional[MediaParseError]]:
+    def feed(self, chunk: Buffer) -> tuple[list[_Item], Optional[MediaParseError]]:
         """The frames completed by ``chunk``, and the error that stopped it, if any."""
-        frames: list[Frame] = []
+        frames: list[_Item] = []
         try:
             try:
                 self._scanner.feed(chunk)
@@ -255,7 +252,7 @@ class _FrameReader:
         ):
             self._events.append((element_id, start, start + header, start + header + size, None))
 
-    def _take(self, chunk: Buffer, frames: list[Frame]) -> None:
+    def _take(self, chunk: Buffer, frames: list[_Item]) -> None:
         """Act on every element noted whose bytes are all in; hold the one still arriving."""
         view = memoryview(chunk)  # slices without copies: a frame's bytes are copied once
         if view.format != "B" or view.ndim != 1:
@@ -281,13 +278,14 @@ class _FrameReader:
             else:
                 self._act(event, view, base, frames)
 
-    def _act(self, event: _Event, data: Buffer, base: int, frames: list[Frame]) -> None:
+    def _act(self, event: _Event, data: Buffer, base: int, frames: list[_Item]) -> None:
         """Act on one element: ``data`` holds its payload; ``base`` is data[0]'s body offset."""
         element_id, start, payload, end, cluster = event
         if element_id == EBML:
             self._clusters = 0
             self._tags_at = []
             self._document_tracks = ()
+            self._early_tags = []
             self._producer_ns = self._epoch_offset_ns = self._cluster_time = None
         elif element_id == SEGMENT:
             self._segment_data = payload
@@ -299,6 +297,9 @@ class _FrameReader:
             self._tags_at += [self._segment_data + position for position in seeks]
         elif element_id == TRACKS:
             self._document_tracks = read_tracks(data[payload - base : end - base], payload)
+        elif element_id == TAGS:
+            group = _tag_group(bytes(data[payload - base : end - base]), payload)
+            (frames if self._clusters else self._early_tags).append(group)
         elif cluster is not None:
             self._scale, producer_ns = cluster
             if not self._clusters:
@@ -307,6 +308,8 @@ class _FrameReader:
                     self._producer_ns = self._producer_ns_after(start)
                 if self._tracks:
                     self._track_lists.append((len(frames), self._document_tracks))
+                frames.extend(self._early_tags)  # after the track list of their document
+                self._early_tags = []
             self._clusters += 1
             self._cluster_time = None
         elif element_id == TIMECODE:
@@ -377,8 +380,7 @@ class _FrameReader:
         time_ns = (self._cluster_time + relative) * self._scale
         us, utc_us = time_ns // 1000, (time_ns + self._epoch_offset_ns) // 1000
         if not (
-            _TIMEDELTA_US[0] <= us <= _TIMEDELTA_US[1]
-            and _DATETIME_US[0] <= utc_us <= _DATETIME_US[1]
+            TIMEDELTA_US[0] <= us <= TIMEDELTA_US[1] and DATETIME_US[0] <= utc_us <= DATETIME_US[1]
         ):
             raise MediaParseError("block time out of range", offset)
         return Frame(

@@ -8,17 +8,23 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Callable, Literal, Optional, TypeVar, Union, overload
 
+from kvarchive._audio.models import AudioChunk
+from kvarchive._audio.reader import AudioReader, TracksArg, TrackSpec, audio_chunks, check_tracks
 from kvarchive._aws.translate import read_failure
 from kvarchive._decode.decoding import DecodedFrames
 from kvarchive._errors import KVArchiveError, MediaParseError, UsageError, ValidationError
 from kvarchive._matroska.fragment_info import FragmentInfo
+from kvarchive._matroska.frame import TagGroup
 from kvarchive._matroska.frames import (
     Frame,
     iter_frames,
+    iter_media_items,
     iter_tracks_and_frames,
     read_frames,
+    read_media_items,
     read_tracks_and_frames,
 )
+from kvarchive._matroska.tracks import Tracks
 from kvarchive._media.file_body import FileBody, FileLike
 from kvarchive._media.resume import FragmentListBody
 from kvarchive._media.scanned import Collected, ScannedBody, fragment_error
@@ -28,6 +34,9 @@ from kvarchive._types import Body
 __all__ = ["MediaStream"]
 
 _Item = TypeVar("_Item")
+# Audio fragments are small (Connect's: 32 KB a second): reads of this size keep a
+# few of them in memory, not the 30 that a read of 1 MiB brings in at once.
+_AUDIO_READ = 64 << 10
 
 
 class MediaStream(io.RawIOBase):
@@ -237,6 +246,31 @@ class MediaStream(io.RawIOBase):
         )
         self._fragment_source()
         return frames
+
+    def iter_audio(
+        self, *, tracks: TracksArg = None, chunk_size: int = _AUDIO_READ
+    ) -> Iterator[AudioChunk]:
+        """Every block of the chosen audio tracks, decoded to s16le (see ``AudioChunk``).
+
+        ``tracks`` names them (Matroska Name or number; None: every audio track, in
+        track-number order). PCM and G.711 need nothing more; AAC and Opus need
+        PyAV (``pip install kvarchive[decode]``). A ``MimeType`` tag (Amazon
+        Connect's raw PCM labelled ``A_AAC``) wins over the CodecID. An unknown
+        track, or a first fragment without audio, is a ValidationError naming
+        the tracks there are; a track whose bytes cannot be what it claims is a
+        MediaParseError naming it.
+        """
+        chosen = check_tracks(tracks)
+        self._fragment_source()
+        return audio_chunks(self._media_items(chunk_size), chosen)
+
+    def _audio_reader(self, tracks: Optional[tuple[TrackSpec, ...]]) -> AudioReader:
+        """The chunks of checked ``tracks`` and their formats, for ``download_audio``."""
+        self._fragment_source()
+        return AudioReader(self._media_items(_AUDIO_READ), tracks)
+
+    def _media_items(self, chunk_size: int) -> Iterator[Union[Tracks, Frame, TagGroup]]:
+        return self._read_frames(chunk_size, read_media_items, iter_media_items)
 
     def _read_frames(
         self,

@@ -95,7 +95,8 @@ def test_sample_holds_video_then_audio() -> None:
 
 
 def test_built_tracks_with_extra_elements() -> None:
-    """Void, CRC-32 and unknown children are passed over; absent fields stay None."""
+    """Void, CRC-32 and unknown children are passed over; the Name is read; absent fields
+    stay None."""
     payload = (
         encode_element(E.VOID, b"\0" * 3)
         + track(
@@ -115,7 +116,7 @@ def test_built_tracks_with_extra_elements() -> None:
         + track(uint(E.TRACK_NUMBER, 3), encode_element(CONTENT_ENCODINGS, b""))
     )
     assert read_tracks(payload) == (
-        TrackEntry(7, "video", "V_MPEGH/ISO/HEVC", b"\x01hvcC", 1280, 720),
+        TrackEntry(7, "video", "V_MPEGH/ISO/HEVC", b"\x01hvcC", 1280, 720, name="name"),
         TrackEntry(9, "subtitle", "S_TEXT/UTF8"),
         TrackEntry(3, "unknown", "", content_encoded=True),
     )
@@ -166,3 +167,48 @@ def test_arbitrary_bytes_give_entries_or_a_parse_error(data: bytes) -> None:
     except MediaParseError:
         return
     assert all(isinstance(entry, TrackEntry) and entry.number > 0 for entry in entries)
+
+
+def test_audio_track_has_its_name_rate_channels_and_bit_depth() -> None:
+    """Name, and the Audio element's SamplingFrequency (a 4-byte float), Channels and BitDepth."""
+    audio = (
+        encode_element(E.SAMPLING_FREQUENCY, bytes.fromhex("45fa0000"))  # 8000.0
+        + uint(E.CHANNELS, 2)
+        + uint(0x6264, 24)  # BitDepth
+    )
+    payload = track(
+        uint(E.TRACK_NUMBER, 2),
+        uint(E.TRACK_TYPE, 2),
+        encode_element(E.TRACK_NAME, b"AUDIO_FROM_CUSTOMER"),
+        encode_element(E.CODEC_ID, b"A_PCM/INT/LIT"),
+        encode_element(E.AUDIO, audio),
+    )
+    (entry,) = read_tracks(payload)
+    assert (entry.name, entry.sample_rate, entry.channels, entry.bit_depth) == (
+        "AUDIO_FROM_CUSTOMER",
+        8000.0,
+        2,
+        24,
+    )
+
+
+@needs_ffprobe
+@pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
+def test_audio_rates_and_channels_are_those_ffprobe_reads(path: Path) -> None:
+    """Each real recording's audio track has the rate and channels ffprobe reports."""
+    audio = [s for s in ffprobe_streams(path) if s.get("codec_type") == "audio"]
+    ours = [t for t in file_tracks(path)[0] if t.kind == "audio"]
+    assert [(round(t.sample_rate or 0), t.channels) for t in ours] == [
+        (int(s["sample_rate"]), int(s["channels"])) for s in audio
+    ]
+
+
+def test_a_float_of_three_bytes_is_refused() -> None:
+    """A SamplingFrequency of 3 bytes cannot be an EBML float: MediaParseError."""
+    payload = track(
+        uint(E.TRACK_NUMBER, 1),
+        uint(E.TRACK_TYPE, 2),
+        encode_element(E.AUDIO, encode_element(E.SAMPLING_FREQUENCY, b"\0\0\0")),
+    )
+    with pytest.raises(MediaParseError, match="float element of 3 bytes"):
+        read_tracks(payload)

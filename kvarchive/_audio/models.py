@@ -1,0 +1,70 @@
+"""The audio values kvarchive returns: a block's samples, and what ``download_audio`` wrote."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Union
+
+import attrs
+
+from kvarchive._decode.decoder import DECODE_HINT
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy.typing import NDArray
+
+__all__ = ["AudioChunk", "AudioResult"]
+
+
+@attrs.frozen
+class AudioChunk:
+    """The samples of one audio block of one track, decoded.
+
+    ``data`` is signed 16-bit little-endian, channels interleaved; ``utc_time``
+    is the block's wall-clock time (as ``Frame.utc_time`` gives it) and
+    ``duration`` how long its samples last. ``track_name`` is the track's
+    Matroska Name (``AUDIO_FROM_CUSTOMER`` in Amazon Connect's streams), or None.
+    """
+
+    track: int
+    track_name: Union[str, None]
+    utc_time: datetime
+    sample_rate: int
+    channels: int
+    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
+
+    @property
+    def samples(self) -> int:
+        """How many samples each channel has."""
+        return len(self.data) // (2 * self.channels)
+
+    @property
+    def duration(self) -> timedelta:
+        """How long the samples last (whole microseconds)."""
+        return timedelta(microseconds=self.samples * 1_000_000 // self.sample_rate)
+
+    def to_numpy(self) -> NDArray[numpy.int16]:
+        """The samples as an int16 array of shape (samples, channels); needs numpy."""
+        try:
+            import numpy
+        except ImportError as exc:
+            raise ImportError(f"AudioChunk.to_numpy needs numpy: {DECODE_HINT}") from exc
+        return numpy.frombuffer(self.data, dtype="<i2").reshape(-1, self.channels)
+
+
+@attrs.frozen
+class AudioResult:
+    """What ``download_audio()`` wrote: one WAV file, a channel per mono track.
+
+    ``tracks`` are the tracks in channel order, by name where they have one
+    (else by number); ``duration`` is the length of the file's audio.
+    """
+
+    path: Union[str, os.PathLike[str]]
+    tracks: tuple[Union[str, int], ...]
+    sample_rate: int
+    channels: int
+    duration: timedelta
+    fragment_count: int
+    bytes_written: int
