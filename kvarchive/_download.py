@@ -275,7 +275,7 @@ def save_audio(
     last. The tracks are checked against the first fragment's (unknown ones,
     no audio, different rates: ValidationError) before a sample is written.
     """
-    stop = threading.Event()
+    stop = StopSignal()
     mixer: Optional[Mixer] = None
     formats: list[TrackFormat] = []
     early: list[AudioChunk] = []  # chunks before every track's format is known (a fragment)

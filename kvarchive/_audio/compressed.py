@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from kvarchive._decode.decoder import DECODE_HINT
 from kvarchive._errors import MediaParseError
+from kvarchive._extras import install_hint
 from kvarchive._matroska.tracks import TrackEntry
 
 if TYPE_CHECKING:
@@ -29,7 +29,9 @@ def require_av() -> None:
     try:
         import av  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"decoding AAC and Opus audio needs PyAV: {DECODE_HINT}") from exc
+        raise ImportError(
+            f"decoding AAC and Opus audio needs PyAV: {install_hint('decode')}"
+        ) from exc
 
 
 class CompressedDecoder:

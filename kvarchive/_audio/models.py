@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Union
 
 import attrs
 
-from kvarchive._decode.decoder import DECODE_HINT
+from kvarchive._extras import install_hint
 
 if TYPE_CHECKING:
     import numpy
@@ -49,7 +49,7 @@ class AudioChunk:
         try:
             import numpy
         except ImportError as exc:
-            raise ImportError(f"AudioChunk.to_numpy needs numpy: {DECODE_HINT}") from exc
+            raise ImportError(f"AudioChunk.to_numpy needs numpy: {install_hint('decode')}") from exc
         return numpy.frombuffer(self.data, dtype="<i2").reshape(-1, self.channels)
 
 

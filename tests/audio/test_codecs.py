@@ -155,7 +155,7 @@ def test_aac_without_pyav_raises_an_import_error_naming_the_extra() -> None:
         "    try:\n        list(media.iter_audio())\n"
         "    except ImportError as exc:\n        print(exc)\n"
     )
-    assert "needs PyAV: pip install kvarchive[decode]" in run_without("av", code)
+    assert 'needs PyAV: pip install "kvarchive[decode]"' in run_without("av", code)
 
 
 def test_to_numpy_without_numpy_raises_an_import_error_naming_the_extra() -> None:
@@ -166,4 +166,4 @@ def test_to_numpy_without_numpy_raises_an_import_error_naming_the_extra() -> Non
         "chunk = AudioChunk(1, None, datetime.now(timezone.utc), 8000, 1, bytes(4))\n"
         "try:\n    chunk.to_numpy()\nexcept ImportError as exc:\n    print(exc)\n"
     )
-    assert "needs numpy: pip install kvarchive[decode]" in run_without("numpy", code)
+    assert 'needs numpy: pip install "kvarchive[decode]"' in run_without("numpy", code)
