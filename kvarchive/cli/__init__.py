@@ -1,12 +1,14 @@
 """The ``kvarchive`` command line (``kvarchive.cli:main``, and ``python -m kvarchive``).
 
-``_parser`` reads the arguments, ``_commands`` runs one client operation per
-command, ``_follow`` follows a stream until stopped (Ctrl-C included),
-``_export`` runs ``kvarchive.export`` here or on a Dask scheduler,
-``_output`` prints and writes results, ``_times`` reads times such
-as ``-15m``, ``_demo`` runs the tour against the emulator, ``_debug`` masks
-secrets in ``--debug`` logs, and ``_main`` ties them together with the exit
-status.
+``_parser`` reads the arguments (each command's options in ``_options``),
+``_commands`` runs one client operation per command, ``_follow`` follows a
+stream until stopped (Ctrl-C included), ``_export`` runs ``kvarchive.export``
+here or on a Dask scheduler, ``_output`` prints and writes results,
+``_messages`` puts the library's messages in the command line's words (flags,
+times), ``_times`` reads times such as ``-15m``, ``_demo`` runs the tour
+against the emulator, ``_emulator`` serves it to other programs, ``_debug``
+masks secrets in ``--debug`` logs, and ``_main`` ties them together with the
+exit status.
 
 Every operation goes through kvarchive's public API (``ArchivedMediaClient``
 and its results). A few private helpers are shared on purpose, so that the

@@ -26,10 +26,13 @@ from kvarchive import (
 )
 from kvarchive._aws.hints import no_credentials_message, no_region_message
 from kvarchive._redact import Redactor
+from kvarchive._validate import check_int
 from kvarchive.cli._commands import Command, frames_of_file, require_extras
 from kvarchive.cli._debug import debug_logging, mask_credentials
 from kvarchive.cli._demo import run_demo
-from kvarchive.cli._output import error
+from kvarchive.cli._emulator import emulator
+from kvarchive.cli._messages import in_flags
+from kvarchive.cli._output import error, tell
 from kvarchive.cli._parser import parse_args
 
 __all__ = ["main"]
@@ -63,10 +66,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise
             if args.debug:
                 sys.stderr.write(redactor(traceback.format_exc()))
-            error(redactor(_describe(exc)))
+            error(redactor(_describe(exc, args.parser)))
             return status
         except KeyboardInterrupt as exc:  # its text, if any, says what was kept (follow)
-            error(str(exc) or "interrupted")
+            tell(str(exc) or "interrupted")  # what the user asked for, not an error
             return 130
 
 
@@ -74,7 +77,11 @@ def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     if args.command_name == "demo":
         run_demo(args, redactor)
         return 0
+    if args.command_name == "emulator":
+        emulator(args)
+        return 0
     if args.command_name == "frames":
+        check_int(args.quality, "jpeg_quality", 1, 100)  # as images checks its --quality
         require_extras()  # before any request
         if args.file is not None:
             frames_of_file(args)  # no AWS
@@ -103,7 +110,10 @@ def _exit_status(exc: BaseException) -> Optional[int]:
     return None
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, parser: argparse.ArgumentParser) -> str:
+    """The one line that tells ``exc``, in the words of the command run with ``parser``."""
+    if isinstance(exc, ValidationError):
+        return in_flags(str(exc), parser)
     if isinstance(exc, ServiceError):
         text = f"{exc.code}"
         if exc.operation:

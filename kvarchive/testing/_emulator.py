@@ -41,16 +41,15 @@ _DUMMY_KEY = "kvarchive-emulator"
 class Emulator:
     """A local Kinesis Video Streams archive, served over HTTP by background threads.
 
-    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream); it hands out
-    ``data_endpoint_url``, a separate server for the six archived-media operations. Servers
-    start at construction; :meth:`close` (or leaving the ``with`` block) stops them and joins
-    their threads. Credentials and signatures are not checked.
+    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream), on ``port`` (0: a
+    free one); it hands out ``data_endpoint_url``, a separate server for the six archived-media
+    operations. Servers start at construction; :meth:`close` (or leaving the ``with`` block)
+    stops them and joins their threads. Credentials and signatures are not checked.
 
-    Streaming-session URLs point at the data endpoint, which serves their HLS
-    playlists, DASH manifests and fMP4 / MPEG-TS fragments to any player.
-    ``clock`` (epoch seconds, :func:`time.time` by default) is the emulator's
-    "now": sessions expire, LIVE finds recent fragments and LIVE_REPLAY
-    advances by it, so a test can move it instead of waiting.
+    Streaming-session URLs point at the data endpoint, which serves their HLS playlists, DASH
+    manifests and fMP4 / MPEG-TS fragments to any player. ``clock`` (epoch seconds,
+    :func:`time.time` by default) is the emulator's "now": sessions expire, LIVE finds recent
+    fragments and LIVE_REPLAY advances by it, so a test can move it instead of waiting.
     ``media_cache_bytes`` keeps the bytes of media fragments once served, up to
     that many in all, and serves them whole afterwards: the emulator makes a
     fragment at about a millisecond, which would cap a benchmark's reader.
@@ -63,6 +62,7 @@ class Emulator:
         account_id: str = "123456789012",
         seed: int = 0,
         host: str = "127.0.0.1",
+        port: int = 0,
         body_framing: str = "chunked",
         clock: Callable[[], float] = time.time,
         media_cache_bytes: int = 0,
@@ -98,7 +98,7 @@ class Emulator:
             self._closing,
             playback=Playback(self._sessions, clock),
         )
-        self._control = EndpointServer("control", self._dispatcher, host)
+        self._control = EndpointServer("control", self._dispatcher, host, port)
         self._data = EndpointServer("data", self._dispatcher, host)
         self._control.start()
         self._data.start()
