@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from kvarchive import KVArchiveError
 from kvarchive._service import STREAM_NAME
 from kvarchive._times import compact_time, iso
 
@@ -86,7 +87,14 @@ def emulator(args: argparse.Namespace) -> None:
     from kvarchive.testing import Emulator
 
     specs: list[StreamSpec] = args.stream or [StreamSpec("demo")]
-    with Emulator(region=args.region or "us-east-1", port=args.port) as emu, until_stopped():
+    try:
+        started = Emulator(region=args.region or "us-east-1", port=args.port)
+    except OSError as exc:
+        raise KVArchiveError(
+            f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc} "
+            "(--port 0 picks a free port)"
+        ) from exc
+    with started as emu, until_stopped():
         print("\n".join(environment_lines(emu)), flush=True)  # first: what another shell needs
         streams = [
             emu.add_sample_stream(spec.name)

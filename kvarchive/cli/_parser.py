@@ -164,7 +164,8 @@ FOLLOW_HELP = "Print (or save) each new fragment once, as it is archived, until 
 DEMO_HELP = "Run every command against a local emulator: no AWS needed."
 EMULATOR_HELP = (
     "Run the local emulator until Ctrl-C, for kvarchive, boto3 or the AWS CLI in another shell: "
-    "it prints first the lines to paste there."
+    "it prints first the lines to paste there. --region sets the region it answers for "
+    "(default: us-east-1)."
 )
 EXPORT_HELP = "Save many streams as MKV files of one shard each, and a manifest, here or on Dask."
 EXPORT_OUT = ("DIR", "the folder for <stream>/*.mkv and manifest.jsonl (made if missing)")

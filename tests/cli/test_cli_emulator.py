@@ -193,3 +193,24 @@ def test_a_stream_that_cannot_be_is_a_usage_error(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert message in captured.err.splitlines()[-1]
+
+
+def test_a_port_in_use_is_one_line_that_says_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A --port something else listens on exits 1 naming the port and --port 0."""
+    import socket
+
+    from kvarchive.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["emulator", "--port", str(port)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"kvarchive: error: cannot serve on 127.0.0.1:{port}: Address already in use "
+        "(--port 0 picks a free port)\n"
+    )
