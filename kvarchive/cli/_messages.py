@@ -18,8 +18,39 @@ from kvarchive._times import compact_time, from_iso
 
 __all__ = ["in_flags", "in_own_times"]
 
-# The library's keyword arguments whose command-line option has another name.
+# The library's keyword arguments that messages name, by the command-line option that carries
+# each (the same name, unless said otherwise); other words are left alone ("set region in your
+# AWS profile" names no option).
 _OPTION_OF = {
+    **{
+        name: name
+        for name in (
+            "start",
+            "end",
+            "until",
+            "format",
+            "width",
+            "height",
+            "expires",
+            "playback_mode",
+            "timestamp_type",
+            "container_format",
+            "discontinuity_mode",
+            "display_fragment_number",
+            "display_fragment_timestamp",
+            "max_media_playlist_fragment_results",
+            "max_manifest_fragment_results",
+            "stream_name",
+            "stream_arn",
+            "concurrency",
+            "shard",
+            "poll",
+            "settle",
+            "every",
+            "keyframes_only",
+            "checkpoint",
+        )
+    },
     "sampling_interval": "interval",
     "jpeg_quality": "quality",
     "path": "outfile",
@@ -39,7 +70,7 @@ def in_flags(message: str, parser: argparse.ArgumentParser) -> str:
     flags = _flags(parser)
 
     def option(name: str) -> Optional[str]:
-        return flags.get(_OPTION_OF.get(name, name))
+        return flags.get(_OPTION_OF.get(name, ""))
 
     def with_value(found: re.Match[str]) -> str:
         name, value = found.groups()

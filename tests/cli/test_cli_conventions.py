@@ -80,6 +80,20 @@ def test_a_keyword_with_its_value_reads_as_the_flag_with_it(
     )
 
 
+def test_words_that_are_not_keyword_arguments_stay_words(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "region" and "profile" in the no-region message stay words, not --region / --profile."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    argv = ["fragments", "--stream-name", "cam", "--start", START, "--end", END]
+    status, _, err = run(capsys, *argv)
+    assert (status, err) == (
+        2,
+        "kvarchive: error: no AWS region: give --region, set AWS_DEFAULT_REGION, "
+        "or set region in your AWS profile\n",
+    )
+
+
 def test_times_in_messages_are_written_as_the_tables_write_them(
     capsys: pytest.CaptureFixture[str], base: list[str]
 ) -> None:
