@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,30 @@ def test_times_in_messages_are_written_as_the_tables_write_them(
         2,
         "kvarchive: error: --end (2026-01-01 12:00:00.000Z) is before "
         "--start (2026-01-01 13:00:00.000Z)\n",
+    )
+
+
+def test_kvarchive_warnings_are_one_line_in_the_commands_words(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A LateFragmentWarning during ``follow`` is told as ``kvarchive: warning: ...``, with the
+    flag and the tables' time, not as Python's warning with its source line."""
+    from kvarchive import LateFragmentWarning
+    from kvarchive.cli._main import warnings_told
+
+    follow = commands()["follow"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # the tests turn warnings into errors
+        with warnings_told(follow):
+            warnings.warn(
+                "fragment 7 (2026-01-01T12:00:00.250000+00:00) was listed more than "
+                "settle=5.0s after later fragments had been yielded",
+                LateFragmentWarning,
+                stacklevel=1,
+            )
+    assert capsys.readouterr().err == (
+        "kvarchive: warning: fragment 7 (2026-01-01 12:00:00.250Z) was listed more than "
+        "--settle=5.0s after later fragments had been yielded\n"
     )
 
 
