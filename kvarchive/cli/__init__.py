@@ -16,7 +16,9 @@ library and the command line behave and speak alike: ``_files`` (the one
 rule for output paths, and files that appear only when whole),
 ``_aws.hints`` (what to do without a region or credentials), ``_progress``
 (the progress bar), ``_redact`` (what a secret looks like), ``_service`` (the
-enum spellings offered as choices), ``_times`` (ISO 8601 and the epoch) and
+enum spellings offered as choices, the stream name's pattern), ``_validate``
+(the check ``images`` makes of ``--quality``, made by ``frames`` too),
+``_times`` (ISO 8601, the epoch and the tables' format of times) and
 ``_decode`` (what to install when an extra that ``frames`` needs is missing).
 """
 
