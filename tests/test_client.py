@@ -442,3 +442,15 @@ def test_hls_and_dash_urls(emulator: Emulator, kv: ArchivedMediaClient, cam: Any
         r.params for r in emulator.requests if r.operation == "GetDASHStreamingSessionURL"
     ][0]
     assert "EndTimestamp" not in dash_params["DASHFragmentSelector"]["TimestampRange"]
+
+
+def test_the_control_plane_follows_aws_endpoint_url_kinesis_video(
+    emulator: Emulator, cam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no endpoint_url=, AWS_ENDPOINT_URL_KINESIS_VIDEO (boto3's own setting, which
+    ``kvarchive emulator`` prints) points the client at the emulator."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KINESIS_VIDEO", emulator.endpoint_url)
+    with ArchivedMediaClient(region_name="us-east-1") as kv:
+        listed = list(kv.list_fragments(stream_name="cam", start=T0, end=T0 + timedelta(hours=1)))
+    assert [f.number for f in listed] == expected_order(cam)
+    assert emulator.count("GetDataEndpoint") == 1

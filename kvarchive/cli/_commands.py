@@ -24,10 +24,12 @@ from kvarchive.cli._output import (
     ImageTally,
     download_line,
     download_record,
+    no_fragments,
     print_fragments,
     print_result,
     save_image,
     save_media,
+    tell,
     warn,
 )
 
@@ -68,9 +70,9 @@ def endpoint(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 def fragments(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     pager = kv.list_fragments(**_span(args))
     if args.output == "timeline":
-        print(pager.timeline())
-    else:
-        print_fragments(pager, args.output)
+        print(pager.timeline())  # which says how many fragments it holds
+    elif not print_fragments(pager, args.output):
+        tell(no_fragments(args.start, args.end))
 
 
 def hls_url(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
@@ -128,6 +130,8 @@ def clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 
 def clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     results = kv.download_clips(**_span(args), directory=args.outfile)
+    if not results:
+        tell(f"{no_fragments(args.start, args.end)}: no clip written")
     records = [download_record(result) for result in results]
     print_result(args.output, records, [download_line(result) for result in results])
 
@@ -177,6 +181,8 @@ def download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     output_folder(args.outfile)
     listed = list(kv.list_fragments(**_span(args)))
+    if not listed:
+        tell(no_fragments(args.start, args.end))
     media = kv.get_media_for_fragment_list(**_stream(args), fragments=listed) if listed else None
     _save_frames(media, sum(f.size for f in listed), args)
 

@@ -1,8 +1,8 @@
 """``kvarchive demo``: the main job end to end against the bundled emulator, no AWS needed.
 
 With ``--serve`` the emulator keeps running after the tour, its HLS and DASH
-URLs playable, until Ctrl-C: the one way to stop it, so it ends with status 0
-(the emulator closed, its threads joined and its ports released).
+URLs playable, until Ctrl-C (or SIGTERM): the ways to stop it, so it ends with
+status 0 (the emulator closed, its threads joined and its ports released).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from kvarchive._files import output_folder
 from kvarchive._redact import Redactor
 from kvarchive._times import iso
+from kvarchive.cli._emulator import environment_lines, sleep_forever, until_stopped
 from kvarchive.cli._output import print_fragments, print_result, save_image, save_media
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def run_demo(args: argparse.Namespace, redactor: Redactor) -> None:
                 record.update({f"{kind.lower()}_url": url for kind, url in urls.items()})
             print_result("json", record, [])
         if args.serve:
-            _serve(urls, tell=sys.stderr if args.output == "json" else sys.stdout)
+            _serve(emu, urls, tell=sys.stderr if args.output == "json" else sys.stdout)
 
 
 def _demo(
@@ -57,7 +58,7 @@ def _demo(
 ) -> tuple[list[str], dict[str, str]]:
     """Run the main job against ``emu``, writing into ``folder``; return the paths and the
     streaming-session URLs (HLS and DASH) of the sample."""
-    os.makedirs(folder, exist_ok=True)
+    output_folder(folder)  # as every command that writes: made if missing, or "cannot write"
     stream = emu.add_sample_stream(DEMO_STREAM)
     first, last = stream.fragments[0], stream.fragments[-1]
     start = first.server_timestamp
@@ -100,20 +101,21 @@ def _demo(
     return written, urls
 
 
-def _serve(urls: dict[str, str], tell: Any) -> None:
-    """Keep the emulator serving ``urls`` until Ctrl-C, having said how to play and stop."""
-    print("\nServing the sample until Ctrl-C; while it runs these URLs play:", file=tell)
-    for kind, url in urls.items():
-        print(f"{kind:<5} {url}", file=tell)
-    print(
-        "Open one with ffplay, mpv, VLC or Safari, or in a notebook with "
-        "kvarchive.HLSPlayer(url) / DASHPlayer(url). Press Ctrl-C to stop.",
-        file=tell,
-    )
-    for stream in (sys.stdout, tell):
-        stream.flush()  # a reader of the pipe gets the URLs now, not at exit
-    try:
-        while True:
-            time.sleep(3600)  # woken by Ctrl-C (KeyboardInterrupt)
-    except KeyboardInterrupt:
-        print("Stopped: the emulator is closed and its URLs no longer play.", file=sys.stderr)
+def _serve(emu: Emulator, urls: dict[str, str], tell: Any) -> None:
+    """Keep the emulator serving ``urls`` until stopped, having said how to play, reach and
+    stop it."""
+    with until_stopped():
+        print("\nServing the sample until Ctrl-C; while it runs these URLs play:", file=tell)
+        for kind, url in urls.items():
+            print(f"{kind:<5} {url}", file=tell)
+        print("For kvarchive, boto3 or the AWS CLI in another shell, paste there:", file=tell)
+        print("\n".join(environment_lines(emu)), file=tell)
+        print(
+            "Open a URL with ffplay, mpv, VLC or Safari, or in a notebook with "
+            "kvarchive.HLSPlayer(url) / DASHPlayer(url). Press Ctrl-C to stop.",
+            file=tell,
+        )
+        for stream in (sys.stdout, tell):
+            stream.flush()  # a reader of the pipe gets the URLs now, not at exit
+        sleep_forever()
+    print("Stopped: the emulator is closed and its URLs no longer play.", file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import kvarchive
 from kvarchive import ArchivedMediaClient, KVArchiveError
 from kvarchive._extras import install_hint
-from kvarchive.cli._output import export_lines, export_record, print_result
+from kvarchive.cli._output import export_lines, export_record, no_fragments, print_result, tell
 from kvarchive.cli._times import DURATION_HELP, duration
 
 __all__ = ["export", "export_options"]
@@ -37,6 +37,8 @@ def export(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
             timestamp_type=args.timestamp_type,
         )
     print_result(args.output, export_record(result), export_lines(result))
+    if not result.shards:
+        tell(f"{no_fragments(args.start, args.end)}: nothing exported")
     if result.failed:
         first = result.failed[0]
         raise KVArchiveError(
@@ -67,7 +69,8 @@ def _executor(workers: Optional[int], scheduler: Optional[str]) -> Iterator[Any]
 
 def export_options(parser: argparse.ArgumentParser) -> None:
     """The options of ``export`` besides its streams, range and folder."""
-    parser.add_argument("--shard", type=duration, default="10m", help=f"{DURATION_HELP}; 10m")
+    shard = f"the length of each file: {DURATION_HELP} (default: %(default)s)"
+    parser.add_argument("--shard", type=duration, default="10m", help=shard)
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers", type=_worker_count, help="threads in this process (default: 5 per stream)"

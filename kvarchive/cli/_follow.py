@@ -2,18 +2,21 @@
 
 Ctrl-C (SIGINT) stops it cleanly: the fragment being printed or written is
 finished and counted, the checkpoint is saved, and the exit status is 130, as
-for any interrupted command; a second Ctrl-C interrupts at once.
+for any interrupted command; a second Ctrl-C interrupts at once (the fragment
+in hand is then delivered again next time), and still says where the
+checkpoint is.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from kvarchive import ArchivedMediaClient, FileCheckpoint, MediaFragment
 from kvarchive._files import output_folder
@@ -35,6 +38,21 @@ def follow(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         "checkpoint": FileCheckpoint(args.checkpoint) if args.checkpoint else None,
     }
     interrupted = threading.Event()
+    try:
+        _follow(kv, args, options, interrupted)
+    except KeyboardInterrupt:  # a second Ctrl-C: the fragment in hand is not counted
+        raise KeyboardInterrupt(f"interrupted{_saved(args.checkpoint)}") from None
+    if interrupted.is_set():
+        raise KeyboardInterrupt(f"interrupted at a fragment boundary{_saved(args.checkpoint)}")
+
+
+def _follow(
+    kv: ArchivedMediaClient,
+    args: argparse.Namespace,
+    options: dict[str, Any],
+    interrupted: threading.Event,
+) -> None:
+    """Print or write each fragment until the follower ends; the first Ctrl-C ends it."""
     if args.outfile:
         folder = output_folder(args.outfile)
         with kv.follow_media(**options) as media, _stop_on_interrupt(media.stop, interrupted):
@@ -49,9 +67,13 @@ def follow(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
                 times = (f.server_timestamp, f.producer_timestamp)
                 duration = f"{f.duration.total_seconds():.3f}s"
                 print(fragment_line(f.number, *times, duration, str(f.size)), flush=True)
-    if interrupted.is_set():
-        saved = f"; checkpoint saved in {args.checkpoint}" if args.checkpoint else ""
-        raise KeyboardInterrupt(f"interrupted at a fragment boundary{saved}")
+
+
+def _saved(checkpoint: Optional[str]) -> str:
+    """Where the position was kept, if anywhere, to end the "interrupted" line with."""
+    if checkpoint is None or not os.path.exists(checkpoint):
+        return ""
+    return f"; checkpoint saved in {checkpoint}"
 
 
 def _stamped(fragment: MediaFragment) -> tuple[str, datetime, datetime]:

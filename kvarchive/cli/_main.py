@@ -13,9 +13,10 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Optional, TextIO, Union
 
 from kvarchive import (
     ArchivedMediaClient,
@@ -26,13 +27,16 @@ from kvarchive import (
 )
 from kvarchive._aws.hints import no_credentials_message, no_region_message
 from kvarchive._redact import Redactor
+from kvarchive._validate import check_int
 from kvarchive.cli._commands import Command, frames_of_file, require_extras
 from kvarchive.cli._debug import debug_logging, mask_credentials
 from kvarchive.cli._demo import run_demo
-from kvarchive.cli._output import error
+from kvarchive.cli._emulator import emulator
+from kvarchive.cli._messages import in_flags
+from kvarchive.cli._output import error, tell, warn
 from kvarchive.cli._parser import parse_args
 
-__all__ = ["main"]
+__all__ = ["main", "warnings_told"]
 
 # What a shell reports for a process killed by SIGPIPE (128 + 13), as for `yes | head`.
 EXIT_BROKEN_PIPE = 141
@@ -47,6 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
     redactor = Redactor.from_environment()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(warnings_told(args.parser))
         if args.debug:
             stack.enter_context(debug_logging(redactor))
         try:
@@ -63,18 +68,46 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise
             if args.debug:
                 sys.stderr.write(redactor(traceback.format_exc()))
-            error(redactor(_describe(exc)))
+            error(redactor(_describe(exc, args.parser)))
             return status
         except KeyboardInterrupt as exc:  # its text, if any, says what was kept (follow)
-            error(str(exc) or "interrupted")
+            tell(str(exc) or "interrupted")  # what the user asked for, not an error
             return 130
+
+
+@contextlib.contextmanager
+def warnings_told(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """While active, kvarchive's warnings are told as one line each, in the words of the
+    command run with ``parser``; other warnings are shown as Python shows them."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(  # noqa: PLR0917 - warnings.showwarning's own signature
+            message: Union[Warning, str],
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Optional[TextIO] = None,
+            line: Optional[str] = None,
+        ) -> None:
+            if category.__module__.split(".")[0] == "kvarchive":
+                warn(in_flags(str(message), parser))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def _run(args: argparse.Namespace, redactor: Redactor) -> int:
     if args.command_name == "demo":
         run_demo(args, redactor)
         return 0
+    if args.command_name == "emulator":
+        emulator(args)
+        return 0
     if args.command_name == "frames":
+        check_int(args.quality, "jpeg_quality", 1, 100)  # as images checks its --quality
         require_extras()  # before any request
         if args.file is not None:
             frames_of_file(args)  # no AWS
@@ -103,7 +136,10 @@ def _exit_status(exc: BaseException) -> Optional[int]:
     return None
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, parser: argparse.ArgumentParser) -> str:
+    """The one line that tells ``exc``, in the words of the command run with ``parser``."""
+    if isinstance(exc, ValidationError):
+        return in_flags(str(exc), parser)
     if isinstance(exc, ServiceError):
         text = f"{exc.code}"
         if exc.operation:

@@ -16,6 +16,7 @@ import attrs
 from kvarchive import DecodedFrame, DownloadResult, ExportResult, Fragment, Image, MediaStream
 from kvarchive._files import atomic_file
 from kvarchive._times import compact_seconds, compact_time, iso
+from kvarchive.cli._messages import in_own_times
 
 __all__ = [
     "FRAGMENT_FORMATS",
@@ -31,11 +32,13 @@ __all__ = [
     "export_record",
     "fragment_line",
     "fragment_record",
+    "no_fragments",
     "print_fragments",
     "print_result",
     "save_fragment",
     "save_image",
     "save_media",
+    "tell",
     "warn",
 ]
 
@@ -46,8 +49,9 @@ RESULT_FORMATS = ("text", "json")
 FRAGMENT_FIELDS = ("number", "server_timestamp", "producer_timestamp", "duration_ms", "size")
 _EXPORT_COUNTS = ("shards", "fragments", "bytes", "skipped", "failed")
 _TABLE_HEADERS = ("FRAGMENT NUMBER", "SERVER TIMESTAMP", "PRODUCER TIMESTAMP", "DURATION", "SIZE")
-FRAME_NAMES = "YYYYMMDDTHHMMSS.ffffffZ.jpg (or .png) by each frame's UTC time"
-"""How ``frames`` names its files: they sort in time order and hold no colon."""
+FRAME_NAMES = "YYYYMMDDTHHMMSS.fffZ.jpg (or .png) by each frame's UTC time"
+"""How ``frames`` names its files, as ``images`` does: they sort in time order and hold no
+colon."""
 
 
 def print_result(output: str, record: Any, text: Iterable[str]) -> None:
@@ -120,30 +124,42 @@ def fragment_line(number: str, server: datetime, producer: datetime, *more: str)
     return "\t".join([number, iso(server), iso(producer), *more])
 
 
-def print_fragments(fragments: Iterable[Fragment], output: str) -> None:
-    """Print fragments as a table (times as :func:`compact_time`), a JSON list or CSV."""
+def no_fragments(start: datetime, end: datetime) -> str:
+    """What an empty range says, on stderr, beside its empty result."""
+    return f"no fragments between {iso(start)} and {iso(end)}"
+
+
+def print_fragments(fragments: Iterable[Fragment], output: str) -> int:
+    """Print fragments as a table (times as :func:`compact_time`), a JSON list or CSV; return
+    how many."""
     if output == "json":
-        print(json.dumps([fragment_record(f) for f in fragments], indent=2))
-    elif output == "csv":
+        records = [fragment_record(f) for f in fragments]
+        print(json.dumps(records, indent=2))
+        return len(records)
+    if output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=FRAGMENT_FIELDS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(fragment_record(f) for f in fragments)
-    else:
-        rows = [_TABLE_HEADERS] + [
-            (
-                f.number,
-                compact_time(f.server_timestamp),
-                compact_time(f.producer_timestamp),
-                compact_seconds(f.duration),
-                str(f.size),
-            )
-            for f in fragments
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADERS))]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row[:3], widths)]
-            cells += [cell.rjust(width) for cell, width in zip(row[3:], widths[3:])]
-            print("  ".join(cells).rstrip())
+        count = 0
+        for fragment in fragments:
+            writer.writerow(fragment_record(fragment))
+            count += 1
+        return count
+    rows = [_TABLE_HEADERS] + [
+        (
+            f.number,
+            compact_time(f.server_timestamp),
+            compact_time(f.producer_timestamp),
+            compact_seconds(f.duration),
+            str(f.size),
+        )
+        for f in fragments
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADERS))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths)]
+        cells += [cell.rjust(width) for cell, width in zip(row[3:], widths[3:])]
+        print("  ".join(cells).rstrip())
+    return len(rows) - 1
 
 
 def save_media(media: MediaStream, path: str) -> int:
@@ -230,7 +246,7 @@ def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str) ->
 class FrameWriter:
     """Writes decoded frames into a folder, named by time, and counts them (paths kept for JSON).
 
-    A frame's name is its UTC time to the microsecond (:data:`FRAME_NAMES`); a
+    A frame's name is its UTC time to the millisecond (:data:`FRAME_NAMES`); a
     frame of another track than track 1 (the video of KVS producers) adds
     ``_trackN``, so that two video tracks never share a name.
     """
@@ -245,7 +261,7 @@ class FrameWriter:
 
     def write(self, frame: DecodedFrame) -> str:
         """Save ``frame`` (whole or not at all); return its path."""
-        stamp = iso(frame.utc_time, timespec="microseconds")
+        stamp = iso(frame.utc_time)
         name = _file_stamp(stamp)
         if frame.track != 1:
             name += f"_track{frame.track}"
@@ -269,10 +285,14 @@ class FrameWriter:
 
 def error(message: str) -> None:
     """Tell an error on one line of stderr."""
-    line = " ".join(message.split())
-    print(f"{PROG}: error: {line}", file=sys.stderr)
+    tell(f"error: {' '.join(message.split())}")
 
 
 def warn(message: str) -> None:
     """Tell a warning on stderr."""
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    tell(f"warning: {message}")
+
+
+def tell(message: str) -> None:
+    """Tell the user something on stderr, after the command's name, times as tables give them."""
+    print(f"{PROG}: {in_own_times(message)}", file=sys.stderr)

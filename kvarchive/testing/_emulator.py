@@ -43,21 +43,21 @@ _DUMMY_KEY = "kvarchive-emulator"
 class Emulator(Controls):
     """A local Kinesis Video Streams archive, served over HTTP by background threads.
 
-    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream, ListStreams); it
-    hands out ``data_endpoint_url``, a separate server for the six archived-media operations,
-    and for GET_MEDIA / PUT_MEDIA ``live_endpoint_url``, another one (the service's hosts
-    differ too), where GetMedia and PutMedia answer that the emulator does not serve them.
+    ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream, ListStreams), on
+    ``port`` (0: a free one); it hands out ``data_endpoint_url``, a separate server for the
+    six archived-media operations, and for GET_MEDIA / PUT_MEDIA ``live_endpoint_url``,
+    another one (the service's hosts differ too), where GetMedia and PutMedia answer that the
+    emulator does not serve them.
     Each server answers only its own operations. Servers start at construction;
     :meth:`close` (or leaving the ``with`` block) stops them and joins their threads.
     Credentials and signatures are not checked. An exception inside a request handler
     (a bug of the emulator) is answered with HTTP 500 and raised in the test at the next
     call of a method or at :meth:`close`, with its own traceback.
 
-    Streaming-session URLs point at the data endpoint, which serves their HLS
-    playlists, DASH manifests and fMP4 / MPEG-TS fragments to any player.
-    ``clock`` (epoch seconds, :func:`time.time` by default) is the emulator's
-    "now": sessions expire, LIVE finds recent fragments and LIVE_REPLAY
-    advances by it, so a test can move it instead of waiting.
+    Streaming-session URLs point at the data endpoint, which serves their HLS playlists, DASH
+    manifests and fMP4 / MPEG-TS fragments to any player. ``clock`` (epoch seconds,
+    :func:`time.time` by default) is the emulator's "now": sessions expire, LIVE finds recent
+    fragments and LIVE_REPLAY advances by it, so a test can move it instead of waiting.
     ``media_cache_bytes`` keeps the bytes of media fragments once served, up to
     that many in all, and serves them whole afterwards: the emulator makes a
     fragment at about a millisecond, which would cap a benchmark's reader.
@@ -70,6 +70,7 @@ class Emulator(Controls):
         account_id: str = "123456789012",
         seed: int = 0,
         host: str = "127.0.0.1",
+        port: int = 0,
         body_framing: str = "chunked",
         clock: Callable[[], float] = time.time,
         media_cache_bytes: int = 0,
@@ -107,7 +108,7 @@ class Emulator(Controls):
             playback=Playback(self._sessions, clock),
             bugs=self._bugs.keep,
         )
-        self._control = EndpointServer("control", self._dispatcher, host)
+        self._control = EndpointServer("control", self._dispatcher, host, port)
         self._data = EndpointServer("data", self._dispatcher, host)
         self._live = EndpointServer("live", self._dispatcher, host)
         for server in (self._control, self._data, self._live):

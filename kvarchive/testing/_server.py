@@ -106,13 +106,15 @@ class EndpointServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, role: str, dispatcher: Dispatcher, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, role: str, dispatcher: Dispatcher, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.role = role
         self.dispatcher = dispatcher
         self._connections: dict[threading.Thread, socket.socket] = {}
         self._lock = threading.Lock()
         self._serving: Optional[threading.Thread] = None
-        super().__init__((host, 0), _Handler)
+        super().__init__((host, port), _Handler)
 
     @property
     def url(self) -> str:

@@ -366,10 +366,14 @@ def test_fragments_csv_has_a_header(
 def test_empty_range_prints_an_empty_result(
     capsys: pytest.CaptureFixture[str], base: list[str], cam: Any, output: str, expected: Any
 ) -> None:
-    """A range without fragments prints only the header (or ``[]``) and exits 0."""
+    """A range without fragments prints only the header (or ``[]``), says so in one line of
+    stderr, and exits 0."""
     argv = ["fragments", "--stream-name", "cam", "--start", "2025-01-01", "--end", "2025-01-02"]
     status, out, err = run(capsys, *base, *argv, "--output", output)
     assert status == 0, err
+    assert err == (
+        "kvarchive: no fragments between 2025-01-01 00:00:00.000Z and 2025-01-02 00:00:00.000Z\n"
+    )
     if expected is not None:
         assert out == expected
     else:

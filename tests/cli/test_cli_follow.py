@@ -170,3 +170,32 @@ def test_ctrl_c_stops_cleanly_with_the_checkpoint_saved(emulator: Emulator, tmp_
     assert_followed(
         both, fragments, start=start, until=until, producer=producer, listed_by=last_poll
     )
+
+
+def test_a_second_ctrl_c_still_says_where_the_checkpoint_is(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """SIGINT twice while the first media is still coming: exit 130 at once, nothing printed,
+    and the one line says "interrupted" (no "error:") and where the checkpoint was saved."""
+    stream = emulator.add_stream("cam", fragment_count=6, payload_size=64 * 1024)
+    emulator.bandwidth(20_000)  # the first batch of media takes about 20 s
+    checkpoint = tmp_path / "cam.json"
+    start = iso(stream.fragments[0].server_timestamp)
+    command = [sys.executable, "-m", "kvarchive", *follow_args(emulator, "--stream-name", "cam")]
+    command += ["--start", start, "--checkpoint", str(checkpoint), "-o", str(tmp_path / "out")]
+    command += ["--settle", "0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        deadline = time.monotonic() + 30
+        while emulator.count("GetMediaForFragmentList") == 0:
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)  # asks to stop once the media in hand is done
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)  # stops at once
+        out, told = child.communicate(timeout=5)
+    assert (child.returncode, out) == (130, "")
+    assert told == f"kvarchive: interrupted; checkpoint saved in {checkpoint}\n"
+    assert json.loads(checkpoint.read_text())["last"] is None  # nothing was delivered

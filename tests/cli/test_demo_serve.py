@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
+from shells import exported, in_new_shell
 
 # main() as the console script runs it, then the threads still alive once it has returned.
 CHILD = (
@@ -146,3 +147,32 @@ def test_serve_plays_until_ctrl_c_then_stops_cleanly(
         player.request("GET", f"{data.path}?{data.query}")
         player.getresponse()
     player.close()
+
+
+def test_serve_prints_the_lines_that_reach_it_from_another_shell(
+    demo: Callable[..., subprocess.Popen[str]],
+) -> None:
+    """--serve prints the export lines ``kvarchive emulator`` prints; boto3 in a process with
+    only those variables gets the demo stream's data endpoint from the emulator."""
+    child = demo()
+    assert child.stdout is not None and child.stderr is not None
+    out, err = lines_of(child.stdout), lines_of(child.stderr)
+    told = read_until(out, lambda line: "Ctrl-C to stop" in line)
+    variables = exported(told.splitlines())
+    control = re.search(r"Local emulator at (http://127\.0\.0\.1:\d+)", told)
+    assert control is not None and set(variables) == {
+        "AWS_ENDPOINT_URL_KINESIS_VIDEO",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    }
+    assert variables["AWS_ENDPOINT_URL_KINESIS_VIDEO"] == control.group(1)
+    script = (
+        "import boto3; print(boto3.client('kinesisvideo').get_data_endpoint("
+        "StreamName='kvarchive-demo', APIName='GET_CLIP')['DataEndpoint'])"
+    )
+    done = in_new_shell(variables, [sys.executable, "-c", script])
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", done.stdout)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=60) == 0, read_until(err, lambda line: line.startswith("threads"))
