@@ -37,6 +37,12 @@ def test_docs_hold_blocks_of_both_kinds() -> None:
     assert len(BLOCKS) - len(runnable) >= 3
 
 
+def test_no_block_on_the_emulator_is_marked_as_needing_aws() -> None:
+    """A block that uses the emulator is run, never only compiled behind the AWS mark."""
+    marked = [param.id for param in BLOCKS if param.values[1] and "Emulator" in param.values[0]]
+    assert not marked
+
+
 @pytest.mark.parametrize(("code", "needs_aws"), BLOCKS)
 def test_block_runs_as_written(code: str, needs_aws: bool, tmp_path: Path) -> None:
     """A block runs to its end under env -i; one marked as needing AWS compiles."""
