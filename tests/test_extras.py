@@ -105,10 +105,14 @@ def test_export_on_a_scheduler_without_dask_names_the_extra(tmp_path: Path) -> N
 
 
 def test_install_lines_quote_their_extras_and_name_real_ones() -> None:
-    """Every pip install line of the README and the examples quotes its extras (so a shell
-    keeps the brackets) and names extras setup.cfg declares."""
+    """Every pip install line of the README, the docs and the examples quotes its extras (so a
+    shell keeps the brackets) and names extras setup.cfg declares."""
     declared = set(extra_names())
-    documents = [ROOT / "README.md", *sorted((ROOT / "examples").glob("*.*"))]
+    documents = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+        *sorted((ROOT / "examples").glob("*.*")),
+    ]
     lines = [line for doc in documents for line in doc.read_text().splitlines()]
     pattern = r"""pip install (?:-e )?(\\?["']?)(kvarchive|\.)\[([^\]]*)\](\\?["']?)"""
     installs = [m for line in lines for m in re.findall(pattern, line)]
