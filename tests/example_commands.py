@@ -17,6 +17,7 @@ import ast
 import contextlib
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kvarchive.testing import Emulator
+from shells import exported, lines_of, read_lines_until
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MARKER = "With no AWS account"
@@ -47,26 +48,21 @@ def no_account_block(script: Path) -> list[str]:
 
 @contextlib.contextmanager
 def emulator_service(command: str) -> Iterator[dict[str, str]]:
-    """What ``kvarchive emulator --stream NAME=sample ...`` serves, and the variables it prints.
-
-    A stand-in in this process until that command exists: the same streams, and the
-    variables it prints for another shell (the endpoint, the region, dummy keys).
-    """
+    """``kvarchive emulator ...`` run as written (on a free port), and the variables it prints."""
     words = shlex.split(command, comments=True)
-    with Emulator() as emu:
-        for flag, value in zip(words, words[1:]):
-            if flag == "--stream":
-                name, _, kind = value.partition("=")
-                assert kind == "sample", f"the stand-in serves NAME=sample streams only: {value}"
-                emu.add_sample_stream(name)
-        session = emu.session()
-        credentials = session.get_credentials()
-        yield {
-            "AWS_ENDPOINT_URL_KINESIS_VIDEO": emu.endpoint_url,
-            "AWS_DEFAULT_REGION": session.region_name,
-            "AWS_ACCESS_KEY_ID": credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-        }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / words[0]), *words[1:], "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        printed = read_lines_until(lines_of(server.stdout), "export AWS_SECRET_ACCESS_KEY=")
+        yield exported(printed)
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
 
 
 @contextlib.contextmanager
