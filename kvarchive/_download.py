@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import queue
 import struct
 import tempfile
@@ -16,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import BinaryIO, Callable, Optional
 
 from ._clips import clip_ranges, plan_clips
+from ._destinations import S3Factory, join, open_file, spool_folder
 from ._errors import KVArchiveError
-from ._files import PathLike, atomic_file
+from ._files import PathLike
 from ._matroska.recording import RecordingWriter
 from ._media.resume import BatchOpener
 from ._media.stream import MediaStream
@@ -49,12 +49,13 @@ def download_fragments(
     fragments: Sequence[Fragment],
     open_batch: BatchOpener,
     path: PathLike,
+    s3: S3Factory,
     *,
     progress: bool = False,
     concurrency: int = 1,
     stop: Optional[StopSignal] = None,
 ) -> DownloadResult:
-    """Write ``fragments`` as one MKV recording at ``path``.
+    """Write ``fragments`` as one MKV recording at ``path`` (a local path or an S3 URL).
 
     With ``concurrency`` above 1, batches of fragments are fetched over that
     many connections at once and written in order; batches that arrive
@@ -66,12 +67,13 @@ def download_fragments(
     own = StopSignal()
     media = functools.partial(_media, open_batch)
     told = stop.closing(own) if stop is not None else contextlib.nullcontext()
-    with told, atomic_file(path) as out:
+    with told, open_file(path, s3) as out:
         writer = RecordingWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
         with bar as advance:
             if concurrency > 1:
-                parts = _parallel_fragments(fragments, media, own, concurrency, out.name)
+                folder = spool_folder(path)
+                parts = _parallel_fragments(fragments, media, own, concurrency, folder)
             else:
                 parts = _sequential_fragments(fragments, media, own)
             with contextlib.closing(parts):
@@ -80,7 +82,7 @@ def download_fragments(
                     advance(len(data))
         writer.finish(_span(fragments))
         written = out.tell()
-    return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
+    return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written, s3=s3)
 
 
 def _media(open_batch: BatchOpener, batch: list[Fragment], stop: StopSignal) -> MediaStream:
@@ -109,16 +111,16 @@ def _parallel_fragments(
     media: _MediaOpener,
     stop: StopSignal,
     concurrency: int,
-    beside: str,
+    folder: Optional[str],
 ) -> Generator[tuple[str, bytes], None, None]:
     """Each fragment's number and bytes, in order, fetched in batches over many connections.
 
     At most ``2 * concurrency`` batches are fetched or waiting at any time,
-    spooled in the folder of the file ``beside``.
+    spooled in ``folder`` (None: the temporary folder).
     """
     size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
     batches = iter([list(fragments[i : i + size]) for i in range(0, len(fragments), size)])
-    fetcher = _BatchFetcher(media, stop, concurrency, beside)
+    fetcher = _BatchFetcher(media, stop, concurrency, folder)
     try:
         pending = deque(fetcher.submit(batch) for _, batch in zip(range(2 * concurrency), batches))
         while pending:
@@ -139,10 +141,12 @@ class _BatchFetcher:
     request is made (not even a resume).
     """
 
-    def __init__(self, media: _MediaOpener, stop: StopSignal, workers: int, beside: str) -> None:
+    def __init__(
+        self, media: _MediaOpener, stop: StopSignal, workers: int, folder: Optional[str]
+    ) -> None:
         self._media = media
         self._stop = stop
-        self._folder = os.path.dirname(os.path.abspath(beside))
+        self._folder = folder
         self._lock = threading.Lock()
         self._futures: list[Future[BinaryIO]] = []
         self._work: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
@@ -217,7 +221,8 @@ def _read_spool(spool: BinaryIO) -> Iterator[tuple[str, bytes]]:
 def save_clips(
     fragments: Sequence[Fragment],
     clip: ClipOpener,
-    directory: PathLike,
+    directory: str,
+    s3: S3Factory,
     *,
     timestamp_type: str,
     max_fragments: int,
@@ -234,18 +239,20 @@ def save_clips(
     for index, (group, (first, last)) in enumerate(
         zip(groups, clip_ranges(groups, timestamp_type)), start=1
     ):
-        path = os.path.join(directory, f"clip-{index:04d}.mp4")
-        results.append(save_stream(clip(first, last), path, len(group)))
+        path = join(directory, f"clip-{index:04d}.mp4")
+        results.append(save_stream(clip(first, last), path, s3, len(group)))
     return results
 
 
-def save_stream(stream: MediaStream, path: PathLike, fragment_count: int) -> DownloadResult:
-    """Copy a whole MediaStream to ``path`` (closing the stream)."""
-    with atomic_file(path) as out, stream:
+def save_stream(
+    stream: MediaStream, path: PathLike, s3: S3Factory, fragment_count: int
+) -> DownloadResult:
+    """Copy a whole MediaStream to ``path``, a local path or an S3 URL (closing the stream)."""
+    with open_file(path, s3) as out, stream:
         for chunk in stream.iter_chunks():
             out.write(chunk)
         written = out.tell()
-    return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written)
+    return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written, s3=s3)
 
 
 def _span(fragments: Sequence[Fragment]) -> Optional[timedelta]:

@@ -56,6 +56,7 @@ class Clients:
         self._session = session
         self._control: Any = None
         self._data: dict[str, Any] = {}
+        self._others: dict[str, Any] = {}
         # Creating a session, or clients from one session, is not thread-safe.
         self._lock = threading.Lock()
 
@@ -75,12 +76,27 @@ class Clients:
                 register_fast_pages(client)
             return client
 
+    def service(self, name: str) -> Any:
+        """The session's client of another service (``"s3"``, ``"dynamodb"``), made once.
+
+        No endpoint is given: boto3 takes the service's own from its
+        configuration (``AWS_ENDPOINT_URL_S3``, the config file's ``services``),
+        never Kinesis Video's ``endpoint_url``.
+        """
+        with self._lock:
+            client = self._others.get(name)
+            if client is None:
+                client = self._others[name] = self._create(name, None)
+            return client
+
     def close(self) -> None:
         """Close every client's connection pool."""
         with self._lock:
-            clients = [c for c in (self._control, *self._data.values()) if c is not None]
+            made = (self._control, *self._data.values(), *self._others.values())
+            clients = [c for c in made if c is not None]
             self._control = None
             self._data.clear()
+            self._others.clear()
         for client in clients:
             client.close()
 

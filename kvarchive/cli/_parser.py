@@ -77,8 +77,10 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         outfile: Optional[tuple[str, str]] = None,
         formats: Sequence[str] = RESULT_FORMATS,
         options: argparse.ArgumentParser = common,
+        presign: bool = False,
     ) -> argparse.ArgumentParser:
-        """A subcommand: its time range, ``-o METAVAR`` (with help) and ``--output`` formats."""
+        """A subcommand: its time range, ``-o METAVAR`` (with help), ``--output`` formats, and
+        ``--presign`` if it writes files that a link can be given to."""
         sub = commands.add_parser(
             name, parents=[options], help=help_text, description=help_text, allow_abbrev=False
         )
@@ -86,8 +88,7 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         if times:
             time_range(sub)
         if outfile is not None:
-            metavar, what = outfile
-            sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=what)
+            _outfile_options(sub, *outfile, presign=presign)
         if formats:
             default = formats[0]
             help_format = f"format of the result (default: {default})"
@@ -125,12 +126,14 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         clip,
         "Save an MP4 clip of a time range (GetClip), which stops at 200 fragments or 100 MB.",
         outfile=("FILE", "the MP4 file to write (missing folders are made)"),
+        presign=True,
     )
     command(
         "clips",
         clips,
         "Save a long range as consecutive MP4 clips, none cut short (GetClip).",
         outfile=("DIR", "the folder for clip-0001.mp4, ... (made if missing)"),
+        presign=True,
     )
     sub = command(
         "images",
@@ -148,6 +151,7 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         download,
         "Save the fragments of a time range as one MKV file.",
         outfile=("FILE", "the MKV file to write (missing folders are made)"),
+        presign=True,
     )
     sub.add_argument(
         "--concurrency", type=int, default=1, help="connections to fetch over at once (1-32)"
@@ -162,14 +166,28 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
             "Save many streams as MKV files of one shard each, and a manifest, here or on Dask.",
             outfile=("DIR", "the folder for <stream>/*.mkv and manifest.jsonl (made if missing)"),
             options=_global_options(many_streams=True),
+            presign=True,
         )
     )
     _demo_options(command("demo", None, DEMO_HELP, times=False))
     return parser
 
 
+PRESIGN_HELP = (
+    "with -o s3://...: also print a presigned link to each object written, valid this long "
+    "(1h, 30m, ... up to 7d)"
+)
 FOLLOW_HELP = "Print (or save) each new fragment once, as it is archived, until told to stop."
 DEMO_HELP = "Run every command against a local emulator: no AWS needed."
+
+
+def _outfile_options(
+    sub: argparse.ArgumentParser, metavar: str, what: str, *, presign: bool
+) -> None:
+    """``-o METAVAR`` (required), and ``--presign`` for the commands that can link to it."""
+    sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=what)
+    if presign:
+        sub.add_argument("--presign", type=duration, metavar="DURATION", help=PRESIGN_HELP)
 
 
 def _demo_options(sub: argparse.ArgumentParser) -> None:
