@@ -49,6 +49,8 @@ class Jobs:
 
         def _s3(self) -> Any: ...
 
+        _clients: Any
+
         def _listed(
             self, stream: StreamRef, first: datetime, last: datetime, selector_type: str
         ) -> list[Fragment]: ...
@@ -209,6 +211,7 @@ class Jobs:
         :class:`Follower` for checkpoints and what counts as consumed.
         """
         stream = self._stream(stream_name, stream_arn)
+        self._lend_clients(checkpoint)
         options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
         return open_follower(self._ops, stream, options, media=False)
 
@@ -229,5 +232,12 @@ class Jobs:
         Calls GetMediaForFragmentList for the fragments released together (up to 100 a call).
         """
         stream = self._stream(stream_name, stream_arn)
+        self._lend_clients(checkpoint)
         options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
         return open_follower(self._ops, stream, options, media=True)
+
+    def _lend_clients(self, checkpoint: Optional[Checkpoint]) -> None:
+        """Give a checkpoint that asks for one (DynamoDBCheckpoint) a client of this session."""
+        use = getattr(checkpoint, "use_session_client", None)
+        if callable(use):
+            use(self._clients.service)

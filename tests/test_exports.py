@@ -29,6 +29,7 @@ def test_all_is_pinned() -> None:
             "ExportResult",
             "ExportShard",
             "CredentialsError",
+            "DynamoDBCheckpoint",
             "EndpointUnreachableError",
             "FileCheckpoint",
             "Follower",
