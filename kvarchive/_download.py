@@ -27,7 +27,7 @@ from ._service import MEDIA_MAX_FRAGMENTS
 from ._stop_signal import StopSignal
 from ._types import Body
 
-__all__ = ["ClipOpener", "download_fragments", "save_clips", "save_stream"]
+__all__ = ["ClipOpener", "download_fragments", "save_clips", "save_stream", "split_batches"]
 
 _MediaOpener = Callable[[list[Fragment], StopSignal], MediaStream]
 """The media of some fragments; once the signal is set it must make no new request."""
@@ -39,6 +39,9 @@ ClipOpener = Callable[[datetime, datetime], MediaStream]
 # request long): with GetMediaForFragmentList held to 5 calls/s per stream,
 # fewer, longer calls keep every connection busy.
 _MAX_BATCH = MEDIA_MAX_FRAGMENTS
+# A download to S3 spools in the temporary folder, which may be small (Lambda's /tmp):
+# the batches fetched or waiting hold at most this many listed bytes in all.
+_SPOOL_BUDGET = 96 << 20
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
 _Job = tuple[list[Fragment], "Future[BinaryIO]"]
@@ -118,8 +121,8 @@ def _parallel_fragments(
     At most ``2 * concurrency`` batches are fetched or waiting at any time,
     spooled in ``folder`` (None: the temporary folder).
     """
-    size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
-    batches = iter([list(fragments[i : i + size]) for i in range(0, len(fragments), size)])
+    budget = None if folder is not None else _SPOOL_BUDGET // (2 * concurrency)
+    batches = iter(split_batches(fragments, concurrency, budget))
     fetcher = _BatchFetcher(media, stop, concurrency, folder)
     try:
         pending = deque(fetcher.submit(batch) for _, batch in zip(range(2 * concurrency), batches))
@@ -129,6 +132,27 @@ def _parallel_fragments(
                 yield from _read_spool(spool)
     finally:
         fetcher.cancel()
+
+
+def split_batches(
+    fragments: Sequence[Fragment], concurrency: int, max_bytes: Optional[int]
+) -> list[list[Fragment]]:
+    """Contiguous batches: one per connection, at most one request long, and (with
+    ``max_bytes``) at most that many listed bytes unless a single fragment is larger."""
+    size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
+    batches: list[list[Fragment]] = []
+    batch: list[Fragment] = []
+    held = 0
+    for fragment in fragments:
+        full = len(batch) == size or (max_bytes is not None and held + fragment.size > max_bytes)
+        if batch and full:
+            batches.append(batch)
+            batch, held = [], 0
+        batch.append(fragment)
+        held += fragment.size
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 class _BatchFetcher:
