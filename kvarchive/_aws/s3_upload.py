@@ -2,8 +2,8 @@
 
 :class:`S3Upload` is a file object (``write``, ``tell``, and ``seek`` back
 into its first part, which a recording's header needs at the end). Parts of
-8 MiB (64 MiB past part 2000, so that 10,000 parts reach 500 GB) go up on one
-uploader thread while the caller goes on writing; at most two wait for it, so
+8 MiB (64 MiB past part 2000, so that 10,000 parts reach 500 GB) go up on three
+uploader threads while the caller goes on writing; at most two wait for them, so
 memory stays within a few parts whatever the object's size. The first part is
 held until :meth:`S3Upload.complete` and uploaded last, as part 1. An object
 that fits in its first part is one PutObject. The object appears only then:
@@ -29,6 +29,7 @@ PART_SIZE = 8 << 20
 _LATE_PART_SIZE = 64 << 20
 _LATE_PARTS_FROM = 2000  # 2000 x 8 MiB + 8000 x 64 MiB: S3's 10,000 parts reach 500 GB
 _WAITING_PARTS = 2
+_UPLOADERS = 3  # parts in flight at once: S3 takes each connection's part at its own pace
 _JOIN_STEP = 0.5  # seconds: a join that Ctrl-C can interrupt
 
 
@@ -108,7 +109,7 @@ class S3Upload:
         self._parts: dict[int, dict[str, Any]] = {}
         self._next_part = 2
         self._queue: queue.Queue[Optional[tuple[int, bytes]]] = queue.Queue(_WAITING_PARTS)
-        self._uploader: Optional[threading.Thread] = None
+        self._uploaders: list[threading.Thread] = []
         self._failure: Optional[BaseException] = None
         self._aborting = threading.Event()
 
@@ -173,7 +174,7 @@ class S3Upload:
             return
         if self._current:
             self._ship()
-        self._stop_uploader()
+        self._stop_uploaders()
         self._raise_failure()
         self._upload_part(1, bytes(self._first))
         parts = [self._parts[n] for n in sorted(self._parts)]
@@ -189,7 +190,7 @@ class S3Upload:
     def abort(self) -> None:
         """Give up: no object appears, and S3 keeps no part (AbortMultipartUpload)."""
         self._aborting.set()
-        self._stop_uploader()
+        self._stop_uploaders()
         if self._upload_id is not None:
             with translated("AbortMultipartUpload"):
                 self._s3.abort_multipart_upload(
@@ -197,7 +198,7 @@ class S3Upload:
                 )
 
     def _ship(self) -> None:
-        """Hand the current part to the uploader (waiting while two are queued)."""
+        """Hand the current part to the uploaders (waiting while two are queued)."""
         if self._upload_id is None:
             with translated("CreateMultipartUpload"):
                 self._upload_id = self._s3.create_multipart_upload(
@@ -206,10 +207,14 @@ class S3Upload:
                     ContentType=self._content_type,
                     ChecksumAlgorithm="SHA256",
                 )["UploadId"]
-            self._uploader = threading.Thread(
-                target=self._upload_parts, name="kvarchive-s3-upload", daemon=True
-            )
-            self._uploader.start()
+            self._uploaders = [
+                threading.Thread(
+                    target=self._upload_parts, name=f"kvarchive-s3-upload-{n}", daemon=True
+                )
+                for n in range(_UPLOADERS)
+            ]
+            for uploader in self._uploaders:
+                uploader.start()
         part = (self._next_part, bytes(self._current))
         self._next_part += 1
         self._current = bytearray()
@@ -248,21 +253,19 @@ class S3Upload:
             "ChecksumSHA256": checksum,
         }
 
-    def _stop_uploader(self) -> None:
-        """Let the uploader finish its part and end (parts queued after a failure are dropped)."""
-        uploader = self._uploader
-        if uploader is None:
-            return
-        self._uploader = None
-        while True:
-            try:
-                self._queue.put(None, timeout=_JOIN_STEP)
-                break
-            except queue.Full:
-                if not uploader.is_alive():
+    def _stop_uploaders(self) -> None:
+        """Let the uploaders finish their parts and end (parts queued after a failure go unsent)."""
+        uploaders, self._uploaders = self._uploaders, []
+        for _ in uploaders:
+            while any(u.is_alive() for u in uploaders):
+                try:
+                    self._queue.put(None, timeout=_JOIN_STEP)
                     break
-        while uploader.is_alive():
-            uploader.join(_JOIN_STEP)
+                except queue.Full:
+                    continue
+        for uploader in uploaders:
+            while uploader.is_alive():
+                uploader.join(_JOIN_STEP)
 
     def _raise_failure(self) -> None:
         """Raise here, in the writing thread, what made a part's upload fail."""
