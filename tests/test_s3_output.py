@@ -232,6 +232,7 @@ def test_a_presigned_link_fetches_the_object_without_credentials(
     end = T0 + timedelta(seconds=10)
     result = kv.download(stream_name="cam", start=T0, end=end, path=f"s3://{bucket}/cam.mkv")
     url = result.presigned_url(timedelta(minutes=5))
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=300" in url
     with urllib.request.urlopen(url, timeout=30) as answer:
         assert answer.read() == body(s3, bucket, "cam.mkv")
 

@@ -25,7 +25,7 @@ from kvarchive._errors import UsageError, ValidationError
 from kvarchive._types import StreamRef
 from kvarchive._validate import stream_key
 
-__all__ = ["Clients", "EndpointCache"]
+__all__ = ["Clients", "EndpointCache", "s3_config"]
 
 _MILLISECOND_HANDLER_ID = "kvarchive-millisecond-timestamps"
 
@@ -147,15 +147,30 @@ class Clients:
     def _create(self, service: str, endpoint_url: Optional[str]) -> Any:
         from botocore.exceptions import NoRegionError
 
+        config = self.settings.config
+        if service == "s3":
+            config = s3_config(config)
         try:
             return self._boto_session().client(
                 service,
                 region_name=self.settings.region_name,
                 endpoint_url=endpoint_url,
-                config=self.settings.config,
+                config=config,
             )
         except NoRegionError:
             raise ValidationError(no_region_message("pass region_name=")) from None
+
+
+def s3_config(config: Any) -> Any:
+    """``config`` for S3 clients, signing with SigV4 unless it says otherwise.
+
+    botocore can still presign S3 links with SigV2, which AWS is retiring and
+    which newer regions refuse; SigV4 links last at most 7 days.
+    """
+    from botocore.config import Config
+
+    sigv4 = Config(signature_version="s3v4")
+    return sigv4 if config is None else sigv4.merge(config)
 
 
 def _register_handlers(session: Any) -> None:

@@ -42,7 +42,9 @@ def default_s3() -> Any:
     """An S3 client of boto3's default session (its own endpoint settings honoured)."""
     import boto3
 
-    return boto3.client("s3")
+    from kvarchive._aws.endpoints import s3_config
+
+    return boto3.client("s3", config=s3_config(None))
 
 
 def check_writable(s3: Any, bucket: str, key: str) -> None:
