@@ -2,8 +2,8 @@
 
 :class:`S3Upload` is a file object (``write``, ``tell``, and ``seek`` back
 into its first part, which a recording's header needs at the end). Parts of
-8 MiB (64 MiB past part 2000, so that 10,000 parts reach 500 GB) go up on three
-uploader threads while the caller goes on writing; at most two wait for them, so
+8 MiB (64 MiB past part 2000, so that 10,000 parts reach 500 GB) go up on two
+uploader threads while the caller goes on writing; one more waits for them, so
 memory stays within a few parts whatever the object's size. The first part is
 held until :meth:`S3Upload.complete` and uploaded last, as part 1. An object
 that fits in its first part is one PutObject. The object appears only then:
@@ -28,8 +28,8 @@ __all__ = ["PART_SIZE", "S3Upload", "check_writable", "default_s3", "object_dige
 PART_SIZE = 8 << 20
 _LATE_PART_SIZE = 64 << 20
 _LATE_PARTS_FROM = 2000  # 2000 x 8 MiB + 8000 x 64 MiB: S3's 10,000 parts reach 500 GB
-_WAITING_PARTS = 2
-_UPLOADERS = 3  # parts in flight at once: S3 takes each connection's part at its own pace
+_WAITING_PARTS = 1
+_UPLOADERS = 2  # parts in flight at once: S3 takes each connection's part at its own pace
 _JOIN_STEP = 0.5  # seconds: a join that Ctrl-C can interrupt
 
 
@@ -110,7 +110,7 @@ class S3Upload:
         self._upload_id: Optional[str] = None
         self._parts: dict[int, dict[str, Any]] = {}
         self._next_part = 2
-        self._queue: queue.Queue[Optional[tuple[int, bytes]]] = queue.Queue(_WAITING_PARTS)
+        self._queue: queue.Queue[Optional[tuple[int, bytearray]]] = queue.Queue(_WAITING_PARTS)
         self._uploaders: list[threading.Thread] = []
         self._failure: Optional[BaseException] = None
         self._aborting = threading.Event()
@@ -200,7 +200,7 @@ class S3Upload:
                 )
 
     def _ship(self) -> None:
-        """Hand the current part to the uploaders (waiting while two are queued)."""
+        """Hand the current part to the uploaders (waiting while one is queued)."""
         if self._upload_id is None:
             with translated("CreateMultipartUpload"):
                 self._upload_id = self._s3.create_multipart_upload(
@@ -217,7 +217,7 @@ class S3Upload:
             ]
             for uploader in self._uploaders:
                 uploader.start()
-        part = (self._next_part, bytes(self._current))
+        part = (self._next_part, self._current)  # handed over whole, not copied
         self._next_part += 1
         self._current = bytearray()
         while True:
@@ -237,7 +237,7 @@ class S3Upload:
             except BaseException as exc:  # handed to the writing thread
                 self._failure = exc
 
-    def _upload_part(self, number: int, data: bytes) -> None:
+    def _upload_part(self, number: int, data: Union[bytes, bytearray]) -> None:
         checksum = _sha256(data)
         with translated("UploadPart"):
             answer = self._s3.upload_part(
