@@ -1,7 +1,8 @@
 """A scheduled AWS Lambda that handles whatever a camera recorded since its last run.
 
 Schedule it every minute (EventBridge). Each invocation follows the stream
-from where the previous one stopped, as kept in one S3 object, handles every
+from where the previous one stopped, as kept in one S3 object (or one
+DynamoDB item, when CHECKPOINT_TABLE is set), handles every
 new fragment once, and returns before its deadline with a summary; what
 arrives later is the next invocation's. A run killed mid-fragment (timeout,
 crash) leaves that fragment to the next run, which handles it again: at least
@@ -14,10 +15,14 @@ Environment:
     STREAM_NAME            the stream to follow
     CHECKPOINT_BUCKET      where the checkpoint lives (s3:GetObject and s3:PutObject on it)
     CHECKPOINT_KEY         its key (default: follow/STREAM_NAME.json)
+    CHECKPOINT_TABLE       instead of S3: a DynamoDB table whose partition key is the string
+                           "key" (dynamodb:GetItem and dynamodb:PutItem on it); the item's
+                           key is STREAM_NAME
     SETTLE, POLL, MARGIN   seconds (default 5, 2 and 5): wait for late fragments, poll
                            interval, time kept back to finish the last fragment and return
     KVARCHIVE_ENDPOINT_URL the Kinesis Video endpoint (tests point it at kvarchive.testing;
-                           AWS_ENDPOINT_URL_S3 does the same for S3)
+                           AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_DYNAMODB do the same
+                           for S3 and DynamoDB)
 
 With no AWS account: the emulator for Kinesis Video, moto's server for S3
 (`pip install "moto[server]"`), dummy keys. A first run starts at its own "now",
@@ -43,7 +48,13 @@ from typing import Any, Optional
 
 import boto3
 
-from kvarchive import ArchivedMediaClient, MediaFragment, S3Checkpoint
+from kvarchive import (
+    ArchivedMediaClient,
+    Checkpoint,
+    DynamoDBCheckpoint,
+    MediaFragment,
+    S3Checkpoint,
+)
 
 LOG = logging.getLogger("lambda_follow")
 LOG.setLevel(logging.INFO)
@@ -63,17 +74,23 @@ def handle_fragment(fragment: MediaFragment) -> None:
     )
 
 
+def checkpoint_of(stream: str) -> Checkpoint:
+    """Where the follower's position is kept: a DynamoDB item, or an S3 object."""
+    table = os.environ.get("CHECKPOINT_TABLE")
+    if table:
+        # Its client comes from KV's boto3 session, made once per container.
+        return DynamoDBCheckpoint(table, stream)
+    key = os.environ.get("CHECKPOINT_KEY", f"follow/{stream}.json")
+    return S3Checkpoint(os.environ["CHECKPOINT_BUCKET"], key, client=S3)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle the new fragments until shortly before the deadline; return what was done."""
     stream = os.environ["STREAM_NAME"]
     settle = float(os.environ.get("SETTLE", "5"))
     poll = float(os.environ.get("POLL", "2"))
     margin = float(os.environ.get("MARGIN", "5"))
-    checkpoint = S3Checkpoint(
-        os.environ["CHECKPOINT_BUCKET"],
-        os.environ.get("CHECKPOINT_KEY", f"follow/{stream}.json"),
-        client=S3,
-    )
+    checkpoint = checkpoint_of(stream)
     # follow() ends within settle and two polls after until: keep those, and the margin, in hand.
     left = context.get_remaining_time_in_millis() / 1000 - settle - 2 * poll - margin
     until = datetime.now(timezone.utc) + timedelta(seconds=max(left, 0.0))

@@ -43,7 +43,7 @@ timestamp, time
 from . import _errors, errors
 from ._audio.models import AudioChunk, AudioResult
 from ._aws.throttle import Backoff
-from ._checkpoint import Checkpoint, FileCheckpoint, S3Checkpoint
+from ._checkpoint import Checkpoint, DynamoDBCheckpoint, FileCheckpoint, S3Checkpoint
 from ._client import ArchivedMediaClient
 from ._decode.decoded_frame import DecodedFrame
 from ._decode.decoding import DecodedFrames
@@ -70,6 +70,7 @@ __all__ = [
     "DecodedFrame",
     "DecodedFrames",
     "DownloadResult",
+    "DynamoDBCheckpoint",
     "ExportResult",
     "ExportShard",
     "FileCheckpoint",

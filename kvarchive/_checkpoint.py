@@ -3,8 +3,8 @@
 A checkpoint is anything with ``load() -> str | None`` and ``save(state)``;
 the state is a small JSON text (see ``kvarchive._follow_state``). Both given
 here write atomically: a reader sees the old state or the new, never a mix.
-S3's calls go through the AWS edge (``_aws.s3``), whose errors this module
-turns into CheckpointError.
+S3's and DynamoDB's calls go through the AWS edge (``_aws.s3``,
+``_aws.dynamodb``), whose errors this module turns into CheckpointError.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import os
 import threading
 from typing import Any, Optional, Protocol, Union, runtime_checkable
 
+from ._aws.dynamodb import DynamoDBItem, default_dynamodb, lost
 from ._aws.s3 import S3Object, lost_race
 from ._errors import CheckpointConflictError, CheckpointError, KVArchiveError, ServiceError
 from ._files import atomic_file
 
-__all__ = ["Checkpoint", "FileCheckpoint", "S3Checkpoint"]
+__all__ = ["Checkpoint", "DynamoDBCheckpoint", "FileCheckpoint", "S3Checkpoint"]
 
 
 @runtime_checkable
@@ -153,3 +154,75 @@ class S3Checkpoint:
 
     def __repr__(self) -> str:
         return f"S3Checkpoint({self.bucket!r}, {self.key!r})"
+
+
+class DynamoDBCheckpoint:
+    """A checkpoint in one DynamoDB item, written only if nobody else wrote it since we read it.
+
+    The table's partition key is the string attribute ``key_attribute`` (no
+    sort key); the item ``key`` holds the state and a version. Each save is a
+    conditional PutItem on the version last loaded or saved (or on there
+    being no item), so that of two followers of one stream only one can
+    advance it; the other gets CheckpointConflictError. ``client`` is a boto3
+    DynamoDB client; by default, given to ``follow()``, the follower's client
+    lends one from its boto3 session, else boto3's default session makes one
+    (``AWS_ENDPOINT_URL_DYNAMODB`` honoured either way). DynamoDB's errors
+    are CheckpointErrors whose cause, a ServiceError, keeps its code and
+    request id.
+    """
+
+    def __init__(
+        self, table: str, key: str, *, client: Any = None, key_attribute: str = "key"
+    ) -> None:
+        self.table = table
+        self.key = key
+        self.key_attribute = key_attribute
+        self._client = client
+        self._item = DynamoDBItem(table, key, key_attribute, self._dynamodb)
+        self._version: Optional[int] = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Optional[str]:
+        """The saved state, or None if there is no item (a strongly consistent GetItem)."""
+        with self._lock:
+            try:
+                found = self._item.get()
+            except KVArchiveError as exc:
+                raise CheckpointError(f"cannot read {self._where}: {exc}") from exc
+            self._version = None if found is None else found[1]
+            return None if found is None else found[0]
+
+    def save(self, state: str) -> None:
+        """Write ``state`` if the item is still as last loaded or saved (conditional PutItem).
+
+        Raises CheckpointConflictError if it changed (or appeared, or went) meanwhile.
+        """
+        with self._lock:
+            try:
+                self._version = self._item.put(state, self._version)
+            except ServiceError as exc:
+                if lost(exc):
+                    raise CheckpointConflictError(
+                        f"{self._where} changed since this follower last read or wrote it: "
+                        "another follower of the stream is running, or the item was edited"
+                    ) from exc
+                raise CheckpointError(f"cannot save {self._where}: {exc}") from exc
+            except KVArchiveError as exc:
+                raise CheckpointError(f"cannot save {self._where}: {exc}") from exc
+
+    def use_session_client(self, make: Any) -> None:
+        """Take the DynamoDB client from ``make("dynamodb")`` unless one was given (follow does)."""
+        if self._client is None:
+            self._client = make("dynamodb")
+
+    @property
+    def _where(self) -> str:
+        return f"the item {self.key!r} of the DynamoDB table {self.table!r}"
+
+    def _dynamodb(self) -> Any:
+        if self._client is None:
+            self._client = default_dynamodb()
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"DynamoDBCheckpoint({self.table!r}, {self.key!r})"

@@ -359,6 +359,10 @@ class ArchivedMediaClient(Jobs):
         if self._closed.is_set():
             raise UsageError("this ArchivedMediaClient is closed")
 
+    def _s3(self) -> Any:
+        """The S3 client of this client's boto3 session (boto3's own S3 endpoint settings)."""
+        return self._clients.service("s3")
+
 
 def _machinery(settings: ClientSettings, session: Any) -> tuple[Clients, Operations]:
     """The boto3 clients and operations of ``settings``: no session or connection until used."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import queue
 import struct
 import tempfile
@@ -20,8 +19,9 @@ from ._audio.models import AudioChunk, AudioResult
 from ._audio.reader import TrackFormat, TrackSpec
 from ._audio.wav import WavWriter
 from ._clips import clip_ranges, plan_clips
+from ._destinations import S3Factory, join, open_file, spool_folder
 from ._errors import KVArchiveError, ValidationError
-from ._files import PathLike, atomic_file
+from ._files import PathLike
 from ._matroska.recording import RecordingWriter
 from ._media.resume import BatchOpener
 from ._media.stream import MediaStream
@@ -31,7 +31,14 @@ from ._service import MEDIA_MAX_FRAGMENTS
 from ._stop_signal import StopSignal
 from ._types import Body
 
-__all__ = ["ClipOpener", "download_fragments", "save_audio", "save_clips", "save_stream"]
+__all__ = [
+    "ClipOpener",
+    "download_fragments",
+    "save_audio",
+    "save_clips",
+    "save_stream",
+    "split_batches",
+]
 
 _MediaOpener = Callable[[list[Fragment], StopSignal], MediaStream]
 """The media of some fragments; once the signal is set it must make no new request."""
@@ -43,6 +50,9 @@ ClipOpener = Callable[[datetime, datetime], MediaStream]
 # request long): with GetMediaForFragmentList held to 5 calls/s per stream,
 # fewer, longer calls keep every connection busy.
 _MAX_BATCH = MEDIA_MAX_FRAGMENTS
+# A download to S3 spools in the temporary folder, which may be small (Lambda's /tmp):
+# the batches fetched or waiting hold at most this many listed bytes in all.
+_SPOOL_BUDGET = 96 << 20
 _RECORD = struct.Struct(">HQ")  # spooled fragment: number length, data length
 
 _Job = tuple[list[Fragment], "Future[BinaryIO]"]
@@ -53,12 +63,13 @@ def download_fragments(
     fragments: Sequence[Fragment],
     open_batch: BatchOpener,
     path: PathLike,
+    s3: S3Factory,
     *,
     progress: bool = False,
     concurrency: int = 1,
     stop: Optional[StopSignal] = None,
 ) -> DownloadResult:
-    """Write ``fragments`` as one MKV recording at ``path``.
+    """Write ``fragments`` as one MKV recording at ``path`` (a local path or an S3 URL).
 
     With ``concurrency`` above 1, batches of fragments are fetched over that
     many connections at once and written in order; batches that arrive
@@ -70,12 +81,13 @@ def download_fragments(
     own = StopSignal()
     media = functools.partial(_media, open_batch)
     told = stop.closing(own) if stop is not None else contextlib.nullcontext()
-    with told, atomic_file(path) as out:
+    with told, open_file(path, s3) as out:
         writer = RecordingWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "download")
         with bar as advance:
             if concurrency > 1:
-                parts = _parallel_fragments(fragments, media, own, concurrency, out.name)
+                folder = spool_folder(path)
+                parts = _parallel_fragments(fragments, media, own, concurrency, folder)
             else:
                 parts = _sequential_fragments(fragments, media, own)
             with contextlib.closing(parts):
@@ -84,7 +96,7 @@ def download_fragments(
                     advance(len(data))
         writer.finish(_span(fragments))
         written = out.tell()
-    return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written)
+    return DownloadResult(path=path, fragment_count=writer.fragments, bytes_written=written, s3=s3)
 
 
 def _media(open_batch: BatchOpener, batch: list[Fragment], stop: StopSignal) -> MediaStream:
@@ -113,16 +125,16 @@ def _parallel_fragments(
     media: _MediaOpener,
     stop: StopSignal,
     concurrency: int,
-    beside: str,
+    folder: Optional[str],
 ) -> Generator[tuple[str, bytes], None, None]:
     """Each fragment's number and bytes, in order, fetched in batches over many connections.
 
     At most ``2 * concurrency`` batches are fetched or waiting at any time,
-    spooled in the folder of the file ``beside``.
+    spooled in ``folder`` (None: the temporary folder).
     """
-    size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
-    batches = iter([list(fragments[i : i + size]) for i in range(0, len(fragments), size)])
-    fetcher = _BatchFetcher(media, stop, concurrency, beside)
+    budget = None if folder is not None else _SPOOL_BUDGET // (2 * concurrency)
+    batches = iter(split_batches(fragments, concurrency, budget))
+    fetcher = _BatchFetcher(media, stop, concurrency, folder)
     try:
         pending = deque(fetcher.submit(batch) for _, batch in zip(range(2 * concurrency), batches))
         while pending:
@@ -131,6 +143,27 @@ def _parallel_fragments(
                 yield from _read_spool(spool)
     finally:
         fetcher.cancel()
+
+
+def split_batches(
+    fragments: Sequence[Fragment], concurrency: int, max_bytes: Optional[int]
+) -> list[list[Fragment]]:
+    """Contiguous batches: one per connection, at most one request long, and (with
+    ``max_bytes``) at most that many listed bytes unless a single fragment is larger."""
+    size = max(1, min(_MAX_BATCH, -(-len(fragments) // concurrency)))
+    batches: list[list[Fragment]] = []
+    batch: list[Fragment] = []
+    held = 0
+    for fragment in fragments:
+        full = len(batch) == size or (max_bytes is not None and held + fragment.size > max_bytes)
+        if batch and full:
+            batches.append(batch)
+            batch, held = [], 0
+        batch.append(fragment)
+        held += fragment.size
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 class _BatchFetcher:
@@ -143,10 +176,12 @@ class _BatchFetcher:
     request is made (not even a resume).
     """
 
-    def __init__(self, media: _MediaOpener, stop: StopSignal, workers: int, beside: str) -> None:
+    def __init__(
+        self, media: _MediaOpener, stop: StopSignal, workers: int, folder: Optional[str]
+    ) -> None:
         self._media = media
         self._stop = stop
-        self._folder = os.path.dirname(os.path.abspath(beside))
+        self._folder = folder
         self._lock = threading.Lock()
         self._futures: list[Future[BinaryIO]] = []
         self._work: queue.SimpleQueue[Optional[_Job]] = queue.SimpleQueue()
@@ -221,7 +256,8 @@ def _read_spool(spool: BinaryIO) -> Iterator[tuple[str, bytes]]:
 def save_clips(
     fragments: Sequence[Fragment],
     clip: ClipOpener,
-    directory: PathLike,
+    directory: str,
+    s3: S3Factory,
     *,
     timestamp_type: str,
     max_fragments: int,
@@ -238,18 +274,20 @@ def save_clips(
     for index, (group, (first, last)) in enumerate(
         zip(groups, clip_ranges(groups, timestamp_type)), start=1
     ):
-        path = os.path.join(directory, f"clip-{index:04d}.mp4")
-        results.append(save_stream(clip(first, last), path, len(group)))
+        path = join(directory, f"clip-{index:04d}.mp4")
+        results.append(save_stream(clip(first, last), path, s3, len(group)))
     return results
 
 
-def save_stream(stream: MediaStream, path: PathLike, fragment_count: int) -> DownloadResult:
-    """Copy a whole MediaStream to ``path`` (closing the stream)."""
-    with atomic_file(path) as out, stream:
+def save_stream(
+    stream: MediaStream, path: PathLike, s3: S3Factory, fragment_count: int
+) -> DownloadResult:
+    """Copy a whole MediaStream to ``path``, a local path or an S3 URL (closing the stream)."""
+    with open_file(path, s3) as out, stream:
         for chunk in stream.iter_chunks():
             out.write(chunk)
         written = out.tell()
-    return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written)
+    return DownloadResult(path=path, fragment_count=fragment_count, bytes_written=written, s3=s3)
 
 
 def _span(fragments: Sequence[Fragment]) -> Optional[timedelta]:
@@ -264,6 +302,7 @@ def save_audio(
     fragments: Sequence[Fragment],
     open_batch: BatchOpener,
     path: PathLike,
+    s3: S3Factory,
     *,
     tracks: Optional[tuple[TrackSpec, ...]],
     progress: bool = False,
@@ -279,7 +318,7 @@ def save_audio(
     mixer: Optional[Mixer] = None
     formats: list[TrackFormat] = []
     early: list[AudioChunk] = []  # chunks before every track's format is known (a fragment)
-    with atomic_file(path) as out, _media(open_batch, list(fragments), stop) as media:
+    with open_file(path, s3) as out, _media(open_batch, list(fragments), stop) as media:
         wav = WavWriter(out)
         bar = progress_bar(progress, sum(f.size for f in fragments), "audio")
         with bar as advance:
@@ -311,6 +350,7 @@ def save_audio(
         duration=timedelta(microseconds=mixer.samples * 1_000_000 // mixer.sample_rate),
         fragment_count=len(fragments),
         bytes_written=written,
+        s3=s3,
     )
 
 

@@ -9,7 +9,6 @@ size and SHA-256 against the manifest), run the others on the executor
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -18,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Union
 import attrs
 
 from ._aws.throttle import SERVICE_RATES
+from ._destinations import S3Factory, check_folder, join
 from ._errors import ValidationError
-from ._files import PathLike, output_folder
+from ._files import PathLike
 from ._manifest import MANIFEST_NAME, ManifestWriter, already_done, read_manifest, result_order
 from ._params import check_timestamp_type
 from ._progress import progress_bar
@@ -84,14 +84,15 @@ def export(
     process pool or Dask), leaving no partial file, and is raised again. Run
     again over the same folder, it skips the shards whose file still matches
     the manifest. Each stream keeps to 5 shards in flight and 5 started a
-    second, whatever the executor.
+    second, whatever the executor. ``out_dir`` may be an S3 prefix
+    (``s3://bucket/prefix``): shards and manifest go there, in the same layout.
     """
     refs = _stream_refs(streams)
     check_range(start, end)
     length = check_shard(shard)
     selector_type = check_timestamp_type(timestamp_type)
-    folder = output_folder(out_dir)
-    manifest = os.path.join(folder, MANIFEST_NAME)
+    folder = check_folder(out_dir, kv._s3)
+    manifest = join(folder, MANIFEST_NAME)
     own = None if executor is not None else _thread_pool(len(refs))
     from ._dispatch import ShardRunner  # here: multiprocessing is no cost of `import kvarchive`
 
@@ -103,9 +104,9 @@ def export(
                 _plan, kv, start=start, end=end, length=length, timestamp_type=selector_type
             )
             shards = [s for stream_plan in planners.map(plan, refs) for s in stream_plan]
-        done = _already_done(shards, read_manifest(manifest), folder)
+        done = _already_done(shards, read_manifest(manifest, kv._s3), folder, kv._s3)
         results = list(done.values())
-        writer = ManifestWriter(manifest, results)
+        writer = ManifestWriter(manifest, results, kv._s3)
         try:
             todo = [s for s in shards if s.file not in done]
             with progress_bar(progress, sum(s.size for s in todo), "export") as advance:
@@ -164,14 +165,14 @@ def _plan(
 
 
 def _already_done(
-    shards: list[ExportShard], rows: dict[str, Any], folder: str
+    shards: list[ExportShard], rows: dict[str, Any], folder: str, s3: S3Factory
 ) -> dict[str, ShardResult]:
     """The shards an earlier run wrote whole, by file: checked against the manifest's rows."""
     candidates = [s for s in shards if s.file in rows]
     if not candidates:
         return {}
     with ThreadPoolExecutor(_CHECKERS, "kvarchive-check") as checkers:
-        found = checkers.map(lambda s: already_done(s, rows[s.file], folder), candidates)
+        found = checkers.map(lambda s: already_done(s, rows[s.file], folder, s3), candidates)
         return {result.shard.file: result for result in found if result is not None}
 
 

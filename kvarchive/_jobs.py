@@ -13,15 +13,15 @@ import functools
 import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ._audio.models import AudioResult
 from ._audio.reader import TracksArg, check_tracks
 from ._checkpoint import Checkpoint
 from ._clips import CLIP_GROUP_BYTES
+from ._destinations import check_file, check_folder, is_s3
 from ._download import download_fragments, save_audio, save_clips
 from ._errors import KVArchiveError
-from ._files import output_file, output_folder
 from ._follow import Follower, FollowOptions, open_follower
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, MediaFragment
@@ -48,6 +48,10 @@ class Jobs:
         def _stream(self, stream_name: Optional[str], stream_arn: Optional[str]) -> StreamRef: ...
 
         def _check_open(self) -> None: ...
+
+        def _s3(self) -> Any: ...
+
+        _clients: Any
 
         def _listed(
             self, stream: StreamRef, first: datetime, last: datetime, selector_type: str
@@ -84,11 +88,13 @@ class Jobs:
         on success: a failure, Ctrl-C included, never leaves a file at ``path``
         and stops every connection at once. Missing folders of ``path`` are
         made first; a ``path`` that is a folder is a ValidationError.
+        ``path`` may be ``s3://bucket/key``: the object is uploaded while it is
+        fetched, and appears only when whole.
         """
         stream = self._stream(stream_name, stream_arn)
         first, last = check_range(start, end)
         workers = check_int(concurrency, "concurrency", 1, 32)
-        output_file(path)
+        check_file(path, self._s3)
         fragments = self._listed(stream, first, last, check_timestamp_type(timestamp_type))
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: nothing to download")
@@ -121,13 +127,13 @@ class Jobs:
         first, last = check_range(start, end)
         selector_type = check_timestamp_type(timestamp_type)
         chosen = check_tracks(tracks)
-        output_file(path)
+        check_file(path, self._s3)
         fragments = self._listed(stream, first, last, selector_type)
         if not fragments:
             raise KVArchiveError(f"no fragments between {start} and {end}: no audio to write")
         self._check_open()
         open_batch = functools.partial(self._ops.media, stream)
-        return save_audio(fragments, open_batch, path, tracks=chosen, progress=progress)
+        return save_audio(fragments, open_batch, path, self._s3, tracks=chosen, progress=progress)
 
     def plan_export(
         self,
@@ -169,7 +175,13 @@ class Jobs:
         self._check_open()
         open_batch = functools.partial(self._ops.media, stream)
         return download_fragments(
-            fragments, open_batch, path, progress=progress, concurrency=concurrency, stop=stop
+            fragments,
+            open_batch,
+            path,
+            self._s3,
+            progress=progress,
+            concurrency=concurrency,
+            stop=stop,
         )
 
     def download_clips(
@@ -189,14 +201,15 @@ class Jobs:
         Lists the range and asks GetClip for groups of at most ``max_fragments``
         fragments and ``max_bytes`` listed bytes, so no clip is cut short; the
         clips neither overlap nor leave gaps. Each file appears only when whole.
-        ``directory`` is made, with its parents, if missing.
+        ``directory`` is made, with its parents, if missing; it may be an S3
+        prefix, ``s3://bucket/prefix``.
         """
         stream = self._stream(stream_name, stream_arn)
         first, last = check_range(start, end)
         selector_type = check_timestamp_type(timestamp_type)
         limit = check_int(max_fragments, "max_fragments", 1, CLIP_MAX_FRAGMENTS)
         byte_limit = check_int(max_bytes, "max_bytes", 1)
-        output_folder(directory)
+        folder = check_folder(directory, self._s3)
         fragments = self._listed(stream, first, last, selector_type)
 
         def clip(start: datetime, end: datetime) -> MediaStream:
@@ -208,7 +221,8 @@ class Jobs:
         return save_clips(
             fragments,
             clip,
-            directory,
+            folder if is_s3(directory) else os.fspath(directory),
+            self._s3,
             timestamp_type=selector_type,
             max_fragments=limit,
             max_bytes=byte_limit,
@@ -234,6 +248,7 @@ class Jobs:
         :class:`Follower` for checkpoints and what counts as consumed.
         """
         stream = self._stream(stream_name, stream_arn)
+        self._lend_clients(checkpoint)
         options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
         return open_follower(self._ops, stream, options, media=False)
 
@@ -254,5 +269,12 @@ class Jobs:
         Calls GetMediaForFragmentList for the fragments released together (up to 100 a call).
         """
         stream = self._stream(stream_name, stream_arn)
+        self._lend_clients(checkpoint)
         options = FollowOptions(start, checkpoint, poll, settle, until, timestamp_type)
         return open_follower(self._ops, stream, options, media=True)
+
+    def _lend_clients(self, checkpoint: Optional[Checkpoint]) -> None:
+        """Give a checkpoint that asks for one (DynamoDBCheckpoint) a client of this session."""
+        use = getattr(checkpoint, "use_session_client", None)
+        if callable(use):
+            use(self._clients.service)

@@ -17,6 +17,7 @@ from typing import Any, Optional, Union
 import attrs
 
 from ._errors import WrongEndpointError
+from ._links import S3Linked
 from ._times import from_epoch, to_utc
 
 __all__ = [
@@ -147,12 +148,13 @@ class MediaFragment:
 
 
 @attrs.frozen
-class DownloadResult:
-    """What ``download()`` wrote."""
+class DownloadResult(S3Linked):
+    """What ``download()`` wrote: a local path, or an ``s3://`` URL (see ``presigned_url``)."""
 
     path: Union[str, os.PathLike[str]]
     fragment_count: int
     bytes_written: int
+    _s3: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 def _missing(operation: str, exc: KeyError) -> WrongEndpointError:

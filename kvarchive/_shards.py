@@ -10,15 +10,16 @@ ones already done.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
 import attrs
 
+from ._destinations import check_folder, join, stored_digest
 from ._errors import ValidationError
-from ._files import PathLike, file_sha256, output_folder
+from ._files import PathLike
+from ._links import S3Linked
 from ._models import Fragment
 from ._stop_signal import StopSignal
 from ._times import from_epoch_ms, to_epoch_ms
@@ -70,7 +71,9 @@ class ExportShard:
 
         Calls GetMediaForFragmentList (one request per 1000 fragments, resumed
         if a connection drops). The file is written under a temporary name and
-        renamed when whole, so a failure never leaves a partial file.
+        renamed when whole, so a failure never leaves a partial file. ``out_dir``
+        may be an S3 prefix (``s3://bucket/prefix``): the object is uploaded as
+        it is fetched, and its ``sha256`` is then S3's checksum of it.
         """
         return self._run(kv, out_dir, None)
 
@@ -78,21 +81,23 @@ class ExportShard:
         self, kv: ArchivedMediaClient, out_dir: PathLike, stop: Optional[StopSignal]
     ) -> ShardResult:
         """:meth:`run`, given up at once (no file, no new request) when ``stop`` is set."""
-        path = os.path.join(output_folder(out_dir), *self.file.split("/"))
+        path = join(check_folder(out_dir, kv._s3), self.file)
         stream: StreamRef = (
             ("StreamARN", self.stream_arn) if self.stream_arn else ("StreamName", self.stream)
         )
         written = kv._save_recording(stream, self.fragments, path, stop=stop)
+        stored = stored_digest(path, kv._s3)
         return ShardResult(
             shard=self,
             path=path,
             bytes_written=written.bytes_written,
-            sha256=file_sha256(path),
+            sha256=stored[1] if stored else None,
+            s3=kv._s3,
         )
 
 
 @attrs.frozen
-class ShardResult:
+class ShardResult(S3Linked):
     """What became of one shard: its file, size and SHA-256, or the error that stopped it.
 
     ``skipped`` means an earlier run had written it whole (nothing was
@@ -107,6 +112,7 @@ class ShardResult:
     error: Optional[str] = None
     skipped: bool = False
     attempts: int = 1
+    _s3: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
     @property
     def ok(self) -> bool:

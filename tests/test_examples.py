@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from example_commands import EXAMPLES, no_account_block, run_example
 from follow_checks import assert_followed, within_rate
@@ -101,15 +102,29 @@ class LambdaContext:
         return int((self.deadline - time.monotonic()) * 1000)
 
 
+@pytest.mark.parametrize("store", ["s3", "dynamodb"])
 def test_scheduled_runs_handle_every_fragment_exactly_once(
     emulator: Emulator,
     s3_bucket: tuple[Any, str],
     moto_server_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    store: str,
 ) -> None:
     """Three runs of 2.8 s with pauses between, on a stream listed late and out of order, then
-    one more once it stops growing: every fragment handled once, in order, none lost."""
+    one more once it stops growing: every fragment handled once, in order, none lost; the
+    position kept in S3, or in DynamoDB with CHECKPOINT_TABLE."""
     s3, bucket = s3_bucket
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server_url, region_name="us-east-1")
+    if store == "dynamodb":
+        table = f"kvarchive-follow-{bucket}"
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("CHECKPOINT_TABLE", table)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server_url)
     for name, value in {
         "KVARCHIVE_ENDPOINT_URL": emulator.endpoint_url,
         "AWS_ENDPOINT_URL_S3": moto_server_url,
@@ -146,7 +161,11 @@ def test_scheduled_runs_handle_every_fragment_exactly_once(
     until = datetime.fromisoformat(summaries[-1]["until"])
     assert fragments[-1].server_timestamp < until  # the last run's range covers the stream
     assert_followed(handled, fragments, start=first, until=until)
-    state = json.loads(s3.get_object(Bucket=bucket, Key="follow/cam.json")["Body"].read())
+    if store == "dynamodb":
+        item = dynamodb.get_item(TableName=table, Key={"key": {"S": "cam"}})["Item"]
+        state = json.loads(item["state"]["S"])
+    else:
+        state = json.loads(s3.get_object(Bucket=bucket, Key="follow/cam.json")["Body"].read())
     assert state["last"]["number"] == handled[-1]
     for operation in ("ListFragments", "GetMediaForFragmentList"):
         times = [r.time for r in emulator.requests if r.operation == operation]

@@ -31,6 +31,7 @@ def test_all_is_pinned() -> None:
             "ExportResult",
             "ExportShard",
             "CredentialsError",
+            "DynamoDBCheckpoint",
             "EndpointUnreachableError",
             "FileCheckpoint",
             "Follower",

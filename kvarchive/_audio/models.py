@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 
 from kvarchive._extras import install_hint
+from kvarchive._links import S3Linked
 
 if TYPE_CHECKING:
     import numpy
@@ -54,8 +55,9 @@ class AudioChunk:
 
 
 @attrs.frozen
-class AudioResult:
-    """What ``download_audio()`` wrote: one WAV file, a channel per mono track.
+class AudioResult(S3Linked):
+    """What ``download_audio()`` wrote: one WAV file (a local path or an ``s3://`` URL, see
+    ``presigned_url``), a channel per mono track.
 
     ``tracks`` are the tracks in channel order, by name where they have one
     (else by number); ``duration`` is the length of the file's audio.
@@ -68,3 +70,4 @@ class AudioResult:
     duration: timedelta
     fragment_count: int
     bytes_written: int
+    _s3: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)

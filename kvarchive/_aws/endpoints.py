@@ -25,7 +25,7 @@ from kvarchive._errors import UsageError, ValidationError
 from kvarchive._types import StreamRef
 from kvarchive._validate import stream_key
 
-__all__ = ["Clients", "EndpointCache"]
+__all__ = ["Clients", "EndpointCache", "s3_config"]
 
 _MILLISECOND_HANDLER_ID = "kvarchive-millisecond-timestamps"
 
@@ -56,6 +56,7 @@ class Clients:
         self._session = session
         self._control: Any = None
         self._data: dict[str, Any] = {}
+        self._others: dict[str, Any] = {}
         # Creating a session, or clients from one session, is not thread-safe.
         self._lock = threading.Lock()
 
@@ -75,12 +76,27 @@ class Clients:
                 register_fast_pages(client)
             return client
 
+    def service(self, name: str) -> Any:
+        """The session's client of another service (``"s3"``, ``"dynamodb"``), made once.
+
+        No endpoint is given: boto3 takes the service's own from its
+        configuration (``AWS_ENDPOINT_URL_S3``, the config file's ``services``),
+        never Kinesis Video's ``endpoint_url``.
+        """
+        with self._lock:
+            client = self._others.get(name)
+            if client is None:
+                client = self._others[name] = self._create(name, None)
+            return client
+
     def close(self) -> None:
         """Close every client's connection pool."""
         with self._lock:
-            clients = [c for c in (self._control, *self._data.values()) if c is not None]
+            made = (self._control, *self._data.values(), *self._others.values())
+            clients = [c for c in made if c is not None]
             self._control = None
             self._data.clear()
+            self._others.clear()
         for client in clients:
             client.close()
 
@@ -131,15 +147,30 @@ class Clients:
     def _create(self, service: str, endpoint_url: Optional[str]) -> Any:
         from botocore.exceptions import NoRegionError
 
+        config = self.settings.config
+        if service == "s3":
+            config = s3_config(config)
         try:
             return self._boto_session().client(
                 service,
                 region_name=self.settings.region_name,
                 endpoint_url=endpoint_url,
-                config=self.settings.config,
+                config=config,
             )
         except NoRegionError:
             raise ValidationError(no_region_message("pass region_name=")) from None
+
+
+def s3_config(config: Any) -> Any:
+    """``config`` for S3 clients, signing with SigV4 unless it says otherwise.
+
+    botocore can still presign S3 links with SigV2, which AWS is retiring and
+    which newer regions refuse; SigV4 links last at most 7 days.
+    """
+    from botocore.config import Config
+
+    sigv4 = Config(signature_version="s3v4")
+    return sigv4 if config is None else sigv4.merge(config)
 
 
 def _register_handlers(session: Any) -> None:

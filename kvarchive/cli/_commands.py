@@ -17,7 +17,9 @@ from kvarchive import (
 )
 from kvarchive._decode.decoded_frame import require_images
 from kvarchive._decode.decoder import require_decoder
-from kvarchive._files import output_file, output_folder
+from kvarchive._destinations import S3Factory, check_file, check_folder, is_s3
+from kvarchive._files import output_folder
+from kvarchive._links import presigned_link
 from kvarchive._progress import progress_bar
 from kvarchive.cli._output import (
     FrameWriter,
@@ -108,7 +110,8 @@ def _session_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    output_file(args.outfile)
+    check_presign(args)
+    check_file(args.outfile, kv._s3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         media = kv.get_clip(**_span(args))
@@ -124,22 +127,47 @@ def clip(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    size = save_media(media, args.outfile)
-    print_result(args.output, {"path": args.outfile, "bytes_written": size}, [args.outfile])
+    size = save_media(media, args.outfile, kv._s3)
+    record = linked({"path": args.outfile, "bytes_written": size}, kv, args)
+    print_result(args.output, record, [args.outfile, *record_link(record)])
 
 
 def clips(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    check_presign(args)
     results = kv.download_clips(**_span(args), directory=args.outfile)
     if not results:
         tell(f"{no_fragments(args.start, args.end)}: no clip written")
-    records = [download_record(result) for result in results]
-    print_result(args.output, records, [download_line(result) for result in results])
+    records = [linked(download_record(result), kv, args) for result in results]
+    lines = [
+        line
+        for result, record in zip(results, records)
+        for line in (download_line(result), *record_link(record))
+    ]
+    print_result(args.output, records, lines)
+
+
+def check_presign(args: argparse.Namespace) -> None:
+    """``--presign`` needs ``-o s3://...``: a ValidationError (exit status 2) before any request."""
+    if args.presign is not None and not is_s3(args.outfile):
+        raise ValidationError("--presign needs -o s3://...: a local file has no link")
+
+
+def linked(record: dict[str, Any], kv: ArchivedMediaClient, args: argparse.Namespace) -> Any:
+    """``record`` of a written file, with its ``presigned_url`` when ``--presign`` asks for it."""
+    if args.presign is None:
+        return record
+    return {**record, "presigned_url": presigned_link(record["path"], kv._s3, args.presign)}
+
+
+def record_link(record: dict[str, Any]) -> list[str]:
+    """The text lines of a record's link: the URL alone on a line, or nothing."""
+    return [record["presigned_url"]] if "presigned_url" in record else []
 
 
 def images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     if (args.width is None) != (args.height is None):
         raise ValidationError("--width and --height go together: give both or neither")
-    output_folder(args.outfile)
+    check_folder(args.outfile, kv._s3)
     images = kv.get_images(
         **_span(args),
         sampling_interval=args.interval,
@@ -158,7 +186,7 @@ def images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
             if image.data is None:
                 tally.fail(image)
                 continue
-            path = save_image(image.timestamp, image.data, args.outfile, args.format)
+            path = save_image(image.timestamp, image.data, args.outfile, args.format, kv._s3)
             tally.add(image, path)
             if args.output != "json":
                 print(path)
@@ -169,29 +197,31 @@ def images(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 
 
 def download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    check_presign(args)
     result = kv.download(
         **_span(args),
         path=args.outfile,
         progress=True,  # drawn on a terminal only
         concurrency=args.concurrency,
     )
-    print_result(args.output, download_record(result), [download_line(result)])
+    record = linked(download_record(result), kv, args)
+    print_result(args.output, record, [download_line(result), *record_link(record)])
 
 
 def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
-    output_folder(args.outfile)
+    check_folder(args.outfile, kv._s3)
     listed = list(kv.list_fragments(**_span(args)))
     if not listed:
         tell(no_fragments(args.start, args.end))
     media = kv.get_media_for_fragment_list(**_stream(args), fragments=listed) if listed else None
-    _save_frames(media, sum(f.size for f in listed), args)
+    _save_frames(media, sum(f.size for f in listed), args, kv._s3)
 
 
 def frames_of_file(args: argparse.Namespace) -> None:
     """``frames --file``: no client, no AWS."""
     media = MediaStream.from_file(args.file)
     output_folder(args.outfile)
-    _save_frames(media, os.path.getsize(args.file), args)
+    _save_frames(media, os.path.getsize(args.file), args, _no_s3)
 
 
 def require_extras() -> None:
@@ -206,9 +236,16 @@ def require_extras() -> None:
         raise KVArchiveError("; ".join(missing))
 
 
-def _save_frames(media: Optional[MediaStream], size: int, args: argparse.Namespace) -> None:
+def _no_s3() -> Any:
+    raise ValidationError("frames --file writes to a local folder only (no AWS is used)")
+
+
+def _save_frames(
+    media: Optional[MediaStream], size: int, args: argparse.Namespace, s3: S3Factory
+) -> None:
     """Decode ``media`` (``size`` bytes, about) into images, with a progress bar on a terminal."""
-    writer = FrameWriter(args.outfile, args.format, args.quality, keep_paths=args.output == "json")
+    json_out = args.output == "json"
+    writer = FrameWriter(args.outfile, args.format, args.quality, keep_paths=json_out, s3=s3)
     if media is not None:
         with media, progress_bar(True, size, "frames") as advance:
             decoded = media.iter_frames(

@@ -84,13 +84,13 @@ def _demo(
         print(f"Downloaded {result.fragment_count} fragments ({result.bytes_written} bytes)")
         written.append(recording)
         clip = os.path.join(folder, "clip.mp4")
-        size = save_media(kv.get_clip(**ref, start=start, end=end), clip)
+        size = save_media(kv.get_clip(**ref, start=start, end=end), clip, kv._s3)
         print(f"Saved an MP4 clip of the range ({size} bytes)")
         written.append(clip)
         interval = max(1000, (end - start) // timedelta(seconds=4) * 1000)
         images = kv.get_images(**ref, start=start, end=end, sampling_interval=interval)
         frames = [
-            save_image(image.timestamp, image.data, folder, "JPEG")
+            save_image(image.timestamp, image.data, folder, "JPEG", kv._s3)
             for image in images
             if image.data
         ]

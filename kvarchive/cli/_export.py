@@ -11,6 +11,7 @@ from typing import Any, Optional
 import kvarchive
 from kvarchive import ArchivedMediaClient, KVArchiveError
 from kvarchive._extras import install_hint
+from kvarchive.cli._commands import check_presign
 from kvarchive.cli._output import export_lines, export_record, no_fragments, print_result, tell
 from kvarchive.cli._times import DURATION_HELP, duration
 
@@ -23,6 +24,7 @@ def export(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     A shard that failed (after its second attempt) makes the command fail
     once all others are done, naming it.
     """
+    check_presign(args)
     streams = args.stream_name or args.stream_arn
     with _executor(args.workers, args.scheduler) as executor:
         result = kvarchive.export(
@@ -36,7 +38,14 @@ def export(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
             progress=True,  # drawn on a terminal only
             timestamp_type=args.timestamp_type,
         )
-    print_result(args.output, export_record(result), export_lines(result))
+    record = export_record(result)
+    lines = export_lines(result)
+    if args.presign is not None:
+        written = [r for r in result.shards if r.ok]
+        links = {r.shard.file: r.presigned_url(args.presign) for r in written}
+        record["presigned_urls"] = links
+        lines += [f"{file}\t{link}" for file, link in links.items()]
+    print_result(args.output, record, lines)
     if not result.shards:
         tell(f"{no_fragments(args.start, args.end)}: nothing exported")
     if result.failed:

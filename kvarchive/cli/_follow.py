@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from kvarchive import ArchivedMediaClient, FileCheckpoint, MediaFragment
-from kvarchive._files import output_folder
+from kvarchive._destinations import check_folder
 from kvarchive.cli._output import fragment_line, save_fragment
 
 __all__ = ["follow"]
@@ -54,11 +54,11 @@ def _follow(
 ) -> None:
     """Print or write each fragment until the follower ends; the first Ctrl-C ends it."""
     if args.outfile:
-        folder = output_folder(args.outfile)
+        folder = check_folder(args.outfile, kv._s3)
         with kv.follow_media(**options) as media, _stop_on_interrupt(media.stop, interrupted):
             for item in media:
                 number, server, producer = _stamped(item)
-                path = save_fragment(item.data, number, server, folder)
+                path = save_fragment(item.data, number, server, folder, kv._s3)
                 size = str(len(item.data))
                 print(fragment_line(number, server, producer, size, path), flush=True)
     else:

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from kvarchive import DecodedFrame, DownloadResult, ExportResult, Fragment, Image, MediaStream
-from kvarchive._files import atomic_file
+from kvarchive._destinations import S3Factory, join, open_file
 from kvarchive._times import compact_seconds, compact_time, iso
 from kvarchive.cli._messages import in_own_times
 
@@ -162,9 +162,9 @@ def print_fragments(fragments: Iterable[Fragment], output: str) -> int:
     return len(rows) - 1
 
 
-def save_media(media: MediaStream, path: str) -> int:
-    """Copy ``media`` to ``path``, which appears only when whole; return its size."""
-    with media, atomic_file(path) as out:
+def save_media(media: MediaStream, path: str, s3: S3Factory) -> int:
+    """Copy ``media`` to ``path`` (or S3), which appears only when whole; return its size."""
+    with media, open_file(path, s3) as out:
         shutil.copyfileobj(media, out, 1 << 20)
         return out.tell()
 
@@ -226,18 +226,20 @@ def _image_suffix(image_format: str) -> str:
     return ".png" if image_format == "PNG" else ".jpg"
 
 
-def save_image(timestamp: datetime, data: bytes, folder: str, image_format: str) -> str:
-    """Write an image into ``folder``, named by its timestamp; return the path."""
-    path = os.path.join(folder, _file_stamp(iso(timestamp)) + _image_suffix(image_format))
-    with atomic_file(path) as out:
+def save_image(
+    timestamp: datetime, data: bytes, folder: str, image_format: str, s3: S3Factory
+) -> str:
+    """Write an image into ``folder`` (or an S3 prefix), named by its timestamp; return the path."""
+    path = join(folder, _file_stamp(iso(timestamp)) + _image_suffix(image_format))
+    with open_file(path, s3) as out:
         out.write(data)
     return path
 
 
-def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str) -> str:
-    """Write one fragment's MKV document into ``folder``, named by its time and number."""
-    path = os.path.join(folder, f"{_file_stamp(iso(timestamp))}-{number}.mkv")
-    with atomic_file(path) as out:
+def save_fragment(data: bytes, number: str, timestamp: datetime, folder: str, s3: S3Factory) -> str:
+    """Write one fragment's MKV document into ``folder`` (or S3), named by its time and number."""
+    path = join(folder, f"{_file_stamp(iso(timestamp))}-{number}.mkv")
+    with open_file(path, s3) as out:
         out.write(data)
     return path
 
@@ -255,6 +257,7 @@ class FrameWriter:
     image_format: str  # JPEG or PNG
     quality: int
     keep_paths: bool
+    s3: S3Factory
     written: int = 0
     frames_decoded: int = 0
     paths: list[dict[str, Any]] = attrs.field(factory=list)
@@ -265,9 +268,9 @@ class FrameWriter:
         name = _file_stamp(stamp)
         if frame.track != 1:
             name += f"_track{frame.track}"
-        path = os.path.join(self.folder, name + _image_suffix(self.image_format))
+        path = join(self.folder, name + _image_suffix(self.image_format))
         options = {"quality": self.quality} if self.image_format == "JPEG" else {}
-        with atomic_file(path) as out:
+        with open_file(path, self.s3) as out:
             frame.save(out, format=self.image_format, **options)
         self.written += 1
         if self.keep_paths:

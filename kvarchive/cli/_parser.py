@@ -43,7 +43,7 @@ from kvarchive.cli._options import (
 )
 from kvarchive.cli._output import FRAGMENT_FORMATS, FRAME_NAMES, PROG, RESULT_FORMATS
 from kvarchive.cli._times import HELP as TIME_HELP
-from kvarchive.cli._times import TimeParser, join_time_options
+from kvarchive.cli._times import TimeParser, duration, join_time_options
 
 __all__ = ["build_parser", "parse_args"]
 
@@ -72,8 +72,10 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         times: bool = True,
         outfile: Optional[tuple[str, str]] = None,
         formats: Sequence[str] = RESULT_FORMATS,
+        presign: bool = False,
     ) -> argparse.ArgumentParser:
-        """A subcommand: its stream, time range, ``-o METAVAR`` (with help) and ``--output``."""
+        """A subcommand: its stream, time range, ``-o METAVAR`` (with help), ``--output``, and
+        ``--presign`` if it writes files that a link can be given to."""
         sub = commands.add_parser(
             name, parents=[common], help=help_text, description=help_text, allow_abbrev=False
         )
@@ -87,6 +89,8 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         if outfile is not None:
             metavar, what = outfile
             sub.add_argument("-o", "--outfile", metavar=metavar, required=True, help=what)
+            if presign:
+                sub.add_argument("--presign", type=duration, metavar="DURATION", help=PRESIGN_HELP)
         if formats:
             sub.add_argument(
                 "--output",
@@ -115,12 +119,14 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         clip,
         "Save an MP4 clip of a time range (GetClip), which stops at 200 fragments or 100 MB.",
         outfile=("FILE", "the MP4 file to write (missing folders are made)"),
+        presign=True,
     )
     command(
         "clips",
         clips,
         "Save a long range as consecutive MP4 clips, none cut short (GetClip).",
         outfile=("DIR", "the folder for clip-0001.mp4, ... (made if missing)"),
+        presign=True,
     )
     images_options(
         command(
@@ -135,6 +141,7 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         download,
         "Save the fragments of a time range as one MKV file.",
         outfile=("FILE", "the MKV file to write (missing folders are made)"),
+        presign=True,
     )
     sub.add_argument(
         "--concurrency",
@@ -149,7 +156,7 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
     choice(sub, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP", SELECTOR)
     frames_options(sub)
     follow_options(command("follow", follow, FOLLOW_HELP, times=False, formats=()), when)
-    sub = command("export", export, EXPORT_HELP, stream=False, outfile=EXPORT_OUT)
+    sub = command("export", export, EXPORT_HELP, stream=False, outfile=EXPORT_OUT, presign=True)
     stream_options(sub, many=True)
     export_options(sub)
     demo_options(command("demo", None, DEMO_HELP, stream=False, times=False))
@@ -160,6 +167,10 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
 
 
 SELECTOR = "which timestamp --start and --end select by"
+PRESIGN_HELP = (
+    "with -o s3://...: also print a presigned link to each object written, valid this long "
+    "(1h, 30m, ... up to 7d)"
+)
 FOLLOW_HELP = "Print (or save) each new fragment once, as it is archived, until told to stop."
 DEMO_HELP = "Run every command against a local emulator: no AWS needed."
 EMULATOR_HELP = (
