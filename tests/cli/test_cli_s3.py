@@ -81,7 +81,7 @@ def test_ctrl_c_during_an_s3_download_leaves_no_object_and_no_upload(
             child.kill()
             child.communicate()
     assert child.returncode == 130, err
-    assert err == "kvarchive: error: interrupted\n"
+    assert err == "kvarchive: interrupted\n"
     assert s3.list_objects_v2(Bucket=bucket).get("Contents", []) == []
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
