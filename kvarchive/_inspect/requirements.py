@@ -160,8 +160,8 @@ def _media(facts: Facts) -> Support:
     refused = _no_archive(facts)
     if refused is not None:
         return refused
-    if facts.retention_hours is None:
-        return Support(None, "the stream's retention is unknown (DescribeStream failed)")
+    if facts.retention_hours is None and facts.tracks is None:
+        return Support(None, "the stream's retention is unknown and no fragment could be read")
     return Support(True, "GetMediaForFragmentList works on any archived stream")
 
 
