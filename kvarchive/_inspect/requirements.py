@@ -2,8 +2,9 @@
 
 Each :class:`Requirement` names an API (the keys of ``StreamReport.supports``),
 says in one sentence what it needs (``needs``, shown on the "why does X not
-work" page), where that is documented (``source``), and checks a stream's
-:class:`Facts` against it: ``ok`` is None where the facts needed are unknown.
+work" page), where that is documented (``source``: a URL, or a page of the
+documentation site), and checks a stream's :class:`Facts` against it:
+``ok`` is None where the facts needed are unknown.
 The sources are the Kinesis Video Streams API reference, whose requirements
 ``SERVICE-NOTES.md`` collects, and kvarchive's own reference.
 """
@@ -24,7 +25,7 @@ LIVE_WINDOW = timedelta(seconds=30)
 """A LIVE session needs a fragment this recent (HLS and DASH)."""
 
 _API = "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/"
-_KVARCHIVE = "https://kvarchive.readthedocs.io/en/latest/reference/kvarchive/"
+_KVARCHIVE = "reference/kvarchive.md"  # this site's reference, relative to its root
 _VIDEO = ("H.264", "H.265")
 _TRACK2_AUDIO = ("AAC", "G.711 A-law", "G.711 mu-law")
 _DECODED_AUDIO = ("AAC", "Opus", "PCM", "G.711 A-law", "G.711 mu-law")

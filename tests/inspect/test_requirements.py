@@ -25,9 +25,9 @@ def facts(*tracks: TrackReport, retention: int = 24, behind: float = 1.0) -> Fac
 
 
 def test_the_table_names_the_seven_apis_of_the_report_each_with_a_source() -> None:
-    """Every API of StreamReport.supports has one requirement, a sentence and a link."""
+    """Every API of StreamReport.supports has one requirement, a sentence and a source."""
     assert [r.api for r in REQUIREMENTS] == KEYS
-    assert all(r.needs.endswith(".") and r.source.startswith("https://") for r in REQUIREMENTS)
+    assert all(r.needs.endswith(".") and r.source for r in REQUIREMENTS)
 
 
 def test_retention_zero_refuses_every_api_with_the_services_error() -> None:
