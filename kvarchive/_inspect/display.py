@@ -112,7 +112,7 @@ def report_html(report: StreamReport) -> str:
     )
     tracks = report.tracks or ()
     track_table = html_table(
-        ("track", "name", "codec ID", "format", "size", "audio", "codec private data"),
+        ("track", "name", "codec ID", "format", "size", "fps", "audio", "codec private data"),
         [
             (
                 t.number,
@@ -120,6 +120,7 @@ def report_html(report: StreamReport) -> str:
                 t.codec_id,
                 t.format,
                 f"{t.width}x{t.height}" if t.width else "",
+                f"{t.frame_rate:g}" if t.frame_rate else "",
                 f"{t.sample_rate} Hz x {t.channels}" if t.sample_rate else "",
                 _MARKS[t.codec_private],
             )
@@ -142,6 +143,8 @@ def _track_text(track: TrackReport) -> str:
         parts.append(repr(track.name))
     if track.width:
         parts.append(f"{track.width}x{track.height}")
+    if track.frame_rate:
+        parts.append(f"{track.frame_rate:g} fps")
     if track.sample_rate:
         parts.append(f"{track.sample_rate} Hz, {track.channels} ch")
     parts.append("codec private data" if track.codec_private else "no codec private data")

@@ -32,6 +32,7 @@ class TrackReport:
     ``format`` is what the bytes really are (``"H.264"``, ``"AAC"``, ``"PCM"``...):
     a Connect track labelled ``A_AAC`` whose MimeType tag says PCM is ``"PCM"``.
     ``sample_rate`` and ``channels`` follow the format (the MimeType tag's).
+    ``frame_rate`` is what an H.264 SPS declares in its VUI timing (None without it).
     """
 
     number: int
@@ -42,6 +43,7 @@ class TrackReport:
     codec_private: bool = False
     width: Optional[int] = None
     height: Optional[int] = None
+    frame_rate: Optional[float] = None
     sample_rate: Optional[int] = None
     channels: Optional[int] = None
 

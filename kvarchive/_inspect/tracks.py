@@ -11,6 +11,7 @@ from typing import Optional
 from kvarchive._audio.codecs import MIME_TYPE, SampleFormat, mime_format, sample_format
 from kvarchive._errors import MediaParseError
 from kvarchive._inspect.report import TrackReport
+from kvarchive._inspect.sps import avc_frame_rate
 from kvarchive._matroska.frame import TagGroup
 from kvarchive._matroska.frames import iter_media_items
 from kvarchive._matroska.tracks import TrackEntry
@@ -70,6 +71,7 @@ def track_report(entry: TrackEntry, mime: Optional[SampleFormat]) -> TrackReport
         codec_private=bool(entry.codec_private),
         width=entry.width,
         height=entry.height,
+        frame_rate=avc_frame_rate(entry.codec_private) if name == "H.264" else None,
         sample_rate=rate,
         channels=channels,
     )

@@ -47,9 +47,10 @@ def test_the_sample_stream_is_reported_in_five_calls(
 def test_the_sample_streams_tracks_are_what_its_bytes_say(
     emu: Emulator, kv: ArchivedMediaClient
 ) -> None:
-    """The sample's tracks: 320x240 H.264 and 16 kHz mono AAC, each with codec private data."""
+    """The sample's tracks: 320x240 H.264 at 15 fps and 16 kHz mono AAC, with codec private data."""
     emu.add_sample_stream("cam")
     video, audio = look(emu, kv, "cam").tracks or ()
+    assert video.frame_rate == 15.0
     assert (video.format, video.width, video.height, video.codec_private) == (
         "H.264",
         320,
