@@ -4,7 +4,7 @@ DescribeStream (control plane), then at the data endpoint (GetDataEndpoint,
 cached, once per API) ListFragments over the last five minutes, and once
 more over the whole retention period (back to the stream's creation) when
 those hold nothing; then GetMediaForFragmentList for the newest fragment
-listed. At most five calls besides GetDataEndpoint's two. A call that fails
+listed: at most four calls besides GetDataEndpoint's two. A call that fails
 (access denied, a KMS key that refuses, no retention) becomes a
 :class:`Problem`, and the rest goes on; an unknown stream is raised.
 """
@@ -96,7 +96,7 @@ class _Look:
         """The Matroska document of fragment ``number`` (one GetMediaForFragmentList call)."""
 
         def read() -> bytes:
-            fetch = lambda numbers: self.ops.media(self.stream, numbers)  # noqa: E731
+            fetch = functools.partial(self.ops.media, self.stream)
             with MediaStream.for_fragments([number], fetch, batch_size=1) as body:
                 return next(iter(body.iter_fragments())).data
 

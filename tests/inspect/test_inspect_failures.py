@@ -116,3 +116,15 @@ def test_describe_stream_denied_leaves_the_rest_of_the_report(
     assert (report.status, report.retention_hours) == (None, None)
     assert report.tracks is not None and report.supports["GetClip"].ok is True
     assert report.supports["GetMediaForFragmentList"].ok is True
+
+
+def test_a_fragment_served_as_an_error_chunk_is_a_problem(
+    emu: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """The newest fragment comes back as an error chunk: a GetMediaForFragmentList problem."""
+    stream = emu.add_sample_stream("cam")
+    emu.fail_fragment("cam", stream.fragments[-1].number, code="4000", message="not available")
+    report = look(emu, kv, "cam")
+    (problem,) = report.problems
+    assert problem.operation == "GetMediaForFragmentList" and "not available" in problem.message
+    assert report.tracks is None and report.newest is not None
