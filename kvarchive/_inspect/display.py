@@ -75,7 +75,7 @@ def report_text(report: StreamReport) -> str:
         lines.append(f"  created {iso(report.created)}")
     newest = report.newest
     if newest is None:
-        lines.append("  no fragments found")
+        lines.append("  no fragment listed (see problems)" if report.problems else "  no fragments")
     else:
         lines.append(
             f"  newest fragment {newest.number} at {iso(newest.server_timestamp)} "

@@ -11,6 +11,7 @@ import pytest
 from audio.calls import call_blocks, connect_fragment
 
 from kvarchive import ArchivedMediaClient, StreamReport
+from kvarchive.errors import MissingCodecPrivateDataError, UnsupportedStreamMediaTypeError
 from kvarchive.testing import Emulator, FragmentRecord
 
 CALLS = [
@@ -153,3 +154,22 @@ def test_an_unknown_codec_is_refused_by_the_emulator(emu: Emulator) -> None:
     """add_stream(codec=...) takes only the layouts it can write."""
     with pytest.raises(ValueError, match="codec must be one of"):
         emu.add_stream("x", codec="mpeg2")
+
+
+@pytest.mark.parametrize(
+    ("codec", "codec_private"), [("h264", True), ("hevc", True), ("vp8", True), ("h264", False)]
+)
+def test_the_reports_get_clip_answer_is_what_get_clip_does(
+    emu: Emulator, kv: ArchivedMediaClient, codec: str, codec_private: bool
+) -> None:
+    """Where the report says GetClip works, the emulator's GetClip answers; where not, it refuses."""
+    stream = emu.add_stream("s", fragment_count=2, codec=codec, codec_private=codec_private)
+    expected = kv.inspect(stream_name="s").supports["GetClip"].ok
+    first, last = stream.fragments[0].server_timestamp, stream.fragments[-1].server_timestamp
+    try:
+        with kv.get_clip(stream_name="s", start=first, end=last) as clip:
+            clip.read()
+        worked = True
+    except (UnsupportedStreamMediaTypeError, MissingCodecPrivateDataError):
+        worked = False
+    assert worked is expected
