@@ -101,3 +101,14 @@ def test_bad_input_is_refused_before_any_request(emu: Emulator, kv: ArchivedMedi
     with pytest.raises(ValidationError):
         kv.inspect(stream_name="bad name!")
     assert emu.requests == []
+
+
+def test_a_stream_named_by_its_arn_is_reported_the_same(
+    emu: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """stream_arn= reaches the same stream: its name and ARN both in the report."""
+    stream = emu.add_sample_stream("cam")
+    report = kv.inspect(stream_arn=stream.arn)
+    assert (report.stream_name, report.stream_arn) == ("cam", stream.arn)
+    assert report.problems == () and report.tracks is not None
+    assert all("StreamARN" in r.params and "StreamName" not in r.params for r in emu.requests)
