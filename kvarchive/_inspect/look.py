@@ -98,16 +98,16 @@ class _Look:
         def read() -> bytes:
             fetch = functools.partial(self.ops.media, self.stream)
             with MediaStream.for_fragments([number], fetch, batch_size=1) as body:
-                return next(iter(body.iter_fragments())).data
+                for fragment in body.iter_fragments():
+                    return fragment.data
+            raise MediaIncompleteError(f"the answer held no fragment {number}", number)
 
         return self.attempt("GetMediaForFragmentList", read)
 
 
-def inspect_stream(
-    ops: Operations, stream: StreamRef, *, clock: Optional[Callable[[], datetime]] = None
-) -> StreamReport:
+def inspect_stream(ops: Operations, stream: StreamRef) -> StreamReport:
     """Look at ``stream`` in a bounded few calls and report it (see the module docstring)."""
-    look = _Look(ops, stream, (clock or _utc_now)())
+    look = _Look(ops, stream, datetime.now(timezone.utc))
     info: dict[str, Any] = dict(look.attempt("DescribeStream", lambda: ops.describe(stream)) or {})
     look.kms_key = info.get("KmsKeyId")
     retention = info.get("DataRetentionInHours")
@@ -174,7 +174,3 @@ def _aware(value: Any) -> Optional[datetime]:
 def _decode_installed() -> bool:
     """Whether the decode extra (PyAV and numpy) is installed, without importing it."""
     return all(importlib.util.find_spec(name) is not None for name in ("av", "numpy"))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)

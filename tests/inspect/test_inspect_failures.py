@@ -128,3 +128,16 @@ def test_a_fragment_served_as_an_error_chunk_is_a_problem(
     (problem,) = report.problems
     assert problem.operation == "GetMediaForFragmentList" and "not available" in problem.message
     assert report.tracks is None and report.newest is not None
+
+
+def test_a_media_answer_that_keeps_ending_early_is_a_problem(
+    emu: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """GetMediaForFragmentList bodies that end before any byte: a problem, not a traceback."""
+    emu.add_sample_stream("cam")
+    emu.cut_next("GetMediaForFragmentList", 0, count=20, framing="close")
+    report = look(emu, kv, "cam")
+    assert [(p.operation, p.code) for p in report.problems] == [
+        ("GetMediaForFragmentList", "MediaIncompleteError")
+    ]
+    assert report.tracks is None
