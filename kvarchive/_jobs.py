@@ -71,9 +71,10 @@ class Jobs:
     ) -> StreamReport:
         """One look at a stream: its description, newest fragment, tracks, and what works on it.
 
-        Calls DescribeStream, ListFragments (once, or twice when the last five
-        minutes hold nothing), GetMediaForFragmentList for the newest fragment,
-        and GetDataEndpoint for each data API (cached). A call that fails is a
+        Calls DescribeStream, ListFragments over the last minute (then, while
+        empty, the last hour and the retention period: at most three),
+        GetMediaForFragmentList for the newest fragment, and GetDataEndpoint
+        for each data API (cached). A call that fails is a
         line of ``report.problems``, not an exception; an unknown stream raises
         ResourceNotFoundError.
         """

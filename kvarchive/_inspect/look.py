@@ -1,10 +1,12 @@
 """The calls of ``kv.inspect()``: a bounded few, each failure kept as a fact of the report.
 
 DescribeStream (control plane), then at the data endpoint (GetDataEndpoint,
-cached, once per API) ListFragments over the last five minutes, and once
-more over the whole retention period (back to the stream's creation) when
-those hold nothing; then GetMediaForFragmentList for the newest fragment
-listed: at most four calls besides GetDataEndpoint's two. A call that fails
+cached, once per API) ListFragments over the last minute, and while a
+listing holds nothing, over the last hour and then the whole retention
+period (back to the stream's creation): ListFragments answers in no
+particular order, so a short window keeps its one page to the newest
+fragments. Then GetMediaForFragmentList for the newest fragment listed: at
+most five calls besides GetDataEndpoint's two. A call that fails
 (access denied, a KMS key that refuses, no retention) becomes a
 :class:`Problem`, and the rest goes on; an unknown stream is raised.
 """
@@ -35,10 +37,10 @@ from kvarchive._params import fragment_selector
 from kvarchive._service import LIST_MAX_RESULTS
 from kvarchive._types import StreamRef
 
-__all__ = ["GAP_TOLERANCE", "RECENT", "inspect_stream"]
+__all__ = ["GAP_TOLERANCE", "WINDOWS", "inspect_stream"]
 
-RECENT = timedelta(minutes=5)
-"""The window listed first: a live stream's newest fragments are in it."""
+WINDOWS = (timedelta(minutes=1), timedelta(hours=1))
+"""The windows listed before the whole retention period, each while the last held nothing."""
 
 GAP_TOLERANCE = timedelta(milliseconds=100)
 """Shorter jumps between fragments are timestamp rounding, not missing media."""
@@ -114,11 +116,13 @@ def inspect_stream(ops: Operations, stream: StreamRef) -> StreamReport:
     created = _aware(info.get("CreationTime"))
     listed: list[Fragment] = []
     complete = False
-    if retention != 0:
-        first = look.fragments(look.now - RECENT)
-        if first is not None and not first[0] and not look.no_retention:
-            first = look.fragments(_wide_start(look.now, retention, created))
-        listed, complete = first or ([], False)
+    oldest = _wide_start(look.now, retention, created)
+    starts = [look.now - window for window in WINDOWS if look.now - window > oldest]
+    for since in [*starts, oldest] if retention != 0 else []:
+        page = look.fragments(since)
+        listed, complete = page or ([], False)
+        if page is None or listed or look.no_retention:
+            break
     newest = max(listed, key=lambda f: (f.server_timestamp, int(f.number)), default=None)
     data = None if newest is None else look.media(newest.number)
     tracks: Optional[tuple[TrackReport, ...]] = None

@@ -112,3 +112,24 @@ def test_a_stream_named_by_its_arn_is_reported_the_same(
     assert (report.stream_name, report.stream_arn) == ("cam", stream.arn)
     assert report.problems == () and report.tracks is not None
     assert all("StreamARN" in r.params and "StreamName" not in r.params for r in emu.requests)
+
+
+def test_the_newest_fragment_of_a_busy_stream_is_its_last(
+    emu: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """3000 fragments of 100 ms: the one-minute listing holds the newest in its one page."""
+    stream = emu.add_stream("busy", fragment_count=3000, fragment_duration_ms=100, payload_size=64)
+    report = look(emu, kv, "busy")
+    assert report.newest is not None and report.newest.number == stream.fragments[-1].number
+    assert emu.count("ListFragments") == 1
+
+
+def test_a_stream_quiet_for_minutes_is_found_by_the_hour_listing(
+    emu: Emulator, kv: ArchivedMediaClient
+) -> None:
+    """Newest fragment ten minutes old: the minute is empty, the hour finds it (two listings)."""
+    start = datetime.now(timezone.utc) - timedelta(minutes=11)
+    stream = emu.add_stream("quiet", fragment_count=3, start=start)
+    report = look(emu, kv, "quiet")
+    assert emu.count("ListFragments") == 2
+    assert report.newest is not None and report.newest.number == stream.fragments[-1].number

@@ -54,10 +54,10 @@ def test_no_retention_is_learnt_from_list_fragments_when_describe_stream_is_deni
 def test_an_empty_stream_looks_twice_then_says_it_cannot_know(
     emu: Emulator, kv: ArchivedMediaClient
 ) -> None:
-    """No fragments: the recent window, then the retention period, and the codec checks None."""
+    """No fragments: the last minute, the last hour, the retention period; codec checks None."""
     emu.add_stream("empty", fragment_count=0)
     report = look(emu, kv, "empty")
-    assert [r.operation for r in emu.requests].count("ListFragments") == 2
+    assert [r.operation for r in emu.requests].count("ListFragments") == 3
     assert (report.newest, report.tracks, report.problems) == (None, None, ())
     assert report.supports["HLS"].ok is None and "unknown" in report.supports["HLS"].reason
     assert report.supports["GetMediaForFragmentList"].ok is True
