@@ -50,6 +50,7 @@ from ._decode.decoding import DecodedFrames
 from ._errors import *  # noqa: F403 - every error is a top-level name too (kvarchive.errors.X)
 from ._export import ExportResult, export
 from ._follow import Follower
+from ._inspect.report import Gap, Problem, StreamReport, Support, TrackReport
 from ._matroska.frames import Frame
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, FragmentList, Image, MediaFragment
@@ -79,13 +80,18 @@ __all__ = [
     "FragmentList",
     "FragmentPager",
     "Frame",
+    "Gap",
     "HLSPlayer",
     "Image",
     "ImagePager",
     "MediaFragment",
     "MediaStream",
+    "Problem",
     "S3Checkpoint",
     "ShardResult",
+    "StreamReport",
+    "Support",
+    "TrackReport",
     "__version__",
     "errors",
     "export",

@@ -23,6 +23,8 @@ from ._destinations import check_file, check_folder, is_s3
 from ._download import download_fragments, save_audio, save_clips
 from ._errors import KVArchiveError
 from ._follow import Follower, FollowOptions, open_follower
+from ._inspect.look import inspect_stream
+from ._inspect.report import StreamReport
 from ._media.stream import MediaStream
 from ._models import DownloadResult, Fragment, MediaFragment
 from ._params import check_timestamp_type
@@ -39,8 +41,8 @@ __all__ = ["Jobs"]
 
 
 class Jobs:
-    """Downloads, clips and export plans of a time range, and following a stream (mixed
-    into ``ArchivedMediaClient``)."""
+    """Downloads, clips and export plans of a time range, following a stream, and inspecting
+    one (mixed into ``ArchivedMediaClient``)."""
 
     if TYPE_CHECKING:  # provided by ArchivedMediaClient
         _ops: Operations
@@ -67,6 +69,20 @@ class Jobs:
             timestamp_type: str = "SERVER_TIMESTAMP",
             check_truncation: bool = True,
         ) -> MediaStream: ...
+
+    def inspect(
+        self, *, stream_name: Optional[str] = None, stream_arn: Optional[str] = None
+    ) -> StreamReport:
+        """One look at a stream: its description, newest fragment, tracks, and what works on it.
+
+        Calls DescribeStream, ListFragments over the last minute (then, while
+        empty, the last hour and the retention period: at most three),
+        GetMediaForFragmentList for the newest fragment, and GetDataEndpoint
+        for each data API (cached). A call that fails is a
+        line of ``report.problems``, not an exception; an unknown stream raises
+        ResourceNotFoundError.
+        """
+        return inspect_stream(self._ops, self._stream(stream_name, stream_arn))
 
     def download(
         self,

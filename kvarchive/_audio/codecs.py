@@ -18,7 +18,15 @@ from kvarchive._audio import pcm
 from kvarchive._errors import MediaParseError
 from kvarchive._matroska.tracks import TrackEntry
 
-__all__ = ["COMPRESSED", "MIME_TYPE", "Decoder", "SampleFormat", "decoder_for", "mime_format"]
+__all__ = [
+    "COMPRESSED",
+    "MIME_TYPE",
+    "Decoder",
+    "SampleFormat",
+    "decoder_for",
+    "mime_format",
+    "sample_format",
+]
 
 MIME_TYPE = "MimeType"
 COMPRESSED = {"A_AAC": "aac", "A_OPUS": "opus"}  # CodecID to FFmpeg decoder name
@@ -74,7 +82,7 @@ def decoder_for(entry: TrackEntry, mime: Optional[SampleFormat]) -> Decoder:
             f"track {entry.number}: its blocks are compressed or encrypted "
             "(Matroska ContentEncodings), which kvarchive does not undo"
         )
-    found = mime or _codec_format(entry)
+    found = sample_format(entry, mime)
     if found is not None:
         return _plain(entry.number, found)
     name = COMPRESSED.get(entry.codec_id)
@@ -106,6 +114,12 @@ def mime_format(value: str) -> Optional[SampleFormat]:
     if rate < 1 or channels < 1:
         return None
     return SampleFormat(codec, width, False, rate, channels)
+
+
+def sample_format(entry: TrackEntry, mime: Optional[SampleFormat]) -> Optional[SampleFormat]:
+    """The uncompressed samples a track holds: ``mime`` wins, else its CodecID's (None: compressed
+    or not audio kvarchive reads as samples)."""
+    return mime or _codec_format(entry)
 
 
 def _codec_format(entry: TrackEntry) -> Optional[SampleFormat]:

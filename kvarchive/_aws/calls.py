@@ -24,6 +24,7 @@ log = logging.getLogger("kvarchive")
 
 _SNAKE_NAMES = {
     "GetDataEndpoint": "get_data_endpoint",
+    "DescribeStream": "describe_stream",
     "ListFragments": "list_fragments",
     "GetMediaForFragmentList": "get_media_for_fragment_list",
     "GetClip": "get_clip",

@@ -37,6 +37,12 @@ class Operations:
         response = self._caller.control("GetDataEndpoint", stream, {"APIName": api_name})
         return str(answer_field(response, "DataEndpoint", "GetDataEndpoint"))
 
+    def describe(self, stream: StreamRef) -> Mapping[str, Any]:
+        """DescribeStream: the stream's ``StreamInfo`` (status, retention, key, media type...)."""
+        response = self._caller.control("DescribeStream", stream, {})
+        info: Mapping[str, Any] = answer_field(response, "StreamInfo", "DescribeStream")
+        return info
+
     def fragment_page(
         self, stream: StreamRef, selector: Mapping[str, Any], max_results: int, token: Optional[str]
     ) -> tuple[list[Fragment], Optional[str]]:

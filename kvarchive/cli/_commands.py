@@ -47,6 +47,7 @@ __all__ = [
     "frames_of_file",
     "hls_url",
     "images",
+    "inspect",
     "require_extras",
 ]
 
@@ -67,6 +68,11 @@ def _span(args: argparse.Namespace) -> dict[str, Any]:
 def endpoint(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     url = kv.data_endpoint(args.api_name, **_stream(args))
     print_result(args.output, {"api_name": args.api_name.upper(), "data_endpoint": url}, [url])
+
+
+def inspect(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    report = kv.inspect(**_stream(args))
+    print_result(args.output, report.to_dict(), [str(report)])
 
 
 def fragments(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:

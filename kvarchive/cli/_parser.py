@@ -26,6 +26,7 @@ from kvarchive.cli._commands import (
     frames,
     hls_url,
     images,
+    inspect,
 )
 from kvarchive.cli._export import export, export_options
 from kvarchive.cli._follow import follow
@@ -104,6 +105,8 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         "endpoint", endpoint, "Print the data endpoint of one API (GetDataEndpoint).", times=False
     )
     sub.add_argument("api_name", metavar="API_NAME", help="e.g. LIST_FRAGMENTS, GET_CLIP")
+    what = "Report a stream: its tracks, newest fragment, and which APIs work on it, and why."
+    command("inspect", inspect, what, times=False)
     command(
         "fragments",
         fragments,

@@ -12,7 +12,7 @@ from kvarchive._service import STREAM_NAME
 from kvarchive._times import to_epoch_ms
 from kvarchive.testing._controls import Controls, surfacing_bugs
 from kvarchive.testing._faults import FRAMINGS
-from kvarchive.testing._fragments import MAGIC_MODES
+from kvarchive.testing._fragments import MAGIC_MODES, synthetic_media_type
 from kvarchive.testing._operations import Service
 from kvarchive.testing._playback.resources import Playback
 from kvarchive.testing._playback.sessions import SessionStore
@@ -232,6 +232,8 @@ class Emulator(Controls):
         kms_key_id: Optional[str] = None,
         media_type: Optional[str] = None,
         created: Optional[datetime] = None,
+        codec: str = "h264",
+        codec_private: bool = True,
     ) -> EmulatedStream:
         """Create a stream of synthetic fragments and return it.
 
@@ -243,7 +245,9 @@ class Emulator(Controls):
         numbers of 46 and 47 digits; ``magic`` ("never", "sometimes",
         "always") plants the EBML magic bytes inside frames.
         ``retention_hours``, ``kms_key_id``, ``media_type`` and ``created`` are what
-        DescribeStream reports (see :meth:`add_sample_stream`).
+        DescribeStream reports (see :meth:`add_sample_stream`). ``codec`` is track 1's
+        (``"h264"``, ``"hevc"``, ``"vp8"``, or ``"aac"`` alone), its CodecPrivate left out
+        unless ``codec_private``: such frames are noise that only the track list describes.
         """
         if not STREAM_NAME.fullmatch(name):
             raise ValueError(f"invalid stream name {name!r}")
@@ -259,7 +263,7 @@ class Emulator(Controls):
             created=created,
             retention_hours=retention_hours,
             kms_key_id=kms_key_id,
-            media_type=media_type,
+            media_type=media_type or synthetic_media_type(codec, audio),
             audio=audio,
         )
         stream = synthetic_stream(
@@ -277,6 +281,8 @@ class Emulator(Controls):
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
             magic=magic,
+            codec=codec,
+            codec_private=codec_private,
         )
         self._service.add_stream(stream)
         return stream

@@ -25,6 +25,7 @@ from kvarchive.testing._mkv_writer import (
 from kvarchive.testing._seeded import mixed_seed, rng
 
 __all__ = [
+    "CODECS",
     "EBML_MAGIC",
     "MAGIC_MODES",
     "VIDEO_HEIGHT",
@@ -34,6 +35,7 @@ __all__ = [
     "StoredFrame",
     "SyntheticFragment",
     "synthetic_fragment",
+    "synthetic_media_type",
     "synthetic_tracks",
 ]
 
@@ -56,7 +58,18 @@ AVC_CODEC_PRIVATE = (
 )
 # AudioSpecificConfig: AAC-LC, 48 kHz, mono.
 AAC_CODEC_PRIVATE = b"\x11\x88"
+# An hvcC record (ISO 14496-15) of Main profile without parameter sets: enough to name H.265.
+HEVC_CODEC_PRIVATE = bytes.fromhex("01016000000090000000000000f000fcfdf8f800000f00")
 VIDEO_WIDTH, VIDEO_HEIGHT = 640, 480
+_TRACK1 = {
+    "h264": ("video", "V_MPEG4/ISO/AVC", AVC_CODEC_PRIVATE),
+    "hevc": ("video", "V_MPEGH/ISO/HEVC", HEVC_CODEC_PRIVATE),
+    "vp8": ("video", "V_VP8", b""),
+    "aac": ("audio", "A_AAC", AAC_CODEC_PRIVATE),
+}
+CODECS = tuple(_TRACK1)
+"""The codecs of a synthetic stream's track 1 (``"aac"``: audio only)."""
+_MEDIA_TYPES = {"h264": "video/h264", "hevc": "video/h265", "vp8": "video/vp8", "aac": "audio/aac"}
 _AUDIO_FRAME_SIZE = 96
 _MIN_VIDEO_FRAME = 16
 
@@ -160,6 +173,8 @@ class SyntheticFragment(DocumentSource):
     cluster_size_known: bool = False
     trailing_tags: bool = False
     magic: str = "sometimes"
+    codec: str = "h264"
+    codec_private: bool = True
 
     def __attrs_post_init__(self) -> None:
         if not self.number.isdigit() or len(self.number) > 128:
@@ -203,7 +218,7 @@ class SyntheticFragment(DocumentSource):
             self.number,
             self.server_ms,
             self.producer_ms,
-            synthetic_tracks(self.audio),
+            synthetic_tracks(self.audio, self.codec, self.codec_private),
             self.frames(),
             seed=self.seed,
             cluster_size_known=self.cluster_size_known,
@@ -211,12 +226,28 @@ class SyntheticFragment(DocumentSource):
         )
 
 
-def synthetic_tracks(audio: bool) -> list[Track]:
-    """The tracks of synthetic fragments: 640x480 H.264, and AAC when ``audio``."""
-    tracks = [Track(1, "video", AVC_CODEC_PRIVATE, VIDEO_WIDTH, VIDEO_HEIGHT)]
+def synthetic_tracks(audio: bool, codec: str = "h264", codec_private: bool = True) -> list[Track]:
+    """The tracks of synthetic fragments: 640x480 video of ``codec`` (or AAC alone, ``"aac"``),
+    with its codec private data unless not ``codec_private``, and AAC on track 2 when ``audio``."""
+    if codec not in _TRACK1:
+        raise ValueError(f"codec must be one of {CODECS}, got {codec!r}")
+    kind, codec_id, private = _TRACK1[codec]
+    private = private if codec_private else b""
+    if kind == "audio":
+        first = Track(1, kind, private, sample_rate=48000, channels=1, codec_id=codec_id)
+    else:
+        first = Track(1, kind, private, VIDEO_WIDTH, VIDEO_HEIGHT, codec_id=codec_id)
+    tracks = [first]
     if audio:
         tracks.append(Track(2, "audio", AAC_CODEC_PRIVATE, sample_rate=48000, channels=1))
     return tracks
+
+
+def synthetic_media_type(codec: str, audio: bool) -> str:
+    """What DescribeStream says a synthetic stream of ``codec`` (and AAC when ``audio``) holds."""
+    if codec not in _MEDIA_TYPES:
+        raise ValueError(f"codec must be one of {CODECS}, got {codec!r}")
+    return _MEDIA_TYPES[codec] + (",audio/aac" if audio else "")
 
 
 def synthetic_fragment(

@@ -46,7 +46,8 @@ class Track:
     """A media track, as Matroska and MP4 describe it.
 
     ``kind`` is ``"video"`` (H.264, ``codec_private`` an avcC record) or
-    ``"audio"`` (AAC, ``codec_private`` an AudioSpecificConfig).
+    ``"audio"`` (AAC, ``codec_private`` an AudioSpecificConfig), unless ``codec_id``
+    names another codec; an empty ``codec_private`` is left out.
     """
 
     number: int
@@ -56,6 +57,7 @@ class Track:
     height: int = 0
     sample_rate: int = 0
     channels: int = 0
+    codec_id: str = ""
 
 
 def _tag_time(ms: int) -> str:
@@ -176,8 +178,12 @@ def tracks_element(tracks: Sequence[Track]) -> bytes:
             + vint.encode_element(ebml.TRACK_UID, number)
             + vint.encode_element(ebml.TRACK_TYPE, kind)
             + vint.encode_element(ebml.TRACK_NAME, name)
-            + vint.encode_element(ebml.CODEC_ID, codec)
-            + vint.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
+            + vint.encode_element(ebml.CODEC_ID, track.codec_id.encode() or codec)
+            + (
+                vint.encode_element(ebml.CODEC_PRIVATE, track.codec_private)
+                if track.codec_private
+                else b""
+            )
             + details,
         )
     return vint.encode_element(ebml.TRACKS, entries)

@@ -310,9 +310,20 @@ class Service:
         if stream.retention_hours == 0:
             raise ApiError("NoDataRetentionException", f"Stream {stream.name} does not retain data")
 
+    def _check_playable(self, stream: EmulatedStream) -> None:
+        """GetClip, HLS and DASH refuse VP8 and a track 1 without codec private data."""
+        first = stream.tracks[0]
+        if first.codec_id == "V_VP8":
+            raise ApiError(
+                "UnsupportedStreamMediaTypeException", "The codec V_VP8 is not supported"
+            )
+        if not first.codec_private:
+            raise ApiError("MissingCodecPrivateDataException", "No codec private data in track 1")
+
     def _op_GetClip(self, params: dict[str, Any]) -> Response:
         stream = self.resolve(params)
         self._check_retention(stream)
+        self._check_playable(stream)
         if "ClipFragmentSelector" not in params:
             raise invalid("ClipFragmentSelector is required")
         kind, start, end = fragment_selector(params, "ClipFragmentSelector")
@@ -354,6 +365,7 @@ class Service:
         """Open a session (HLS or DASH) as ``params`` ask: its URL on the data endpoint."""
         stream = self.resolve(params)
         self._check_retention(stream)
+        self._check_playable(stream)
         request = SessionRequest.from_params(protocol, stream, params, self._clock)
         token = self.sessions.open(request).token
         return f"{self._data_endpoint()}{path}?SessionToken={token}"

@@ -316,6 +316,8 @@ def synthetic_stream(
     cluster_size_known: bool,
     trailing_tags: bool,
     magic: str,
+    codec: str = "h264",
+    codec_private: bool = True,
 ) -> EmulatedStream:
     """A stream of ``fragment_count`` synthetic fragments starting at ``start_ms``."""
     # One lag for the stream keeps the producer timeline (the media's) continuous.
@@ -337,6 +339,8 @@ def synthetic_stream(
             cluster_size_known=cluster_size_known,
             trailing_tags=trailing_tags,
             magic=magic,
+            codec=codec,
+            codec_private=codec_private,
         )
         return FragmentRecord(
             number, server_ms, producer_ms, fragment_duration_ms, spec.size, index, spec
@@ -346,7 +350,7 @@ def synthetic_stream(
         name,
         description,
         [record(index, number) for index, number in enumerate(numbers)],
-        synthetic_tracks(audio),
+        synthetic_tracks(audio, codec, codec_private),
         next_fragment=lambda last: record(last.index + 1, next_number(last, seed)),
     )
 
