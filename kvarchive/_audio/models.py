@@ -58,7 +58,8 @@ class AudioResult:
     """What ``download_audio()`` wrote: one WAV file, a channel per mono track.
 
     ``tracks`` are the tracks in channel order, by name where they have one
-    (else by number); ``duration`` is the length of the file's audio.
+    (else by number); ``duration`` is the length of the file's audio;
+    ``fragment_count`` the fragments fetched (0 for a local file, which is read whole).
     """
 
     path: Union[str, os.PathLike[str]]

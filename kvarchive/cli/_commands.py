@@ -15,13 +15,17 @@ from kvarchive import (
     MediaStream,
     ValidationError,
 )
+from kvarchive._audio.reader import TrackSpec, check_tracks
 from kvarchive._decode.decoded_frame import require_images
 from kvarchive._decode.decoder import require_decoder
+from kvarchive._download import write_wav
 from kvarchive._files import output_file, output_folder
 from kvarchive._progress import progress_bar
 from kvarchive.cli._output import (
     FrameWriter,
     ImageTally,
+    audio_line,
+    audio_record,
     download_line,
     download_record,
     no_fragments,
@@ -35,6 +39,8 @@ from kvarchive.cli._output import (
 
 __all__ = [
     "Command",
+    "audio",
+    "audio_of_file",
     "clip",
     "clips",
     "dash_url",
@@ -176,6 +182,33 @@ def download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
         concurrency=args.concurrency,
     )
     print_result(args.output, download_record(result), [download_line(result)])
+
+
+def audio(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    result = kv.download_audio(
+        **_span(args),
+        path=args.outfile,
+        tracks=_tracks(args.track),
+        progress=True,  # drawn on a terminal only
+    )
+    print_result(args.output, audio_record(result), [audio_line(result)])
+
+
+def audio_of_file(args: argparse.Namespace) -> None:
+    """``audio --file``: the same WAV writer on a local Matroska file, no client, no AWS."""
+    chosen = check_tracks(_tracks(args.track))
+    output_file(args.outfile)
+    media = MediaStream.from_file(args.file)
+    size = os.path.getsize(args.file)
+    result = write_wav(media, size, args.outfile, tracks=chosen, progress=True, fragments=0)
+    print_result(args.output, audio_record(result), [audio_line(result)])
+
+
+def _tracks(given: Optional[list[str]]) -> Optional[list[TrackSpec]]:
+    """``--track`` values: digits are a track number, anything else a track name."""
+    if given is None:
+        return None
+    return [int(spec) if spec.isdigit() else spec for spec in given]
 
 
 def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:

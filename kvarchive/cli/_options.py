@@ -28,6 +28,7 @@ from kvarchive.cli._times import HELP as TIME_HELP
 
 __all__ = [
     "STREAM_FLAGS",
+    "audio_options",
     "choice",
     "demo_options",
     "emulator_options",
@@ -188,6 +189,17 @@ def frames_options(sub: argparse.ArgumentParser) -> None:
     choice(sub, "--format", IMAGE_FORMATS, "JPEG", "image format")
     sub.add_argument(
         "--quality", type=int, default=90, help="JPEG quality, 1-100 (default: %(default)s)"
+    )
+
+
+def audio_options(sub: argparse.ArgumentParser) -> None:
+    """The options of ``audio``, besides its stream (or file), range and file."""
+    sub.add_argument(
+        "--track",
+        action="append",
+        metavar="NAME",
+        help="a track to write, by name (AUDIO_FROM_CUSTOMER) or number, in channel order; "
+        "repeat it for more (default: every audio track, in track order)",
     )
 
 
