@@ -333,6 +333,7 @@ def write_wav(
         duration=timedelta(microseconds=mixer.samples * 1_000_000 // mixer.sample_rate),
         fragment_count=fragments,
         bytes_written=written,
+        start=mixer.start,
     )
 
 

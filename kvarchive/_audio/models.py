@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import attrs
 
@@ -59,7 +59,8 @@ class AudioResult:
 
     ``tracks`` are the tracks in channel order, by name where they have one
     (else by number); ``duration`` is the length of the file's audio;
-    ``fragment_count`` the fragments fetched (0 for a local file, which is read whole).
+    ``fragment_count`` the fragments fetched (0 for a local file, which is read whole);
+    ``start`` the time of the first sample. In a notebook it shows an audio player.
     """
 
     path: Union[str, os.PathLike[str]]
@@ -69,3 +70,9 @@ class AudioResult:
     duration: timedelta
     fragment_count: int
     bytes_written: int
+    start: Optional[datetime] = None
+
+    def _repr_html_(self) -> str:
+        from kvarchive._notebook import audio_html
+
+        return audio_html(self)

@@ -62,6 +62,7 @@ def test_a_call_with_a_gap_is_written_aligned_to_the_sample(
         duration=timedelta(seconds=5),
         fragment_count=4,
         bytes_written=path.stat().st_size,
+        start=T0,
     )
     rate, channels = channels_of(path)
     stored = {k for start, length in spans for k in range(start * 8, (start + length) * 8)}
