@@ -259,9 +259,10 @@ def emulator_options(sub: argparse.ArgumentParser) -> None:
         "--stream",
         action="append",
         type=stream_spec,
-        metavar="NAME[=sample|=synthetic:N]",
-        help="a stream to serve: the bundled sample (10 s of H.264 and AAC) or N synthetic "
-        "fragments of 2 s, ending now; repeat it for more (default: demo=sample)",
+        metavar="NAME[=sample|=synthetic:N|=call:N]",
+        help="a stream to serve: the bundled sample (10 s of H.264 and AAC), N synthetic "
+        "fragments of 2 s, or N seconds of a phone call in Amazon Connect's layout, ending now; "
+        "repeat it for more (default: demo=sample)",
     )
     sub.add_argument(
         "--port",
