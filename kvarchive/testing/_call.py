@@ -68,6 +68,7 @@ def call_voices() -> tuple[bytes, bytes]:
 
 
 def _tracks() -> bytes:
+    """The Tracks element of a Connect call: two A_AAC tracks of 8 kHz mono, named by side."""
     entries = b""
     for track, name in zip(_TRACKS, CALL_TRACK_NAMES):
         number = vint.encode_uint(track.number)
@@ -85,12 +86,16 @@ def _tracks() -> bytes:
     return vint.encode_element(ebml.TRACKS, entries)
 
 
-_HEAD = vint.encode_element(
-    ebml.INFO,
-    vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(DEFAULT_TIMECODE_SCALE))
-    + vint.encode_element(ebml.TITLE, b"Kinesis Video SDK")
-    + vint.encode_element(ebml.MUXING_APP, b"Kinesis Video SDK 1.1.0 JNI 2.0")
-    + vint.encode_element(ebml.WRITING_APP, b"Kinesis Video SDK 1.1.0 JNI 2.0"),
+# Info and Tracks, the same in every fragment of a call.
+_HEAD = (
+    vint.encode_element(
+        ebml.INFO,
+        vint.encode_element(ebml.TIMECODE_SCALE, vint.encode_uint(DEFAULT_TIMECODE_SCALE))
+        + vint.encode_element(ebml.TITLE, b"Kinesis Video SDK")
+        + vint.encode_element(ebml.MUXING_APP, b"Kinesis Video SDK 1.1.0 JNI 2.0")
+        + vint.encode_element(ebml.WRITING_APP, b"Kinesis Video SDK 1.1.0 JNI 2.0"),
+    )
+    + _tracks()
 )
 
 
@@ -123,7 +128,7 @@ class CallFragment:
     def data(self) -> bytes:
         """The fragment's whole Matroska document."""
         head = _ebml_header() + vint.encode_id(ebml.SEGMENT) + vint.encode_size(vint.UNKNOWN_SIZE)
-        head += _HEAD + _tracks()
+        head += _HEAD
         head += _tags(
             [
                 ("AWS_KINESISVIDEO_FRAGMENT_NUMBER", self.number),
