@@ -38,6 +38,7 @@ __all__ = [
     "save_clips",
     "save_stream",
     "split_batches",
+    "write_wav",
 ]
 
 _MediaOpener = Callable[[list[Fragment], StopSignal], MediaStream]
@@ -307,21 +308,40 @@ def save_audio(
     tracks: Optional[tuple[TrackSpec, ...]],
     progress: bool = False,
 ) -> AudioResult:
-    """Write the chosen audio tracks of ``fragments`` as one WAV file at ``path``.
+    """Write the chosen audio tracks of ``fragments`` as one WAV file at ``path``
+    (:func:`write_wav` of their media, fetched in order)."""
+    media = _media(open_batch, list(fragments), StopSignal())
+    size = sum(f.size for f in fragments)
+    return write_wav(
+        media, size, path, s3, tracks=tracks, progress=progress, fragments=len(fragments)
+    )
+
+
+def write_wav(
+    media: MediaStream,
+    size: int,
+    path: PathLike,
+    s3: S3Factory,
+    *,
+    tracks: Optional[tuple[TrackSpec, ...]],
+    progress: bool,
+    fragments: int,
+) -> AudioResult:
+    """Write the chosen audio tracks of ``media`` (about ``size`` bytes, closed after) as one
+    WAV file at ``path`` (local, or S3 through ``s3``); ``fragments`` is what the result
+    reports as its fragment count.
 
     A channel per channel of each track, in track order, all on one clock
     (``kvarchive._audio.mixer``), streamed to disk with the header written
     last. The tracks are checked against the first fragment's (unknown ones,
     no audio, different rates: ValidationError) before a sample is written.
     """
-    stop = StopSignal()
     mixer: Optional[Mixer] = None
     formats: list[TrackFormat] = []
     early: list[AudioChunk] = []  # chunks before every track's format is known (a fragment)
-    with open_file(path, s3) as out, _media(open_batch, list(fragments), stop) as media:
+    with open_file(path, s3) as out, media:
         wav = WavWriter(out)
-        bar = progress_bar(progress, sum(f.size for f in fragments), "audio")
-        with bar as advance:
+        with progress_bar(progress, size, "audio") as advance:
             read = 0
             for item in media._audio_reader(tracks):
                 advance(media.position - read)
@@ -348,8 +368,9 @@ def save_audio(
         sample_rate=mixer.sample_rate,
         channels=mixer.channels,
         duration=timedelta(microseconds=mixer.samples * 1_000_000 // mixer.sample_rate),
-        fragment_count=len(fragments),
+        fragment_count=fragments,
         bytes_written=written,
+        start=mixer.start,
         s3=s3,
     )
 

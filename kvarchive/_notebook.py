@@ -6,7 +6,10 @@ name. pandas is imported only by ``to_pandas`` (the ``pandas`` extra).
 
 from __future__ import annotations
 
+import base64
 import html
+import os
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,8 +17,10 @@ from ._extras import require
 from ._times import compact_seconds, compact_time
 
 __all__ = [
+    "AUDIO_INLINE_BYTES",
     "FRAGMENT_COLUMNS",
     "IMAGE_COLUMNS",
+    "audio_html",
     "fragment_rows",
     "fragments_frame",
     "html_table",
@@ -85,6 +90,45 @@ def images_frame(images: Iterable[Any]) -> Any:
         [{"timestamp": i.timestamp, "error": i.error, "data": i.data} for i in images],
         columns=["timestamp", "error", "data"],
     )
+
+
+AUDIO_INLINE_BYTES = 2 << 20
+"""The largest WAV file a notebook's player holds inline (about a minute of a stereo call)."""
+
+
+def audio_html(result: Any) -> str:
+    """An ``AudioResult`` as an <audio> player above a table of its tracks, length and times.
+
+    A file up to :data:`AUDIO_INLINE_BYTES` plays from a ``data:`` URL, so the
+    notebook keeps it when the file is moved or the notebook shared; a larger
+    one would bloat the notebook and the page, so the player points at its
+    path relative to the working directory (the notebook's folder, which
+    Jupyter serves, as a ``file:`` URL is refused by the browser), and says so.
+    """
+    path = os.fspath(result.path)
+    if not os.path.isfile(path):
+        player = f"<p>{html.escape(path)} is no longer there: nothing to play</p>"
+    elif result.bytes_written <= AUDIO_INLINE_BYTES:
+        with open(path, "rb") as wav:
+            data = base64.b64encode(wav.read()).decode("ascii")
+        player = f'<audio controls preload="auto" src="data:audio/wav;base64,{data}"></audio>'
+    else:
+        relative = urllib.parse.quote(os.path.relpath(path).replace(os.sep, "/"))
+        player = (
+            f'<audio controls preload="metadata" src="{html.escape(relative)}"></audio>'
+            f"<p>played from {html.escape(relative)}, relative to the notebook's folder</p>"
+        )
+    start = result.start
+    row = (
+        ", ".join(map(str, result.tracks)),
+        f"{result.sample_rate} Hz",
+        compact_seconds(result.duration),
+        "" if start is None else compact_time(start),
+        "" if start is None else compact_time(start + result.duration),
+        f"{path} ({result.bytes_written} bytes)",
+    )
+    headers = ("tracks (channel order)", "rate", "duration", "start", "end", "file")
+    return player + html_table(headers, [row], total=1)
 
 
 def _pandas() -> Any:

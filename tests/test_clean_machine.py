@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,17 @@ def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) 
     result = run_clean([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "snippet done" in result.stdout
+
+
+def test_readme_call_snippet_writes_the_calls_wav_with_no_aws_configuration(
+    tmp_path: Path,
+) -> None:
+    """The README's Connect-call snippet runs under env -i and writes six seconds of two channels."""
+    code = readme_snippet("A phone call in Amazon Connect's real layout")
+    result = run_clean([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stderr
+    with wave.open(str(tmp_path / "call.wav")) as call:
+        assert (call.getnchannels(), call.getframerate(), call.getnframes()) == (2, 8000, 48000)
 
 
 def test_readme_follower_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import array
 import ast
 import importlib.util
 import json
 import time
+import wave
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +18,7 @@ import pytest
 from example_commands import EXAMPLES, no_account_block, run_example
 from follow_checks import assert_followed, within_rate
 
-from kvarchive.testing import Emulator
+from kvarchive.testing import Emulator, call_voices
 
 
 def load(name: str) -> ModuleType:
@@ -216,3 +218,65 @@ def test_dask_export_runs_as_its_docstring_says(tmp_path: Path) -> None:
     assert lines[0] == "manifest: export/manifest.jsonl"
     assert lines[-1].endswith("bytes written, 0 shards failed")
     assert (tmp_path / "export" / "manifest.jsonl").stat().st_size > 0
+
+
+# -- lambda_connect: a call's WAV at the contact's end -------------------------------------
+
+
+def contact_end(stream: Any, parameters: dict[str, str]) -> dict[str, Any]:
+    """The event Connect's disconnect flow sends for a call on ``stream``, its whole range."""
+    first, last = stream.fragments[0], stream.fragments[-1]
+    audio = {
+        "StreamARN": stream.arn,
+        "StartFragmentNumber": first.number,
+        "StartTimestamp": str(first.producer_ms),
+        "StopFragmentNumber": last.number,
+        "StopTimestamp": str(last.producer_ms + last.duration_ms),
+    }
+    contact = {"ContactId": "c-42", "MediaStreams": {"Customer": {"Audio": audio}}}
+    return {"Details": {"ContactData": contact, "Parameters": parameters}}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "tracks"),
+    [({}, (0, 1)), ({"AudioToCustomer": "false"}, (0,))],
+    ids=["both sides", "customer only"],
+)
+def test_connect_handler_writes_the_calls_wav(
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    parameters: dict[str, str],
+    tracks: tuple[int, ...],
+) -> None:
+    """At the contact's end the handler writes CALLS_DIR/<ContactId>.wav: the voices said."""
+    stream = emulator.add_call_stream("call", fragment_count=6)
+    monkeypatch.setenv("KVARCHIVE_ENDPOINT_URL", emulator.endpoint_url)
+    monkeypatch.setenv("CALLS_DIR", str(tmp_path / "calls"))
+    handler = load("lambda_connect")
+    try:
+        answer = handler.handler(contact_end(stream, parameters))
+    finally:
+        handler.KV.close()
+    path = tmp_path / "calls" / "c-42.wav"
+    assert answer["path"] == str(path) and answer["seconds"] == "6.000"
+    voices = [array.array("h", call_voices()[t] * 2) for t in tracks]
+    expected = array.array("h", bytes(2 * len(voices[0]) * len(voices)))
+    for index, voice in enumerate(voices):
+        expected[index :: len(voices)] = voice
+    with wave.open(str(path)) as wav:
+        assert wav.getnchannels() == len(tracks) and wav.getframerate() == 8000
+        assert wav.readframes(wav.getnframes()) == expected.tobytes()
+
+
+def test_lambda_connect_runs_as_its_docstring_says(tmp_path: Path) -> None:
+    """The Connect handler's no-account invocation writes the emulated call's six seconds."""
+    result = run_example("lambda_connect", tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = ast.literal_eval(result.stdout)
+    assert answer["tracks"] == "AUDIO_FROM_CUSTOMER,AUDIO_TO_CUSTOMER"
+    assert answer["seconds"] == "6.000" and answer["path"] == str(
+        tmp_path / "calls" / "example-contact.wav"
+    )
+    with wave.open(str(tmp_path / "calls" / "example-contact.wav")) as wav:
+        assert (wav.getnchannels(), wav.getnframes()) == (2, 6 * 8000)

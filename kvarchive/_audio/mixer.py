@@ -59,6 +59,11 @@ class Mixer:
         self._lag = round(LAG.total_seconds() * sample_rate)
 
     @property
+    def start(self) -> Optional[datetime]:
+        """The time of sample 0 (None before the first chunk)."""
+        return self._first
+
+    @property
     def samples(self) -> int:
         """Samples (per channel) written so far."""
         return self._written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import attrs
 
@@ -60,7 +60,9 @@ class AudioResult(S3Linked):
     ``presigned_url``), a channel per mono track.
 
     ``tracks`` are the tracks in channel order, by name where they have one
-    (else by number); ``duration`` is the length of the file's audio.
+    (else by number); ``duration`` is the length of the file's audio;
+    ``fragment_count`` the fragments fetched (0 for a local file, which is read whole);
+    ``start`` the time of the first sample. In a notebook it shows an audio player.
     """
 
     path: Union[str, os.PathLike[str]]
@@ -70,4 +72,10 @@ class AudioResult(S3Linked):
     duration: timedelta
     fragment_count: int
     bytes_written: int
+    start: Optional[datetime] = None
     _s3: Any = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def _repr_html_(self) -> str:
+        from kvarchive._notebook import audio_html
+
+        return audio_html(self)

@@ -15,15 +15,18 @@ from kvarchive import (
     MediaStream,
     ValidationError,
 )
+from kvarchive._audio.reader import TrackSpec, check_tracks
 from kvarchive._decode.decoded_frame import require_images
 from kvarchive._decode.decoder import require_decoder
 from kvarchive._destinations import S3Factory, check_file, check_folder, is_s3
-from kvarchive._files import output_folder
+from kvarchive._download import write_wav
 from kvarchive._links import presigned_link
 from kvarchive._progress import progress_bar
 from kvarchive.cli._output import (
     FrameWriter,
     ImageTally,
+    audio_line,
+    audio_record,
     download_line,
     download_record,
     no_fragments,
@@ -37,6 +40,8 @@ from kvarchive.cli._output import (
 
 __all__ = [
     "Command",
+    "audio",
+    "audio_of_file",
     "clip",
     "clips",
     "dash_url",
@@ -214,6 +219,33 @@ def download(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     print_result(args.output, record, [download_line(result), *record_link(record)])
 
 
+def audio(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
+    result = kv.download_audio(
+        **_span(args),
+        path=args.outfile,
+        tracks=_tracks(args.track),
+        progress=True,  # drawn on a terminal only
+    )
+    print_result(args.output, audio_record(result), [audio_line(result)])
+
+
+def audio_of_file(args: argparse.Namespace) -> None:
+    """``audio --file``: the same WAV writer on a local Matroska file, no client, no AWS."""
+    chosen = check_tracks(_tracks(args.track))
+    check_file(args.outfile, _no_s3)
+    media = MediaStream.from_file(args.file)
+    size = os.path.getsize(args.file)
+    result = write_wav(media, size, args.outfile, _no_s3, tracks=chosen, progress=True, fragments=0)
+    print_result(args.output, audio_record(result), [audio_line(result)])
+
+
+def _tracks(given: Optional[list[str]]) -> Optional[list[TrackSpec]]:
+    """``--track`` values: digits are a track number, anything else a track name."""
+    if given is None:
+        return None
+    return [int(spec) if spec.isdigit() else spec for spec in given]
+
+
 def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
     check_folder(args.outfile, kv._s3)
     listed = list(kv.list_fragments(**_span(args)))
@@ -226,7 +258,7 @@ def frames(kv: ArchivedMediaClient, args: argparse.Namespace) -> None:
 def frames_of_file(args: argparse.Namespace) -> None:
     """``frames --file``: no client, no AWS."""
     media = MediaStream.from_file(args.file)
-    output_folder(args.outfile)
+    check_folder(args.outfile, _no_s3)
     _save_frames(media, os.path.getsize(args.file), args, _no_s3)
 
 
@@ -243,7 +275,8 @@ def require_extras() -> None:
 
 
 def _no_s3() -> Any:
-    raise ValidationError("frames --file writes to a local folder only (no AWS is used)")
+    """What ``--file`` commands have for S3: none (they use no AWS), a ValidationError."""
+    raise ValidationError("with --file, -o is a local path: no AWS is used")
 
 
 def _save_frames(

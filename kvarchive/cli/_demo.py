@@ -1,5 +1,8 @@
 """``kvarchive demo``: the main job end to end against the bundled emulator, no AWS needed.
 
+The tour: a sample camera stream's fragments, URLs, recording, clip and
+frames, then a phone call in Amazon Connect's layout written as a WAV.
+
 With ``--serve`` the emulator keeps running after the tour, its HLS and DASH
 URLs playable, until Ctrl-C (or SIGTERM): the ways to stop it, so it ends with
 status 0 (the emulator closed, its threads joined and its ports released).
@@ -21,12 +24,14 @@ from kvarchive.cli._emulator import environment_lines, sleep_forever, until_stop
 from kvarchive.cli._output import print_fragments, print_result, save_image, save_media
 
 if TYPE_CHECKING:
+    from kvarchive import ArchivedMediaClient
     from kvarchive.testing import Emulator
 
 __all__ = ["DEMO_FOLDER", "run_demo"]
 
 DEMO_FOLDER = "kvarchive-demo"
 DEMO_STREAM = "kvarchive-demo"
+DEMO_CALL = "kvarchive-demo-call"
 # The longest session the service grants: the URLs keep playing while --serve runs.
 _SESSION_SECONDS = 43_200
 
@@ -94,11 +99,27 @@ def _demo(
             for image in images
             if image.data
         ]
-        print(f"Saved {len(frames)} JPEG frames, one every {interval} ms\n")
+        print(f"Saved {len(frames)} JPEG frames, one every {interval} ms")
         written += frames
+        written.append(_call(emu, kv, folder))
     for path in written:
         print(f"wrote {path}")
     return written, urls
+
+
+def _call(emu: Emulator, kv: ArchivedMediaClient, folder: str) -> str:
+    """Write the WAV of a phone call in Amazon Connect's layout; return its path."""
+    call = emu.add_call_stream(DEMO_CALL)
+    start = call.fragments[0].server_timestamp
+    path = os.path.join(folder, "call.wav")
+    result = kv.download_audio(
+        stream_name=call.name, start=start, end=start + timedelta(minutes=1), path=path
+    )
+    print(
+        f"Wrote the call {call.name!r} (Amazon Connect's layout) as a WAV: "
+        f"{', '.join(map(str, result.tracks))}, {result.duration.total_seconds():g} s\n"
+    )
+    return path
 
 
 def _serve(emu: Emulator, urls: dict[str, str], tell: Any) -> None:

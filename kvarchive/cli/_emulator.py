@@ -42,19 +42,20 @@ __all__ = [
 DEFAULT_PORT = 4567
 """The control plane's port by default: the printed lines stay valid from one run to the next."""
 
-_SYNTHETIC = re.compile(r"synthetic:(\d+)")
+_COUNTED = re.compile(r"(synthetic|call):(\d+)")
 
 
 class StreamSpec(NamedTuple):
-    """One ``--stream``: a name, and the bundled sample (``fragments`` None) or that many
-    synthetic fragments."""
+    """One ``--stream``: a name, and the bundled sample (``fragments`` None), that many
+    synthetic fragments, or (``call``) that many seconds of a call in Amazon Connect's layout."""
 
     name: str
     fragments: Optional[int] = None
+    call: bool = False
 
 
 def stream_spec(text: str) -> StreamSpec:
-    """An argparse ``type=``: ``NAME``, ``NAME=sample`` or ``NAME=synthetic:N``."""
+    """An argparse ``type=``: ``NAME``, ``NAME=sample``, ``NAME=synthetic:N`` or ``NAME=call:N``."""
     name, _, kind = text.partition("=")
     if not STREAM_NAME.fullmatch(name):
         raise argparse.ArgumentTypeError(
@@ -62,12 +63,13 @@ def stream_spec(text: str) -> StreamSpec:
         )
     if kind in ("", "sample"):
         return StreamSpec(name)
-    synthetic = _SYNTHETIC.fullmatch(kind)
-    if synthetic is None or int(synthetic.group(1)) < 1:
+    counted = _COUNTED.fullmatch(kind)
+    if counted is None or int(counted.group(2)) < 1:
         raise argparse.ArgumentTypeError(
-            f"not a kind of stream: {kind!r} (sample, or synthetic:N for N fragments)"
+            f"not a kind of stream: {kind!r} (sample, synthetic:N for N fragments, "
+            "or call:N for N seconds of a call)"
         )
-    return StreamSpec(name, int(synthetic.group(1)))
+    return StreamSpec(name, int(counted.group(2)), counted.group(1) == "call")
 
 
 def environment_lines(emu: Emulator) -> list[str]:
@@ -96,18 +98,22 @@ def emulator(args: argparse.Namespace) -> None:
         ) from exc
     with started as emu, until_stopped():
         print("\n".join(environment_lines(emu)), flush=True)  # first: what another shell needs
-        streams = [
-            emu.add_sample_stream(spec.name)
-            if spec.fragments is None
-            else emu.add_stream(spec.name, fragment_count=spec.fragments)
-            for spec in specs
-        ]
+        streams = [_add(emu, spec) for spec in specs]
         print("# The lines above point kvarchive, boto3 and the AWS CLI at this emulator.")
         for stream in streams:
             print(_stream_comment(stream))
         print("# Serving until Ctrl-C.", flush=True)
         sleep_forever()
     print("Stopped: the emulator is closed.", file=sys.stderr)
+
+
+def _add(emu: Emulator, spec: StreamSpec) -> EmulatedStream:
+    """The stream ``spec`` describes, added to ``emu``."""
+    if spec.fragments is None:
+        return emu.add_sample_stream(spec.name)
+    if spec.call:
+        return emu.add_call_stream(spec.name, fragment_count=spec.fragments)
+    return emu.add_stream(spec.name, fragment_count=spec.fragments)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from kvarchive import (
 from kvarchive._aws.hints import no_credentials_message, no_region_message
 from kvarchive._redact import Redactor
 from kvarchive._validate import check_int
-from kvarchive.cli._commands import Command, frames_of_file, require_extras
+from kvarchive.cli._commands import Command, audio_of_file, frames_of_file, require_extras
 from kvarchive.cli._debug import debug_logging, mask_credentials
 from kvarchive.cli._demo import run_demo
 from kvarchive.cli._emulator import emulator
@@ -112,6 +112,9 @@ def _run(args: argparse.Namespace, redactor: Redactor) -> int:
         if args.file is not None:
             frames_of_file(args)  # no AWS
             return 0
+    if args.command_name == "audio" and args.file is not None:
+        audio_of_file(args)  # no AWS
+        return 0
     import boto3
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)

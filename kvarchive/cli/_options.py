@@ -28,6 +28,7 @@ from kvarchive.cli._times import HELP as TIME_HELP
 
 __all__ = [
     "STREAM_FLAGS",
+    "audio_options",
     "choice",
     "demo_options",
     "emulator_options",
@@ -191,6 +192,17 @@ def frames_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def audio_options(sub: argparse.ArgumentParser) -> None:
+    """The options of ``audio``, besides its stream (or file), range and file."""
+    sub.add_argument(
+        "--track",
+        action="append",
+        metavar="NAME",
+        help="a track to write, by name (AUDIO_FROM_CUSTOMER) or number, in channel order; "
+        "repeat it for more (default: every audio track, in track order)",
+    )
+
+
 def follow_options(sub: argparse.ArgumentParser, when: TimeParser) -> None:
     """The options of ``follow``, besides its stream."""
     sub.add_argument("--start", type=when, help=f"first time to follow (default: now); {TIME_HELP}")
@@ -247,9 +259,10 @@ def emulator_options(sub: argparse.ArgumentParser) -> None:
         "--stream",
         action="append",
         type=stream_spec,
-        metavar="NAME[=sample|=synthetic:N]",
-        help="a stream to serve: the bundled sample (10 s of H.264 and AAC) or N synthetic "
-        "fragments of 2 s, ending now; repeat it for more (default: demo=sample)",
+        metavar="NAME[=sample|=synthetic:N|=call:N]",
+        help="a stream to serve: the bundled sample (10 s of H.264 and AAC), N synthetic "
+        "fragments of 2 s, or N seconds of a phone call in Amazon Connect's layout, ending now; "
+        "repeat it for more (default: demo=sample)",
     )
     sub.add_argument(
         "--port",

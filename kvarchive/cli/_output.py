@@ -13,7 +13,15 @@ from typing import Any
 
 import attrs
 
-from kvarchive import DecodedFrame, DownloadResult, ExportResult, Fragment, Image, MediaStream
+from kvarchive import (
+    AudioResult,
+    DecodedFrame,
+    DownloadResult,
+    ExportResult,
+    Fragment,
+    Image,
+    MediaStream,
+)
 from kvarchive._destinations import S3Factory, join, open_file
 from kvarchive._times import compact_seconds, compact_time, iso
 from kvarchive.cli._messages import in_own_times
@@ -25,6 +33,8 @@ __all__ = [
     "RESULT_FORMATS",
     "FrameWriter",
     "ImageTally",
+    "audio_line",
+    "audio_record",
     "download_line",
     "download_record",
     "error",
@@ -75,6 +85,28 @@ def download_record(result: DownloadResult) -> dict[str, Any]:
 def download_line(result: DownloadResult) -> str:
     """A written file as one tab-separated line."""
     return f"{result.path}\t{result.fragment_count} fragments\t{result.bytes_written} bytes"
+
+
+def audio_record(result: AudioResult) -> dict[str, Any]:
+    """A written WAV file as plain values: path, tracks in channel order, format, length."""
+    return {
+        "path": os.fspath(result.path),
+        "tracks": list(result.tracks),
+        "sample_rate": result.sample_rate,
+        "channels": result.channels,
+        "duration_seconds": result.duration.total_seconds(),
+        "fragment_count": result.fragment_count,
+        "bytes_written": result.bytes_written,
+    }
+
+
+def audio_line(result: AudioResult) -> str:
+    """A written WAV file as one tab-separated line."""
+    tracks = ", ".join(map(str, result.tracks))
+    seconds = f"{result.duration.total_seconds():g} s"
+    return (
+        f"{result.path}\t{tracks}\t{result.sample_rate} Hz\t{seconds}\t{result.bytes_written} bytes"
+    )
 
 
 def export_record(result: ExportResult) -> dict[str, Any]:

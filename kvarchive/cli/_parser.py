@@ -17,6 +17,7 @@ from kvarchive import __version__
 from kvarchive._service import TIMESTAMP_TYPES
 from kvarchive.cli._commands import (
     Command,
+    audio,
     clip,
     clips,
     dash_url,
@@ -31,6 +32,7 @@ from kvarchive.cli._commands import (
 from kvarchive.cli._export import export, export_options
 from kvarchive.cli._follow import follow
 from kvarchive.cli._options import (
+    audio_options,
     choice,
     demo_options,
     emulator_options,
@@ -152,12 +154,16 @@ def build_parser(now: Optional[datetime] = None) -> argparse.ArgumentParser:
         default=1,
         help="connections to fetch over at once, 1-32 (default: %(default)s)",
     )
-    sub = command("frames", frames, FRAMES_HELP, stream=False, times=False, outfile=FRAMES_OUT)
-    stream_options(sub, file=True)
-    sub.add_argument("--start", type=when, help=f"required with a stream; {TIME_HELP}")
-    sub.add_argument("--end", type=when, help=f"required with a stream; {TIME_HELP}")
-    choice(sub, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP", SELECTOR)
-    frames_options(sub)
+    for name, handler, help_text, out in (
+        ("frames", frames, FRAMES_HELP, FRAMES_OUT),
+        ("audio", audio, AUDIO_HELP, AUDIO_OUT),
+    ):
+        sub = command(name, handler, help_text, stream=False, times=False, outfile=out)
+        stream_options(sub, file=True)
+        sub.add_argument("--start", type=when, help=f"required with a stream; {TIME_HELP}")
+        sub.add_argument("--end", type=when, help=f"required with a stream; {TIME_HELP}")
+        choice(sub, "--timestamp-type", TIMESTAMP_TYPES, "SERVER_TIMESTAMP", SELECTOR)
+        (frames_options if name == "frames" else audio_options)(sub)
     follow_options(command("follow", follow, FOLLOW_HELP, times=False, formats=()), when)
     sub = command("export", export, EXPORT_HELP, stream=False, outfile=EXPORT_OUT, presign=True)
     stream_options(sub, many=True)
@@ -184,6 +190,11 @@ EMULATOR_HELP = (
 EXPORT_HELP = "Save many streams as MKV files of one shard each, and a manifest, here or on Dask."
 EXPORT_OUT = ("DIR", "the folder for <stream>/*.mkv and manifest.jsonl (made if missing)")
 FRAMES_HELP = "Save video frames, decoded here with PyAV, of a stream or a local Matroska file."
+AUDIO_HELP = (
+    "Save the audio tracks of a stream or a local Matroska file as one WAV file, a channel per "
+    "mono track on one clock (Amazon Connect's calls included)."
+)
+AUDIO_OUT = ("FILE", "the WAV file to write (missing folders are made)")
 FRAMES_OUT = ("DIR", f"the folder for the images, named {FRAME_NAMES} (made if missing)")
 
 
@@ -195,11 +206,12 @@ def parse_args(argv: Sequence[str], now: datetime) -> argparse.Namespace:
         setattr(args, name, getattr(args, name, None))
     args.debug = getattr(args, "debug", False)
     sub: argparse.ArgumentParser = args.parser
-    if args.command_name == "frames":
+    if args.command_name in ("frames", "audio"):
         if args.file is not None and (args.start is not None or args.end is not None):
             sub.error("--start and --end choose a stream's fragments: --file reads the whole file")
         if args.file is None and (args.start is None or args.end is None):
-            sub.error("frames of a stream need --start and --end")
+            what = "frames of a stream need" if args.command_name == "frames" else "a stream needs"
+            sub.error(f"{what} --start and --end")
     if args.command_name == "emulator":
         names = [spec.name for spec in args.stream or []]
         if len(set(names)) < len(names):

@@ -15,14 +15,17 @@ answering as the service does (docs/testing/fidelity.md lists how, with
 sources), and can inject faults: errors, throttling, cut connections, stalls,
 limited bandwidth, a retired data endpoint and fragments served as error chunks.
 An exception inside the emulator is raised in the test, never retried as a 500.
-``emu.start_producing(name, ...)`` grows a stream in real time, with fragments
-listed late and out of order, as the service's eventually consistent
-ListFragments does.
+``emu.add_call_stream(name)`` makes a phone call in Amazon Connect's layout
+(two tracks of 8 kHz PCM labelled ``A_AAC``), voiced by a recording the package
+ships (:func:`call_voices`). ``emu.start_producing(name, ...)`` grows a stream
+in real time, with fragments listed late and out of order, as the service's
+eventually consistent ListFragments does.
 """
 
 from __future__ import annotations
 
 from kvarchive._public import publish
+from kvarchive.testing._call import call_voices
 from kvarchive.testing._emulator import Emulator
 from kvarchive.testing._fragments import EBML_MAGIC, SyntheticFragment, synthetic_fragment
 from kvarchive.testing._producer import Producer
@@ -37,6 +40,7 @@ __all__ = [
     "Producer",
     "RecordedRequest",
     "SyntheticFragment",
+    "call_voices",
     "fragment_numbers",
     "synthetic_fragment",
 ]

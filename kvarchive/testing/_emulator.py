@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from kvarchive._service import STREAM_NAME
 from kvarchive._times import to_epoch_ms
+from kvarchive.testing._call import CallStreams
 from kvarchive.testing._controls import Controls, surfacing_bugs
 from kvarchive.testing._faults import FRAMINGS
 from kvarchive.testing._fragments import MAGIC_MODES, synthetic_media_type
@@ -40,7 +41,7 @@ _DUMMY_KEY = "kvarchive-emulator"
 
 
 @surfacing_bugs
-class Emulator(Controls):
+class Emulator(Controls, CallStreams):
     """A local Kinesis Video Streams archive, served over HTTP by background threads.
 
     ``endpoint_url`` is the control plane (GetDataEndpoint, DescribeStream, ListStreams), on

@@ -62,6 +62,7 @@ def test_a_call_with_a_gap_is_written_aligned_to_the_sample(
         duration=timedelta(seconds=5),
         fragment_count=4,
         bytes_written=path.stat().st_size,
+        start=T0,
     )
     rate, channels = channels_of(path)
     stored = {k for start, length in spans for k in range(start * 8, (start + length) * 8)}
@@ -118,7 +119,7 @@ def test_an_unknown_track_is_refused_naming_those_there_are(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
     """tracks=["AGENT"] on a Connect call: a ValidationError listing its two tracks, no file."""
-    serve(emulator, "call", call_fragments([(0, 1000)]))
+    emulator.add_call_stream("call", fragment_count=1, start=T0)
     with pytest.raises(ValidationError, match=r"AUDIO_FROM_CUSTOMER.*AUDIO_TO_CUSTOMER"):
         kv.download_audio(
             stream_name="call", start=T0, end=END, path=tmp_path / "c.wav", tracks=["AGENT"]
@@ -217,7 +218,7 @@ def test_ctrl_c_in_the_middle_leaves_no_file(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
     """A real SIGINT while the media streams in: KeyboardInterrupt, and nothing left on disk."""
-    serve(emulator, "call", call_fragments([(1000 * k, 1000) for k in range(60)]))
+    emulator.add_call_stream("call", fragment_count=60, start=T0)
     emulator.bandwidth(200_000)  # 2 MB of media: about ten seconds
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))

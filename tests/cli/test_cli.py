@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import wave
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -685,7 +686,7 @@ def test_redactor_masks_headers_urls_and_known_values() -> None:
 def test_demo_writes_every_file_it_lists(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """``demo -o DIR`` writes an MKV, an MP4 and JPEG frames, and lists exactly those."""
+    """``demo -o DIR`` writes an MKV, an MP4, JPEG frames and a call's WAV, and lists those."""
     status, out, err = run(capsys, "demo", "-o", str(tmp_path))
     assert status == 0, err
     listed = [line[len("wrote ") :] for line in out.splitlines() if line.startswith("wrote ")]
@@ -695,6 +696,8 @@ def test_demo_writes_every_file_it_lists(
     frames = [Path(p) for p in listed if p.endswith(".jpg")]
     assert frames
     assert all(frame.read_bytes()[:2] == b"\xff\xd8" for frame in frames)
+    with wave.open(str(tmp_path / "call.wav")) as call:
+        assert (call.getnchannels(), call.getframerate(), call.getnframes()) == (2, 8000, 48000)
 
 
 def test_demo_needs_no_aws_configuration(

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -165,6 +166,22 @@ def test_streams_of_each_kind_and_a_port_of_ones_choice(
         assert len(json.loads(done.stdout)) == count
 
 
+def test_a_call_stream_serves_connects_two_tracks(
+    start_emulator: Callable[..., Running], tmp_path: Path
+) -> None:
+    """--stream NAME=call:N serves N one-second fragments of a Connect call, whose audio a
+    kvarchive in another shell writes as a two-channel WAV of N seconds."""
+    started = start_emulator("--stream", "call=call:4", "--port", "0")
+    start, end = stream_range(started.printed, "call")
+    path = tmp_path / "call.wav"
+    argv = [*KVARCHIVE, "audio", "--stream-name", "call", "--start", start, "--end", end]
+    done = in_new_shell(started.variables, [*argv, "-o", str(path), "--output", "json"])
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["tracks"] == ["AUDIO_FROM_CUSTOMER", "AUDIO_TO_CUSTOMER"]
+    assert answer["duration_seconds"] == 4.0
+
+
 def free_port() -> int:
     """A port nothing listens on now."""
     import socket
@@ -179,6 +196,7 @@ def free_port() -> int:
     [
         (["--stream", "a=b"], "not a kind of stream: 'b'"),
         (["--stream", "a=synthetic:0"], "not a kind of stream"),
+        (["--stream", "a=call:0"], "not a kind of stream"),
         (["--stream", "no spaces"], "not a stream name"),
         (["--stream", "a", "--stream", "a=synthetic:2"], "a name of its own"),
     ],
