@@ -23,7 +23,7 @@ import uuid
 import wave
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import attrs
 
@@ -32,6 +32,7 @@ from kvarchive._matroska import vint
 from kvarchive._matroska.elements import DEFAULT_TIMECODE_SCALE
 from kvarchive._service import STREAM_NAME
 from kvarchive.testing._mkv_writer import MediaFrame, Track, _ebml_header, _tag_time, _tags
+from kvarchive.testing._operations import Service
 from kvarchive.testing._sample import DATA
 from kvarchive.testing._seeded import mixed_seed, rng
 from kvarchive.testing._streams import (
@@ -42,9 +43,6 @@ from kvarchive.testing._streams import (
     fragment_numbers,
     next_number,
 )
-
-if TYPE_CHECKING:
-    from kvarchive.testing._operations import Service
 
 __all__ = ["CALL_TRACK_NAMES", "CallStreams", "call_voices"]
 
