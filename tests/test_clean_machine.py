@@ -39,9 +39,9 @@ def run_clean(
     )
 
 
-def readme_snippet(heading: str) -> str:
-    """The first Python code block of README.md after ``heading``."""
-    text = (ROOT / "README.md").read_text()
+def doc_snippet(page: str, heading: str) -> str:
+    """The first Python code block of ``page`` (README.md or a docs page) after ``heading``."""
+    text = (ROOT / page).read_text()
     section = text[text.index(heading) :]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, f"no Python snippet after {heading!r}"
@@ -51,7 +51,9 @@ def readme_snippet(heading: str) -> str:
 def test_readme_script_tour_runs_with_no_aws_configuration(tmp_path: Path) -> None:
     """The README's first snippet ('In a script') runs as written on the emulator, under env -i:
     it lists the sample's 10 fragments, prints its frames, and writes a recording and a clip."""
-    result = run_clean([sys.executable, "-c", readme_snippet("### In a script")], tmp_path)
+    result = run_clean(
+        [sys.executable, "-c", doc_snippet("README.md", "### In a script")], tmp_path
+    )
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines()]
     assert all(len(row) == 5 for row in rows)  # the times are two words
@@ -63,37 +65,43 @@ def test_readme_script_tour_runs_with_no_aws_configuration(tmp_path: Path) -> No
     assert clips and all(clip.read_bytes()[4:8] == b"ftyp" for clip in clips)
 
 
-def test_readme_emulator_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
-    """The README's 'Testing your own code' snippet runs as written, with no AWS configuration."""
-    code = readme_snippet("## Testing your own code") + "\nprint('snippet done')\n"
+def test_testing_guide_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The testing guide's first snippet runs as written, with no AWS configuration."""
+    code = (
+        doc_snippet("docs/guides/testing.md", "# Testing your own code")
+        + "\nprint('snippet done')\n"
+    )
     result = run_clean([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "snippet done" in result.stdout
 
 
-def test_readme_call_snippet_writes_the_calls_wav_with_no_aws_configuration(
+def test_audio_guide_call_snippet_writes_the_calls_wav_with_no_aws_configuration(
     tmp_path: Path,
 ) -> None:
-    """The README's Connect-call snippet runs under env -i and writes six seconds of two channels."""
-    code = readme_snippet("A phone call in Amazon Connect's real layout")
+    """The audio guide's Connect call snippet runs under env -i and writes 6 s of two channels."""
+    code = doc_snippet("docs/guides/audio.md", "## A call as a WAV file")
     result = run_clean([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     with wave.open(str(tmp_path / "call.wav")) as call:
         assert (call.getnchannels(), call.getframerate(), call.getnframes()) == (2, 8000, 48000)
 
 
-def test_readme_follower_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
-    """The README's snippet that follows a growing emulated stream runs as written, under env -i."""
-    code = readme_snippet("To test a follower") + "\nprint('snippet done')\n"
+def test_testing_guide_follower_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The testing guide's snippet that follows a growing emulated stream runs under env -i."""
+    code = doc_snippet("docs/guides/testing.md", "## A follower") + "\nprint('snippet done')\n"
     result = run_clean([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "followed" in result.stdout
     assert "snippet done" in result.stdout
 
 
-def test_readme_decoding_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
-    """The README's 'Decoded frames' snippet runs as written and saves one JPEG a second."""
-    result = run_clean([sys.executable, "-c", readme_snippet("### Decoded frames")], tmp_path)
+def test_decoding_guide_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The decoding guide's snippet runs as written and saves one JPEG a second."""
+    result = run_clean(
+        [sys.executable, "-c", doc_snippet("docs/guides/decoding.md", "# Decoding frames")],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     *frames, last = result.stdout.splitlines()
     assert re.fullmatch(r"\d+ of 150 frames decoded", last) and len(frames) in (10, 11)
@@ -101,9 +109,9 @@ def test_readme_decoding_snippet_runs_with_no_aws_configuration(tmp_path: Path) 
     assert len(written) == len(frames) and all(p.read_bytes()[:2] == b"\xff\xd8" for p in written)
 
 
-def test_readme_scale_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
-    """The README's 'Running at scale' snippet exports two streams with no AWS configuration."""
-    code = readme_snippet("## Running at scale") + "\nprint('snippet done')\n"
+def test_export_guide_snippet_runs_with_no_aws_configuration(tmp_path: Path) -> None:
+    """The export guide's first snippet exports two streams with no AWS configuration."""
+    code = doc_snippet("docs/guides/export.md", "# Export at scale") + "\nprint('snippet done')\n"
     result = run_clean([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "snippet done" in result.stdout
