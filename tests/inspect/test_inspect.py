@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from inspecting import inspected
 
-from kvarchive import ArchivedMediaClient, StreamReport
+from kvarchive import ArchivedMediaClient
 from kvarchive.errors import ResourceNotFoundError, ValidationError
 from kvarchive.testing import Emulator
 
@@ -15,29 +15,12 @@ DATA_CALLS = ["DescribeStream", "GetDataEndpoint", "ListFragments", "GetDataEndp
 ALL_CALLS = [*DATA_CALLS, "GetMediaForFragmentList"]
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def kv(emu: Emulator) -> Iterator[ArchivedMediaClient]:
-    with emu.client(rate_limit=False) as client:
-        yield client
-
-
-def look(emu: Emulator, kv: ArchivedMediaClient, name: str) -> StreamReport:
-    emu.clear_requests()
-    return kv.inspect(stream_name=name)
-
-
 def test_the_sample_stream_is_reported_in_five_calls(
     emu: Emulator, kv: ArchivedMediaClient
 ) -> None:
     """H.264 + AAC real media: DescribeStream, ListFragments, one fragment's media, two endpoints."""
     emu.add_sample_stream("cam")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert [r.operation for r in emu.requests] == ALL_CALLS
     assert report.problems == ()
     assert all(s.ok is True for s in report.supports.values())
@@ -49,7 +32,7 @@ def test_the_sample_streams_tracks_are_what_its_bytes_say(
 ) -> None:
     """The sample's tracks: 320x240 H.264 at 15 fps and 16 kHz mono AAC, with codec private data."""
     emu.add_sample_stream("cam")
-    video, audio = look(emu, kv, "cam").tracks or ()
+    video, audio = inspected(emu, kv, "cam").tracks or ()
     assert video.frame_rate == 15.0
     assert (video.format, video.width, video.height, video.codec_private) == (
         "H.264",
@@ -69,7 +52,7 @@ def test_the_description_comes_from_describe_stream(emu: Emulator, kv: ArchivedM
     """Status, retention, KMS key, media type and creation time are DescribeStream's."""
     created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     emu.add_sample_stream("cam", retention_hours=48, kms_key_id="alias/mine", created=created)
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert (report.status, report.retention_hours, report.kms_key_id) == (
         "ACTIVE",
         48,
@@ -81,7 +64,7 @@ def test_the_description_comes_from_describe_stream(emu: Emulator, kv: ArchivedM
 def test_the_newest_fragment_is_the_last_one_stored(emu: Emulator, kv: ArchivedMediaClient) -> None:
     """The newest fragment is the stream's last, and how far behind now is measured from it."""
     stream = emu.add_sample_stream("cam")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert report.newest is not None and report.newest.number == stream.fragments[-1].number
     assert report.behind is not None and timedelta(0) <= report.behind < timedelta(seconds=30)
     assert len(report.fragments) == len(stream.fragments)
@@ -119,7 +102,7 @@ def test_the_newest_fragment_of_a_busy_stream_is_its_last(
 ) -> None:
     """3000 fragments of 100 ms: the one-minute listing holds the newest in its one page."""
     stream = emu.add_stream("busy", fragment_count=3000, fragment_duration_ms=100, payload_size=64)
-    report = look(emu, kv, "busy")
+    report = inspected(emu, kv, "busy")
     assert report.newest is not None and report.newest.number == stream.fragments[-1].number
     assert emu.count("ListFragments") == 1
 
@@ -130,6 +113,6 @@ def test_a_stream_quiet_for_minutes_is_found_by_the_hour_listing(
     """Newest fragment ten minutes old: the minute is empty, the hour finds it (two listings)."""
     start = datetime.now(timezone.utc) - timedelta(minutes=11)
     stream = emu.add_stream("quiet", fragment_count=3, start=start)
-    report = look(emu, kv, "quiet")
+    report = inspected(emu, kv, "quiet")
     assert emu.count("ListFragments") == 2
     assert report.newest is not None and report.newest.number == stream.fragments[-1].number

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from inspecting import inspected
 
-import pytest
-
-from kvarchive import ArchivedMediaClient, StreamReport
+from kvarchive import ArchivedMediaClient
 from kvarchive.testing import Emulator
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def kv(emu: Emulator) -> Iterator[ArchivedMediaClient]:
-    with emu.client(rate_limit=False) as client:
-        yield client
-
-
-def look(emu: Emulator, kv: ArchivedMediaClient, name: str) -> StreamReport:
-    emu.clear_requests()
-    return kv.inspect(stream_name=name)
 
 
 def test_retention_zero_is_reported_after_describe_stream_alone(
@@ -32,7 +13,7 @@ def test_retention_zero_is_reported_after_describe_stream_alone(
 ) -> None:
     """Retention 0: one call, and every API refused with NoDataRetentionException."""
     emu.add_sample_stream("cam", retention_hours=0)
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert [r.operation for r in emu.requests] == ["DescribeStream"]
     assert report.retention_hours == 0
     assert all(s.ok is False and "NoDataRetention" in s.reason for s in report.supports.values())
@@ -44,7 +25,7 @@ def test_no_retention_is_learnt_from_list_fragments_when_describe_stream_is_deni
     """DescribeStream denied on a stream without archive: ListFragments' answer says retention 0."""
     emu.add_sample_stream("cam", retention_hours=0)
     emu.fail_next("DescribeStream", "AccessDeniedException")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert report.retention_hours == 0
     assert [p.operation for p in report.problems] == ["DescribeStream", "ListFragments"]
     assert report.problems[0].permission == "kinesisvideo:DescribeStream"
@@ -56,7 +37,7 @@ def test_an_empty_stream_looks_twice_then_says_it_cannot_know(
 ) -> None:
     """No fragments: the last minute, the last hour, the retention period; codec checks None."""
     emu.add_stream("empty", fragment_count=0)
-    report = look(emu, kv, "empty")
+    report = inspected(emu, kv, "empty")
     assert [r.operation for r in emu.requests].count("ListFragments") == 3
     assert (report.newest, report.tracks, report.problems) == (None, None, ())
     assert report.supports["HLS"].ok is None and "unknown" in report.supports["HLS"].reason
@@ -71,7 +52,7 @@ def test_a_kms_key_that_denies_access_is_a_problem_naming_kms_decrypt(
     emu.fail_next(
         "GetMediaForFragmentList", "AccessDeniedException", message="KMS key access denied"
     )
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     (problem,) = report.problems
     assert (problem.operation, problem.code) == ("GetMediaForFragmentList", "AccessDeniedException")
     assert (
@@ -87,7 +68,7 @@ def test_a_missing_permission_for_list_fragments_is_a_line_of_the_report(
     """ListFragments not authorized: the problem names the call and its permission; no more calls."""
     emu.add_sample_stream("cam")
     emu.fail_next("ListFragments", "NotAuthorizedException", message="not allowed")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert [str(p) for p in report.problems] == [
         "ListFragments: NotAuthorizedException: not allowed (needs kinesisvideo:ListFragments)"
     ]
@@ -101,7 +82,7 @@ def test_get_data_endpoint_denied_names_get_data_endpoint(
     """The data endpoint refused: the problem is GetDataEndpoint's, with its permission."""
     emu.add_sample_stream("cam")
     emu.fail_next("GetDataEndpoint", "AccessDeniedException")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert report.problems[0].operation == "GetDataEndpoint"
     assert report.problems[0].permission == "kinesisvideo:GetDataEndpoint"
 
@@ -112,7 +93,7 @@ def test_describe_stream_denied_leaves_the_rest_of_the_report(
     """DescribeStream denied: its facts are None, the fragments and supports are still there."""
     emu.add_sample_stream("cam")
     emu.fail_next("DescribeStream", "AccessDeniedException")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert (report.status, report.retention_hours) == (None, None)
     assert report.tracks is not None and report.supports["GetClip"].ok is True
     assert report.supports["GetMediaForFragmentList"].ok is True
@@ -124,7 +105,7 @@ def test_a_fragment_served_as_an_error_chunk_is_a_problem(
     """The newest fragment comes back as an error chunk: a GetMediaForFragmentList problem."""
     stream = emu.add_sample_stream("cam")
     emu.fail_fragment("cam", stream.fragments[-1].number, code="4000", message="not available")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     (problem,) = report.problems
     assert problem.operation == "GetMediaForFragmentList" and "not available" in problem.message
     assert report.tracks is None and report.newest is not None
@@ -136,7 +117,7 @@ def test_a_media_answer_that_keeps_ending_early_is_a_problem(
     """GetMediaForFragmentList bodies that end before any byte: a problem, not a traceback."""
     emu.add_sample_stream("cam")
     emu.cut_next("GetMediaForFragmentList", 0, count=20, framing="close")
-    report = look(emu, kv, "cam")
+    report = inspected(emu, kv, "cam")
     assert [(p.operation, p.code) for p in report.problems] == [
         ("GetMediaForFragmentList", "MediaIncompleteError")
     ]

@@ -24,18 +24,6 @@ CALLS = [
 SERVICE_APIS = ("HLS", "DASH", "GetClip", "GetImages")
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def kv(emu: Emulator) -> Iterator[ArchivedMediaClient]:
-    with emu.client(rate_limit=False) as client:
-        yield client
-
-
 def look(emu: Emulator, kv: ArchivedMediaClient, name: str) -> StreamReport:
     """Inspect ``name``, checking it cost the usual five calls."""
     emu.clear_requests()
