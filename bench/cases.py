@@ -98,7 +98,7 @@ FULL = Sizes(
     export_payload=256 * 1024,
     export_bandwidth=8 * MB,
     export_reps=3,
-    s3_reps=3,
+    s3_reps=5,
 )
 
 
