@@ -4,7 +4,7 @@
 SIDE ``kv`` (``download(path="s3://...")``: uploaded while fetched) or
 ``raw`` (what users write today: ``download()`` to a local file, then boto3's
 ``upload_file``). S3 is wherever ``AWS_ENDPOINT_URL_S3`` points. Prints one
-JSON line: bytes, seconds, RSS before the job, peak RSS during it (VmHWM,
+JSON line: bytes, seconds (wall and CPU), RSS before the job, peak RSS during it (VmHWM,
 reset just before the job where Linux allows) and their difference.
 """
 
@@ -18,7 +18,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from common import REGION, proc_status_kb, reset_peak_rss, use_dummy_credentials
+from common import (
+    REGION,
+    proc_status_kb,
+    process_cpu_seconds,
+    reset_peak_rss,
+    use_dummy_credentials,
+)
 
 
 def _jobs(
@@ -60,9 +66,10 @@ def main() -> None:
     os.unlink(warm)
     before = proc_status_kb("VmRSS")["VmRSS"]
     reset = reset_peak_rss()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), process_cpu_seconds(os.getpid())
     total = job(f"{side}.mkv")
     seconds = time.perf_counter() - began
+    cpu = process_cpu_seconds(os.getpid()) - cpu
     status = proc_status_kb("VmHWM")
     peak_kb = status["VmHWM"] if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     size = s3.head_object(Bucket=bucket, Key=f"{side}.mkv")["ContentLength"]
@@ -76,6 +83,7 @@ def main() -> None:
                 "bytes": total,
                 "object_bytes": size,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "rss_before_kb": before,
                 "peak_kb": peak_kb,
                 "growth_mb": (peak_kb - before) * 1024 / 1e6,
