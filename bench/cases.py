@@ -2,9 +2,9 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8, ``following``: 9, ``scaleout``: 10), each kvarchive against
-the best alternative in the same run (figure 10: against the ideal that the
-bandwidth cap sets). Every figure function takes a :class:`Context` and
+``decoding``: 8, ``following``: 9, ``scaleout``: 10, ``s3_output``: 11), each
+kvarchive against the best alternative in the same run (figure 10: against the
+ideal that the bandwidth cap sets). Every figure function takes a :class:`Context` and
 returns table rows. The
 kvarchive clients of figures 1-5 are made with ``rate_limit=False``: the
 client-side limiter spaces calls to each stream's documented rate (5/s for
@@ -34,6 +34,7 @@ from following import figure9_follow
 from import_time import figure6_import
 from listing import figure5_listing
 from media import figures3_4_media
+from s3_output import figure11_s3
 from scaleout import figure10_export
 
 # -- sizes -------------------------------------------------------------------------------
@@ -68,6 +69,7 @@ class Sizes:
     export_payload: int
     export_bandwidth: int
     export_reps: int
+    s3_reps: int  # figure 11: each side's 200 MB recording to S3, in fresh processes
 
 
 FULL = Sizes(
@@ -96,6 +98,7 @@ FULL = Sizes(
     export_payload=256 * 1024,
     export_bandwidth=8 * MB,
     export_reps=3,
+    s3_reps=5,
 )
 
 
@@ -125,6 +128,7 @@ QUICK = Sizes(
     export_payload=256 * 1024,
     export_bandwidth=8 * MB,
     export_reps=1,
+    s3_reps=1,
 )
 
 
@@ -176,6 +180,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "8": figure8_decode,
     "9": figure9_follow,
     "10": figure10_export,
+    "11": figure11_s3,
 }
 
 

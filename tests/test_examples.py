@@ -7,8 +7,10 @@ import ast
 import importlib.util
 import json
 import time
+import urllib.parse
+import urllib.request
 import wave
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -260,23 +262,81 @@ def test_connect_handler_writes_the_calls_wav(
         handler.KV.close()
     path = tmp_path / "calls" / "c-42.wav"
     assert answer["path"] == str(path) and answer["seconds"] == "6.000"
+    with wave.open(str(path)) as wav:
+        assert wav.getnchannels() == len(tracks) and wav.getframerate() == 8000
+        assert wav.readframes(wav.getnframes()) == call_wav_frames(tracks)
+
+
+def call_wav_frames(tracks: tuple[int, ...]) -> bytes:
+    """The PCM frames of the emulator's six-second call with ``tracks`` interleaved."""
     voices = [array.array("h", call_voices()[t] * 2) for t in tracks]
     expected = array.array("h", bytes(2 * len(voices[0]) * len(voices)))
     for index, voice in enumerate(voices):
         expected[index :: len(voices)] = voice
-    with wave.open(str(path)) as wav:
-        assert wav.getnchannels() == len(tracks) and wav.getframerate() == 8000
-        assert wav.readframes(wav.getnframes()) == expected.tobytes()
+    return expected.tobytes()
+
+
+def connect_to_s3(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, moto_server_url: str, bucket: str
+) -> tuple[Any, dict[str, str]]:
+    """The emulated call and the handler's answer with CALLS_DIR in moto's S3 (60 s links)."""
+    stream = emulator.add_call_stream("call", fragment_count=6)
+    monkeypatch.setenv("KVARCHIVE_ENDPOINT_URL", emulator.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server_url)
+    monkeypatch.setenv("CALLS_DIR", f"s3://{bucket}/calls/")
+    monkeypatch.setenv("PRESIGN_SECONDS", "60")
+    handler = load("lambda_connect")
+    try:
+        return stream, handler.handler(contact_end(stream, {}))
+    finally:
+        handler.KV.close()
+
+
+def test_connect_handler_links_the_calls_wav_in_s3(
+    emulator: Emulator,
+    kv: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_server_url: str,
+    s3_bucket: tuple[Any, str],
+    tmp_path: Path,
+) -> None:
+    """With CALLS_DIR in S3, the answer's presigned link serves the bytes a local download of
+    the same range writes."""
+    stream, answer = connect_to_s3(emulator, monkeypatch, moto_server_url, s3_bucket[1])
+    assert answer["path"] == f"s3://{s3_bucket[1]}/calls/c-42.wav"
+    audio = contact_end(stream, {})["Details"]["ContactData"]["MediaStreams"]["Customer"]
+    local = kv.download_audio(
+        stream_arn=stream.arn,
+        start=datetime.fromtimestamp(int(audio["Audio"]["StartTimestamp"]) / 1000, timezone.utc),
+        end=datetime.fromtimestamp(int(audio["Audio"]["StopTimestamp"]) / 1000, timezone.utc),
+        path=tmp_path / "local.wav",
+        timestamp_type="PRODUCER_TIMESTAMP",
+    )
+    with urllib.request.urlopen(answer["url"]) as response:
+        assert response.read() == Path(local.path).read_bytes()
+
+
+def test_connect_handler_links_last_presign_seconds(
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_server_url: str,
+    s3_bucket: tuple[Any, str],
+) -> None:
+    """The link the handler returns expires after PRESIGN_SECONDS."""
+    _, answer = connect_to_s3(emulator, monkeypatch, moto_server_url, s3_bucket[1])
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(answer["url"]).query)
+    assert query["X-Amz-Expires"] == ["60"]
 
 
 def test_lambda_connect_runs_as_its_docstring_says(tmp_path: Path) -> None:
-    """The Connect handler's no-account invocation writes the emulated call's six seconds."""
+    """The Connect handler's no-account invocation puts the emulated call's six seconds in
+    moto's S3, and its link serves them."""
     result = run_example("lambda_connect", tmp_path)
     assert result.returncode == 0, result.stderr
     answer = ast.literal_eval(result.stdout)
     assert answer["tracks"] == "AUDIO_FROM_CUSTOMER,AUDIO_TO_CUSTOMER"
-    assert answer["seconds"] == "6.000" and answer["path"] == str(
-        tmp_path / "calls" / "example-contact.wav"
-    )
-    with wave.open(str(tmp_path / "calls" / "example-contact.wav")) as wav:
-        assert (wav.getnchannels(), wav.getnframes()) == (2, 6 * 8000)
+    assert answer["seconds"] == "6.000"
+    assert answer["path"] == "s3://calls/connect/example-contact.wav"
+    with wave.open(str(tmp_path / "call.wav")) as wav:
+        assert wav.getnchannels() == 2
+        assert wav.readframes(wav.getnframes()) == call_wav_frames((0, 1))
