@@ -2,7 +2,7 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8, ``following``: 9, ``scaleout``: 10), each kvarchive against
+``decoding``: 8, ``following``: 9, ``scaleout``: 10, ``audio``: 11), each kvarchive against
 the best alternative in the same run (figure 10: against the ideal that the
 bandwidth cap sets). Every figure function takes a :class:`Context` and
 returns table rows. The
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from audio import figure11_audio
 from calls import figure1_per_call, figure2_naive
 from common import (
     MB,
@@ -68,6 +69,9 @@ class Sizes:
     export_payload: int
     export_bandwidth: int
     export_reps: int
+    audio_call_seconds: int  # figure 11: the PCM call's length, and the AAC recording's
+    audio_aac_seconds: int
+    audio_reps: int
 
 
 FULL = Sizes(
@@ -96,6 +100,9 @@ FULL = Sizes(
     export_payload=256 * 1024,
     export_bandwidth=8 * MB,
     export_reps=3,
+    audio_call_seconds=3600,
+    audio_aac_seconds=300,
+    audio_reps=3,
 )
 
 
@@ -125,6 +132,9 @@ QUICK = Sizes(
     export_payload=256 * 1024,
     export_bandwidth=8 * MB,
     export_reps=1,
+    audio_call_seconds=600,
+    audio_aac_seconds=120,
+    audio_reps=1,
 )
 
 
@@ -176,6 +186,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "8": figure8_decode,
     "9": figure9_follow,
     "10": figure10_export,
+    "11": figure11_audio,
 }
 
 
