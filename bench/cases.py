@@ -2,7 +2,7 @@
 
 One module per figure (``calls``: 1 and 2, ``media``: 3 and 4, measured in one
 interleaved run, ``listing``: 5, ``import_time``: 6, ``download``: 7,
-``decoding``: 8, ``following``: 9, ``scaleout``: 10, ``s3_output``: 11), each
+``decoding``: 8, ``following``: 9, ``scaleout``: 10, ``s3_output``: 11, ``audio``: 12), each
 kvarchive against the best alternative in the same run (figure 10: against the
 ideal that the bandwidth cap sets). Every figure function takes a :class:`Context` and
 returns table rows. The
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from audio import figure12_audio
 from calls import figure1_per_call, figure2_naive
 from common import (
     MB,
@@ -70,6 +71,9 @@ class Sizes:
     export_bandwidth: int
     export_reps: int
     s3_reps: int  # figure 11: each side's 200 MB recording to S3, in fresh processes
+    audio_call_seconds: int  # figure 12: the PCM call's length, and the AAC recording's
+    audio_aac_seconds: int
+    audio_reps: int
 
 
 FULL = Sizes(
@@ -99,6 +103,9 @@ FULL = Sizes(
     export_bandwidth=8 * MB,
     export_reps=3,
     s3_reps=5,
+    audio_call_seconds=3600,
+    audio_aac_seconds=300,
+    audio_reps=3,
 )
 
 
@@ -129,6 +136,9 @@ QUICK = Sizes(
     export_bandwidth=8 * MB,
     export_reps=1,
     s3_reps=1,
+    audio_call_seconds=600,
+    audio_aac_seconds=120,
+    audio_reps=1,
 )
 
 
@@ -181,6 +191,7 @@ FIGURES: dict[str, Callable[[Context], list[Row]]] = {
     "9": figure9_follow,
     "10": figure10_export,
     "11": figure11_s3,
+    "12": figure12_audio,
 }
 
 

@@ -344,8 +344,10 @@ def write_wav(
         with progress_bar(progress, size, "audio") as advance:
             read = 0
             for item in media._audio_reader(tracks):
-                advance(media.position - read)
-                read = media.position
+                position = media.position
+                if position != read:  # a new chunk of the body: not on every block
+                    advance(position - read)
+                    read = position
                 if isinstance(item, list):
                     formats = item
                     mixer = Mixer(

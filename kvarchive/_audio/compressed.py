@@ -80,8 +80,8 @@ class CompressedDecoder:
                 f"{self.channels} channel(s) to {frame.sample_rate} Hz, "
                 f"{frame.layout.nb_channels} channel(s)"
             )
-        out = []
+        out: list[memoryview] = []
         for converted in self._resampler.resample(frame):
             size = converted.samples * self.channels * 2
-            out.append(bytes(converted.planes[0])[:size])
+            out.append(memoryview(converted.planes[0])[:size])  # one copy, in the join
         return b"".join(out)

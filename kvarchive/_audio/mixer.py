@@ -100,20 +100,26 @@ class Mixer:
             lane.pending += bytes(at - len(lane.pending))
         lane.pending[at : at + len(data)] = data
         lane.cursor = position + len(data) // frame
-        self._latest = max(self._latest, self._written + len(lane.pending) // frame)
+        end = self._written + len(lane.pending) // frame
+        self._latest = max(self._latest, end)
         due = self._written + _WRITE_EVERY
         # Nothing can be written before every lane (or the lag behind the latest) is due.
-        if lane.end(self._written) >= due or self._latest - self._lag >= due:
+        if (end >= due or self._latest - self._lag >= due) and self._ready() >= due:
             self._flush(final=False)
+
+    def _ready(self) -> int:
+        """The sample up to which every lane is filled (or counts as silent, past the lag)."""
+        ready = self._latest
+        for lane in self._lanes.values():
+            ready = min(ready, lane.end(self._written))
+        return max(ready, self._latest - self._lag)
 
     def finish(self) -> None:
         """Write what is left (silence where a track ends early)."""
         self._flush(final=True)
 
     def _flush(self, *, final: bool) -> None:
-        ends = [lane.end(self._written) for lane in self._lanes.values()]
-        latest = max(ends)
-        ready = latest if final else min(max(end, latest - self._lag) for end in ends)
+        ready = self._latest if final else self._ready()
         count = ready - self._written
         if count <= 0 or (count < _WRITE_EVERY and not final):
             return

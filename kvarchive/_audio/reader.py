@@ -112,15 +112,24 @@ class AudioReader:
 
     def __iter__(self) -> Iterator[Union[AudioChunk, list[TrackFormat]]]:
         for item in self._items:
-            if isinstance(item, tuple):
+            if isinstance(item, Frame):
+                track = self._chosen.get(item.track)
+                if track is None:
+                    continue
+                if self._formats_told and track.decoder is not None and not item.laced:
+                    # The usual block, once every track is decided: no generators per block.
+                    chunk = self._chunk(track, item)
+                    if chunk is not None:
+                        yield chunk
+                    continue
+                yield from self._frame(item)
+            elif isinstance(item, tuple):
                 yield from self._decide(None, document_end=True)
                 self._begin(item)
             elif isinstance(item, TagGroup):
                 mime = next((read_mime(v) for n, v in item.pairs if n == MIME_TYPE), None)
                 self._mime = mime or self._mime
                 yield from self._decide(self._mime, document_end=False)
-            else:
-                yield from self._frame(item)
         yield from self._decide(None, document_end=True)
 
     def _begin(self, tracks: Tracks) -> None:
@@ -209,19 +218,23 @@ class AudioReader:
         yield formats
 
     def _chunks(self, track: _Track, frames: list[Frame]) -> Iterator[AudioChunk]:
+        for frame in frames:
+            chunk = self._chunk(track, frame)
+            if chunk is not None:
+                yield chunk
+
+    @staticmethod
+    def _chunk(track: _Track, frame: Frame) -> Optional[AudioChunk]:
+        """The decoded samples of one block of a decided track (None if it gave none yet)."""
         decoder = track.decoder
         assert decoder is not None
-        for frame in frames:
-            data = decoder.decode(frame.data)
-            if data:
-                yield AudioChunk(
-                    frame.track,
-                    track.entry.name,
-                    frame.utc_time,
-                    decoder.sample_rate,
-                    decoder.channels,
-                    data,
-                )
+        data = decoder.decode(frame.data)
+        if not data:
+            return None
+        return AudioChunk(
+            frame.track, track.entry.name, frame.utc_time, decoder.sample_rate,
+            decoder.channels, data,
+        )  # fmt: skip
 
 
 def _find(audio: list[TrackEntry], spec: TrackSpec) -> Optional[TrackEntry]:
