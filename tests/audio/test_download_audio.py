@@ -160,8 +160,11 @@ def test_a_folder_for_path_is_refused_before_any_request(
 def test_a_long_call_is_written_in_the_memory_of_a_few_fragments(
     emulator: Emulator, kv: ArchivedMediaClient, tmp_path: Path
 ) -> None:
-    """Ten minutes of a two-track call (19.2 MB of WAV): Python's allocations peak under 3 MB
-    (once botocore has loaded its models, by a first short call)."""
+    """Ten minutes of a two-track call (19.2 MB of WAV): Python's allocations peak under 8 MB,
+    whatever the call's length (once botocore has loaded its models, by a first short call).
+
+    The in-process emulator's allocations count too: about 2 MB on Python 3.11, 5 MB on 3.13.
+    """
     serve(emulator, "long", call_fragments([(1000 * k, 1000) for k in range(600)]))
     first = T0 + timedelta(seconds=1)
     kv.download_audio(stream_name="long", start=T0, end=first, path=tmp_path / "first.wav")
@@ -173,7 +176,7 @@ def test_a_long_call_is_written_in_the_memory_of_a_few_fragments(
         tracemalloc.stop()
     assert result.duration == timedelta(minutes=10)
     assert result.bytes_written > 19_200_000
-    assert peak < 3_000_000
+    assert peak < 8_000_000
 
 
 def test_a_download_recording_of_a_call_reads_back_as_the_call(
