@@ -13,16 +13,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Callable
+from typing import Callable
 from urllib.parse import urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from shells import exported, in_new_shell
+from shells import exported, in_new_shell, lines_of
 
 # main() as the console script runs it, then the threads still alive once it has returned.
 CHILD = (
@@ -32,20 +31,6 @@ CHILD = (
     "print('threads left:', [t.name for t in threading.enumerate()], file=sys.stderr)\n"
     "sys.exit(status)\n"
 )
-
-
-def lines_of(stream: IO[str]) -> queue.Queue[str]:
-    """The lines of ``stream`` as they come, read by a thread ("" at the end, then closed)."""
-    found: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        with stream:
-            for line in stream:
-                found.put(line)
-        found.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
-    return found
 
 
 def read_until(lines: queue.Queue[str], done: Callable[[str], bool]) -> str:
